@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// Development entry: recompiles src/ to dist/ (native TypeScript compiler, a second or two), then runs it.
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { execute } from '@oclif/core'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const tsc = spawnSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
+if (tsc.status !== 0) process.exit(tsc.status ?? 1)
+await execute({ dir: import.meta.url })

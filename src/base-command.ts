@@ -1,0 +1,66 @@
+/**
+ * The base of every evt command: resolves the connection, and owns the single catch() that
+ * turns any error into one message on stderr and a documented exit code (see errors.ts).
+ */
+import { Command, Errors } from '@oclif/core'
+import { resolveConnection, type Connection } from './config/connection.ts'
+import { EvtError, ExitCode, mapKafkaError } from './errors.ts'
+
+/** The base of every evt command. Commands that talk to Kafka spread `connectionFlags` into their flags. */
+export abstract class EvtCommand extends Command {
+  private verbose = false
+  private wantsJson = false
+
+  /**
+   * Resolves the connection from the parsed shared flags (flag > env > profile > default).
+   * @throws EvtError usage / not-found for a bad profile or broker list.
+   */
+  protected connection(flags: { brokers?: string; profile?: string; registry?: string; timeout: number; verbose?: boolean }): Connection {
+    this.verbose = Boolean(flags.verbose)
+    return resolveConnection({ brokers: flags.brokers, profile: flags.profile, registry: flags.registry, timeoutMs: flags.timeout, verbose: flags.verbose })
+  }
+
+  /** Marks this run as JSON output, so errors are also written as JSON on stdout. */
+  protected setJsonOutput(json: boolean): void {
+    this.wantsJson = json
+  }
+
+  /** Writes one line to stdout. */
+  protected out(line: string): void {
+    process.stdout.write(line.endsWith('\n') ? line : `${line}\n`)
+  }
+
+  /** Writes one line to stderr (warnings, progress, notes). */
+  protected note(line: string): void {
+    process.stderr.write(line.endsWith('\n') ? line : `${line}\n`)
+  }
+
+  protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<never> {
+    if (err instanceof Errors.ExitError) throw err
+    const verbose = this.verbose || process.argv.includes('--verbose') || Boolean(process.env.EVT_VERBOSE)
+    let evt: EvtError
+    if (err instanceof EvtError) evt = err
+    else if (err.oclif?.exit !== undefined && err.constructor.name !== 'Error') {
+      // oclif parse errors (unknown flag, missing argument, bad option): usage
+      evt = new EvtError(err.oclif.exit === 2 ? 'usage' : 'internal', err.message.trim(), { hint: `see: evt ${this.id?.replaceAll(':', ' ') ?? ''} --help`.trimEnd() })
+    } else if (/^KafkaJS/.test(err.name ?? '')) evt = mapKafkaError(err)
+    else evt = new EvtError('internal', err.message || String(err), { cause: err })
+
+    const lines = [`evt: ${evt.message}`]
+    if (evt.hint) lines.push(`  hint: ${evt.hint}`)
+    if (evt.kind === 'internal' && !verbose) lines.push('  (this looks like a bug in evt; rerun with --verbose for details and report it)')
+    if (verbose) {
+      let cause: unknown = evt.kind === 'internal' && !(err instanceof EvtError) ? err : evt.cause
+      for (let depth = 0; cause && depth < 5; depth++) {
+        const c = cause as Error & { originalError?: unknown }
+        lines.push(`  cause: ${c.stack ?? String(c)}`)
+        cause = c.originalError ?? c.cause
+      }
+    }
+    if (this.wantsJson) {
+      process.stdout.write(`${JSON.stringify({ error: { kind: evt.kind, message: evt.message, hint: evt.hint ?? null, exitCode: evt.exitCode } })}\n`)
+    }
+    process.stderr.write(`${lines.join('\n')}\n`)
+    throw new Errors.ExitError(evt.exitCode ?? ExitCode.Internal)
+  }
+}

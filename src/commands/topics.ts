@@ -1,0 +1,27 @@
+import { Flags } from '@oclif/core'
+import { EvtCommand } from '../base-command.ts'
+import { connectionFlags, jsonFlag } from '../flags.ts'
+import { renderTopics } from '../output/admin.ts'
+import { listTopics } from '../services/topics.ts'
+
+export default class Topics extends EvtCommand {
+  static override summary = 'List topics with partitions, replication and approximate record counts.'
+  static override description = 'Record counts are high watermark − low watermark summed over partitions: approximate (transaction markers and not-yet-compacted records count). Internal topics (names starting with __) are hidden unless --all.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --all --json',
+    '<%= config.bin %> <%= command.id %> -b kafka-1:9092 --timeout 3s',
+  ]
+  static override flags = {
+    ...connectionFlags,
+    ...jsonFlag,
+    all: Flags.boolean({ char: 'a', summary: 'Include internal topics (__consumer_offsets, __transaction_state, …).' }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Topics)
+    this.setJsonOutput(flags.json)
+    const topics = await listTopics(this.connection(flags), { all: flags.all })
+    this.out(flags.json ? JSON.stringify(topics) : renderTopics(topics))
+  }
+}

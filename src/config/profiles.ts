@@ -1,0 +1,196 @@
+/**
+ * Connection profiles: a YAML file in the XDG config dir, plus env and flags.
+ *
+ * File: `$EVT_CONFIG`, else `$XDG_CONFIG_HOME/evt/config.yaml`, else `~/.config/evt/config.yaml`.
+ *
+ * ```yaml
+ * default: local
+ * profiles:
+ *   local:
+ *     brokers: [127.0.0.1:9092]
+ *     registry: { url: http://127.0.0.1:8081/apis/ccompat/v7 }
+ *   prod:
+ *     brokers: [b1.example.com:9093, b2.example.com:9093]
+ *     clientId: evt-alice
+ *     tls: { ca: /etc/kafka/ca.pem, cert: ~/.kafka/client.pem, key: ~/.kafka/client.key, skipVerify: false }
+ *     sasl: { mechanism: scram-sha-512, username: alice, password: ${PROD_KAFKA_PASSWORD} }
+ *     registry: { url: https://registry.example.com, username: alice, password: ${PROD_REGISTRY_PASSWORD} }
+ * ```
+ *
+ * Any string value may reference an environment variable as `${NAME}`; it is expanded when the
+ * profile is used, and an unset variable is a usage error naming it. `sasl.mechanism` is one of
+ * plain, scram-sha-256, scram-sha-512, oauthbearer (with `tokenCommand`, a shell command that
+ * prints a bearer token).
+ */
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import YAML from 'yaml'
+import { EvtError, usageError, notFoundError } from '../errors.ts'
+
+/** TLS settings of a profile; paths may start with `~/`. */
+export interface TlsConfig {
+  /** PEM file of the CA(s) that signed the broker certificates. */
+  ca?: string
+  /** PEM client certificate (mutual TLS). */
+  cert?: string
+  /** PEM client private key (mutual TLS). */
+  key?: string
+  /** Accept any broker certificate. For test clusters only. */
+  skipVerify?: boolean
+}
+
+/** SASL settings of a profile. */
+export interface SaslConfig {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer'
+  username?: string
+  password?: string
+  /** For oauthbearer: a shell command whose stdout (trimmed) is the bearer token. */
+  tokenCommand?: string
+}
+
+/** Schema registry settings of a profile (Confluent-compatible API). */
+export interface RegistryConfig {
+  url: string
+  username?: string
+  password?: string
+}
+
+/** One profile as written in the config file. */
+export interface ProfileConfig {
+  brokers?: string[] | string
+  clientId?: string
+  tls?: TlsConfig | boolean
+  sasl?: SaslConfig
+  registry?: RegistryConfig | string
+}
+
+/** The whole config file. */
+export interface ConfigFile {
+  default?: string
+  profiles: Record<string, ProfileConfig>
+}
+
+/** Where the config file lives: `$EVT_CONFIG` > `$XDG_CONFIG_HOME/evt/config.yaml` > `~/.config/evt/config.yaml`. */
+export function configPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.EVT_CONFIG) return resolve(env.EVT_CONFIG)
+  const base = env.XDG_CONFIG_HOME || join(homedir(), '.config')
+  return join(base, 'evt', 'config.yaml')
+}
+
+/**
+ * Reads and validates the config file. A missing file is an empty config.
+ * @throws EvtError (usage, exit 2) when the file is not valid YAML or has the wrong shape.
+ */
+export function loadConfig(path: string = configPath()): ConfigFile {
+  if (!existsSync(path)) return { profiles: {} }
+  let parsed: unknown
+  try {
+    parsed = YAML.parse(readFileSync(path, 'utf8'))
+  } catch (err) {
+    throw usageError(`config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, 'fix the file, or point EVT_CONFIG at another one')
+  }
+  return validateConfig(parsed ?? {}, path)
+}
+
+/**
+ * Checks the shape of a parsed config file.
+ * @throws EvtError (usage) naming the first wrong field.
+ */
+export function validateConfig(raw: unknown, path = 'config'): ConfigFile {
+  const bad = (what: string) => usageError(`${path}: ${what}`, 'see README.md, "Profiles", for the file format')
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('expected a mapping with "profiles"')
+  const obj = raw as Record<string, unknown>
+  const profiles = (obj.profiles ?? {}) as Record<string, unknown>
+  if (typeof profiles !== 'object' || Array.isArray(profiles)) throw bad('"profiles" must be a mapping of name → profile')
+  for (const [name, p] of Object.entries(profiles)) {
+    if (typeof p !== 'object' || p === null) throw bad(`profile "${name}" must be a mapping`)
+    const prof = p as Record<string, unknown>
+    if (prof.brokers !== undefined && typeof prof.brokers !== 'string' && !Array.isArray(prof.brokers)) throw bad(`profile "${name}": brokers must be a list or a comma-separated string`)
+    const sasl = prof.sasl as Record<string, unknown> | undefined
+    if (sasl !== undefined) {
+      const mech = String(sasl.mechanism ?? '').toLowerCase()
+      if (!['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'].includes(mech)) throw bad(`profile "${name}": sasl.mechanism must be plain, scram-sha-256, scram-sha-512 or oauthbearer (got "${sasl.mechanism}")`)
+      sasl.mechanism = mech
+      if (mech === 'oauthbearer' && !sasl.tokenCommand) throw bad(`profile "${name}": sasl.tokenCommand is needed for oauthbearer`)
+      if (mech !== 'oauthbearer' && (!sasl.username || sasl.password === undefined)) throw bad(`profile "${name}": sasl.username and sasl.password are needed for ${mech}`)
+    }
+  }
+  if (obj.default !== undefined && typeof obj.default !== 'string') throw bad('"default" must be a profile name')
+  return { default: obj.default as string | undefined, profiles: profiles as Record<string, ProfileConfig> }
+}
+
+/**
+ * Picks a profile by name (`--profile` / EVT_PROFILE), else the file's default, else none.
+ * @throws EvtError (not-found, exit 4) when a named profile does not exist.
+ */
+export function selectProfile(config: ConfigFile, name: string | undefined, path = configPath()): { name?: string; profile?: ProfileConfig } {
+  const wanted = name ?? config.default
+  if (!wanted) return {}
+  const profile = config.profiles[wanted]
+  if (!profile) {
+    const known = Object.keys(config.profiles)
+    throw notFoundError(`profile "${wanted}" is not in ${path}`, known.length ? `known profiles: ${known.join(', ')}` : 'create it in the config file (see README.md, "Profiles")')
+  }
+  return { name: wanted, profile }
+}
+
+/**
+ * Expands `${NAME}` references to environment variables in a string.
+ * @throws EvtError (usage) when a referenced variable is not set.
+ */
+export function expandEnv(value: string, env: NodeJS.ProcessEnv = process.env, where = 'profile'): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const v = env[name]
+    if (v === undefined) throw usageError(`${where} references \${${name}}, which is not set`, `export ${name}=… before running evt`)
+    return v
+  })
+}
+
+/** Expands `~/` at the start of a path. */
+export function expandHome(path: string): string {
+  return path.startsWith('~/') ? join(homedir(), path.slice(2)) : path
+}
+
+const SECRET_KEYS = new Set(['password', 'token', 'key', 'tokenCommand'])
+
+/**
+ * A copy of a profile safe to print: secrets replaced by `<redacted>` (or `<from $NAME>` when
+ * the value is an env reference), `tls.key` shown as a path only.
+ */
+export function redactProfile(profile: ProfileConfig): Record<string, unknown> {
+  const walk = (v: unknown, key?: string): unknown => {
+    if (Array.isArray(v)) return v.map((x) => walk(x))
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]))
+    if (key && SECRET_KEYS.has(key) && typeof v === 'string') {
+      if (key === 'key') return v // a file path, not the key itself
+      const ref = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(v)
+      return ref ? `<from $${ref[1]}>` : '<redacted>'
+    }
+    return v
+  }
+  return walk(profile) as Record<string, unknown>
+}
+
+/**
+ * Sets the default profile in the config file, keeping its comments and layout.
+ * @throws EvtError (not-found) when the profile does not exist.
+ */
+export function setDefaultProfile(name: string, path: string = configPath()): void {
+  const config = loadConfig(path)
+  if (!config.profiles[name]) selectProfile(config, name, path)
+  const doc = existsSync(path) ? YAML.parseDocument(readFileSync(path, 'utf8')) : new YAML.Document({ profiles: {} })
+  doc.set('default', name)
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, String(doc))
+}
+
+/** Reads a file named in a profile (CA, cert, key). @throws EvtError (usage) when unreadable. */
+export function readProfileFile(path: string, what: string): string {
+  const full = expandHome(path)
+  try {
+    return readFileSync(full, 'utf8')
+  } catch (err) {
+    throw new EvtError('usage', `cannot read ${what} file ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { hint: 'fix the path in the profile (evt profiles show)' })
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * evt's errors and exit codes: one table, one mapping from kafkajs errors.
+ *
+ * Every failure a user can cause or fix is an {@link EvtError} carrying an exit code and a
+ * "try this" hint. The base command prints `evt: <message>` plus the hint on stderr and exits
+ * with the code; no stack trace unless `--verbose`.
+ */
+
+/**
+ * Stable exit codes, documented in README.md ("Exit codes"). Scripts and CI rely on them:
+ * never renumber.
+ */
+export const ExitCode = {
+  /** Success. */
+  Ok: 0,
+  /** A bug in evt, or an error nobody anticipated. */
+  Internal: 1,
+  /** Bad flag, argument, position grammar, filter or template. */
+  Usage: 2,
+  /** Cannot connect to or authenticate with a broker or the schema registry. */
+  Connect: 3,
+  /** A topic, consumer group, profile or schema does not exist. */
+  NotFound: 4,
+  /** An expectation was not met (e.g. `trace --expect` timed out, `--fail-empty`). */
+  Expectation: 5,
+  /** Refused by a safety check (active group, loop guard, a write without --yes and no TTY). */
+  Refused: 6,
+  /** Interrupted by Ctrl-C (SIGINT). */
+  Interrupted: 130,
+} as const
+
+/** One of the values of {@link ExitCode}. */
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+
+/** The kind of an {@link EvtError}; each kind has one exit code. */
+export type ErrorKind = 'internal' | 'usage' | 'connect' | 'auth' | 'not-found' | 'expectation' | 'refused' | 'interrupted'
+
+const exitCodeByKind: Record<ErrorKind, ExitCodeValue> = {
+  internal: ExitCode.Internal,
+  usage: ExitCode.Usage,
+  connect: ExitCode.Connect,
+  auth: ExitCode.Connect,
+  'not-found': ExitCode.NotFound,
+  expectation: ExitCode.Expectation,
+  refused: ExitCode.Refused,
+  interrupted: ExitCode.Interrupted,
+}
+
+/**
+ * An error evt expects and explains. `message` says what went wrong in one line; `hint` says
+ * what to do about it (a flag to pass, a command to run). `exitCode` follows {@link ExitCode}.
+ */
+export class EvtError extends Error {
+  readonly kind: ErrorKind
+  readonly hint?: string
+  readonly exitCode: ExitCodeValue
+
+  constructor(kind: ErrorKind, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'EvtError'
+    this.kind = kind
+    this.hint = options.hint
+    this.exitCode = exitCodeByKind[kind]
+  }
+}
+
+/** A usage error (exit 2): bad flag value, bad grammar. */
+export function usageError(message: string, hint?: string): EvtError {
+  return new EvtError('usage', message, { hint })
+}
+
+/** A not-found error (exit 4). */
+export function notFoundError(message: string, hint?: string): EvtError {
+  return new EvtError('not-found', message, { hint })
+}
+
+/** A refusal by a safety check (exit 6). */
+export function refusedError(message: string, hint?: string): EvtError {
+  return new EvtError('refused', message, { hint })
+}
+
+interface KafkaLikeError {
+  name?: string
+  message?: string
+  type?: string
+  code?: string | number
+  retriable?: boolean
+  cause?: unknown
+  originalError?: unknown
+  broker?: string
+}
+
+const AUTH_TYPES = new Set([
+  'SASL_AUTHENTICATION_FAILED',
+  'ILLEGAL_SASL_STATE',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+])
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
+  'ECONNRESET',
+])
+
+/** Walks `cause` / `originalError` links, innermost last. */
+function causeChain(err: unknown): KafkaLikeError[] {
+  const chain: KafkaLikeError[] = []
+  let current: unknown = err
+  for (let depth = 0; current && typeof current === 'object' && depth < 8; depth++) {
+    const e = current as KafkaLikeError
+    chain.push(e)
+    current = e.originalError ?? e.cause
+  }
+  return chain
+}
+
+/**
+ * Maps any error thrown by kafkajs (or by Node's net/tls under it) to an {@link EvtError}.
+ * Already-mapped errors pass through. `context.brokers` names the brokers tried, for the
+ * connection message; `context.topic` / `context.group` name what was not found.
+ *
+ * Mapping: SASL failures → auth (3); connection refused, DNS, TLS, timeouts → connect (3);
+ * UNKNOWN_TOPIC_OR_PARTITION → not-found (4); GROUP_ID_NOT_FOUND → not-found (4);
+ * anything else → internal (1) with kafkajs's message.
+ */
+export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic?: string; group?: string } = {}): EvtError {
+  if (err instanceof EvtError) return err
+  const chain = causeChain(err)
+  const brokers = context.brokers?.join(',') ?? 'the configured brokers'
+  const text = chain.map((e) => `${e.name ?? ''} ${e.type ?? ''} ${e.code ?? ''} ${e.message ?? ''}`).join(' | ')
+
+  if (chain.some((e) => e.name === 'KafkaJSSASLAuthenticationError' || (e.type && AUTH_TYPES.has(e.type)))) {
+    const inner = chain.find((e) => e.name === 'KafkaJSSASLAuthenticationError') ?? chain[0]
+    return new EvtError('auth', `authentication failed at ${brokers}: ${firstLine(inner.message)}`, {
+      hint: 'check the SASL mechanism, username and password of the profile (evt profiles show)',
+      cause: err,
+    })
+  }
+  const tls = chain.find((e) => typeof e.code === 'string' && TLS_CODES.has(e.code) && e.code !== 'ECONNRESET')
+  if (tls) {
+    return new EvtError('connect', `TLS handshake with ${brokers} failed: ${firstLine(tls.message)}`, {
+      hint: 'set tls.ca in the profile to the CA that signed the broker certificate (or tls.skipVerify for a test cluster)',
+      cause: err,
+    })
+  }
+  if (chain.some((e) => e.type === 'UNKNOWN_TOPIC_OR_PARTITION')) {
+    return new EvtError('not-found', `topic ${context.topic ? `"${context.topic}" ` : ''}does not exist`, {
+      hint: 'list topics with: evt topics',
+      cause: err,
+    })
+  }
+  if (chain.some((e) => e.type === 'GROUP_ID_NOT_FOUND')) {
+    return new EvtError('not-found', `consumer group ${context.group ? `"${context.group}" ` : ''}does not exist`, {
+      hint: 'list groups with: evt groups',
+      cause: err,
+    })
+  }
+  const connectNames = new Set(['KafkaJSConnectionError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSNonRetriableError', 'KafkaJSConnectionClosedError'])
+  const netCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET'])
+  if (chain.some((e) => (e.name && connectNames.has(e.name) && /connect|timeout|closed|broker/i.test(text)) || (typeof e.code === 'string' && netCodes.has(e.code)))) {
+    const reason = chain.map((e) => e.code).find((c) => typeof c === 'string' && netCodes.has(c))
+    return new EvtError('connect', `cannot connect to Kafka at ${brokers}${reason ? ` (${reason})` : ''}`, {
+      hint: 'check that the brokers are up and reachable, the address and port (-b/--brokers, EVT_BROKERS, or the profile), and TLS/SASL settings',
+      cause: err,
+    })
+  }
+  const top = chain[0] ?? {}
+  return new EvtError('internal', `Kafka error: ${firstLine(top.message ?? String(err))}`, { cause: err })
+}
+
+function firstLine(text: string | undefined): string {
+  return (text ?? '').split('\n')[0].trim()
+}

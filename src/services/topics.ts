@@ -1,0 +1,48 @@
+/**
+ * `evt topics`: topics with partitions, replication and approximate record counts.
+ */
+import type { Connection } from '../config/connection.ts'
+import { withAdmin } from '../kafka/client.ts'
+import { mapWithConcurrency } from '../util/concurrency.ts'
+
+/** One topic as `evt topics` reports it (the `--json` contract: an array of these). */
+export interface TopicSummary {
+  name: string
+  partitions: number
+  /** Replicas of the first partition (topics normally have one replication factor). */
+  replicationFactor: number
+  /** Name starts with `__` (Kafka's own: __consumer_offsets, __transaction_state, …). */
+  internal: boolean
+  /**
+   * Sum over partitions of high watermark − low watermark. Approximate: includes transaction
+   * markers and aborted records, and compacted-away records still count until cleaned.
+   */
+  approxRecords: number
+}
+
+/** Kafka's and evt's own topics start with `__`. */
+export function isInternalTopic(name: string): boolean {
+  return name.startsWith('__')
+}
+
+/**
+ * Lists topics, sorted by name; internal ones only when `all`.
+ * @throws EvtError connect/auth (3) when the cluster cannot be reached.
+ */
+export async function listTopics(connection: Connection, options: { all?: boolean } = {}): Promise<TopicSummary[]> {
+  return withAdmin(connection, async (admin) => {
+    const { topics } = await admin.fetchTopicMetadata()
+    const wanted = topics.filter((t) => options.all || !isInternalTopic(t.name)).sort((a, b) => a.name.localeCompare(b.name))
+    return mapWithConcurrency(wanted, 8, async (t) => {
+      const offsets = await admin.fetchTopicOffsets(t.name)
+      const approxRecords = offsets.reduce((sum, o) => sum + (Number(o.high) - Number(o.low)), 0)
+      return {
+        name: t.name,
+        partitions: t.partitions.length,
+        replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+        internal: isInternalTopic(t.name),
+        approxRecords,
+      }
+    })
+  })
+}

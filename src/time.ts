@@ -1,0 +1,40 @@
+/**
+ * Durations and instants as users type them, on top of the `ms` library.
+ */
+import ms from 'ms'
+import { usageError } from './errors.ts'
+
+/**
+ * Parses a duration such as `500ms`, `10s`, `2m`, `1.5h`, `30d` into milliseconds.
+ * A unit is required: a bare number is ambiguous between tools (kcat: ms, rpk: s).
+ * @throws EvtError (usage, exit 2) naming the flag and the accepted forms.
+ */
+export function parseDuration(text: string, flag = 'duration'): number {
+  const trimmed = text.trim()
+  if (/^\d+(\.\d+)?$/.test(trimmed)) {
+    throw usageError(`${flag}: "${text}" has no unit`, `write it with a unit, e.g. ${trimmed}s or ${trimmed}ms`)
+  }
+  const value = ms(trimmed as ms.StringValue)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw usageError(`${flag}: "${text}" is not a duration`, 'use a number and a unit: 500ms, 10s, 5m, 2h, 7d')
+  }
+  return value
+}
+
+/**
+ * Parses an instant: epoch milliseconds (`1700000000000`), RFC 3339 (`2026-11-29T14:00:00Z`,
+ * offsets allowed; no offset means local time), or a date (`2026-11-29`, local midnight).
+ * Returns epoch ms.
+ * @throws EvtError (usage) when the text is none of those.
+ */
+export function parseInstant(text: string, flag = 'time'): number {
+  const t = text.trim()
+  if (/^\d{10,}$/.test(t)) return Number(t)
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t)
+  if (date) return new Date(Number(date[1]), Number(date[2]) - 1, Number(date[3])).getTime()
+  if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(t)) {
+    const value = Date.parse(t.replace(' ', 'T'))
+    if (Number.isFinite(value)) return value
+  }
+  throw usageError(`${flag}: "${text}" is not a time`, 'use epoch ms (1700000000000), RFC 3339 (2026-11-29T14:00:00Z) or a date (2026-11-29)')
+}
