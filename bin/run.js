@@ -1,4 +1,14 @@
 #!/usr/bin/env node
 import { execute } from '@oclif/core'
 
+// kafkajs 2.2.4 schedules its request-queue check with a negative delay when it is not
+// throttled; Node ≥ 23 warns about that on every connection. The delay is clamped to 1 ms
+// either way, so the warning carries nothing for users: drop that one warning only.
+const emitWarning = process.emitWarning.bind(process)
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type
+  if (type === 'TimeoutNegativeWarning' || warning?.name === 'TimeoutNegativeWarning') return
+  emitWarning(warning, ...rest)
+}
+
 await execute({ dir: import.meta.url })

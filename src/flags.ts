@@ -2,6 +2,7 @@
  * Every shared flag, defined once. Each has an EVT_* env var; commands spread the groups in.
  */
 import { Flags } from '@oclif/core'
+import { usageError } from './errors.ts'
 import { parseDuration } from './time.ts'
 
 /** Connection flags, on every command that talks to Kafka (precedence: flag > env > profile > default). */
@@ -43,4 +44,45 @@ export const jsonFlag = {
     summary: 'Print JSON on stdout instead of a table.',
     env: 'EVT_JSON',
   }),
+}
+
+/** Record filters (tail, trace, replay, dlq). */
+export const filterFlags = {
+  filter: Flags.string({
+    summary: 'Only records for which this CEL expression is true, e.g. \'value.event_type == "OrderPlaced"\'. Sees topic, partition, offset, timestamp, key, value, headers.',
+    env: 'EVT_FILTER',
+    helpGroup: 'FILTER',
+  }),
+  key: Flags.string({
+    summary: 'Only records whose key matches this glob (e.g. "order-1*").',
+    helpGroup: 'FILTER',
+  }),
+  header: Flags.string({
+    summary: 'Only records with this header (name=value, or name for presence). Repeatable: all must match.',
+    multiple: true,
+    helpGroup: 'FILTER',
+  }),
+}
+
+/** Isolation level for reads. */
+export const isolationFlag = {
+  isolation: Flags.option({
+    options: ['read_committed', 'read_uncommitted'] as const,
+    summary: 'read_committed hides records of aborted transactions and stops at the last stable offset.',
+    default: 'read_committed' as const,
+    env: 'EVT_ISOLATION',
+  })(),
+}
+
+/** Parses a partition list like "0,2,5" or "0-3". */
+export function parsePartitionList(values: string[] | undefined): number[] | undefined {
+  if (!values?.length) return undefined
+  const out = new Set<number>()
+  for (const v of values.flatMap((x) => x.split(','))) {
+    const range = /^(\d+)-(\d+)$/.exec(v.trim())
+    if (range) for (let i = Number(range[1]); i <= Number(range[2]); i++) out.add(i)
+    else if (/^\d+$/.test(v.trim())) out.add(Number(v.trim()))
+    else throw usageError(`-p: "${v}" is not a partition number or range`, 'e.g. -p 0,2 or -p 0-3')
+  }
+  return [...out].sort((a, b) => a - b)
 }

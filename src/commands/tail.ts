@@ -1,0 +1,90 @@
+import { Args, Flags } from '@oclif/core'
+import { EvtCommand } from '../base-command.ts'
+import { ExitCode, usageError } from '../errors.ts'
+import { combineFilters, compileCel, headerMatch, keyGlob, type RecordFilter } from '../filter.ts'
+import { connectionFlags, filterFlags, isolationFlag, parsePartitionList } from '../flags.ts'
+import { parsePositionRange } from '../kafka/positions.ts'
+import { compileTemplate, jsonLine, prettyRecord, rawRecord, TEMPLATE_TOKENS } from '../output/records.ts'
+import { StdoutSink } from '../output/sink.ts'
+import type { DecodedRecord } from '../record.ts'
+import { tailRecords, type TailStats } from '../services/tail.ts'
+
+export default class Tail extends EvtCommand {
+  static override summary = 'Print records of topics, live or over a range, decoded and filtered.'
+  static override description = `Reads by partition assignment without joining a consumer group: the first record shows at once and no group is left behind.
+
+Positions (-o): start | end | <offset> | +N (N after start) | -N (N before end) | @<time> | @-<duration>, and ranges FROM:TO with TO exclusive (100:200, -50:end, @-2h:-1h, @2026-11-29:2026-11-30). Times are epoch ms, RFC 3339 or a date.
+
+Formats: pretty (default on a terminal), json (JSON lines; default when piped), raw (value bytes), or --template with ${TEMPLATE_TOKENS}.`
+  static override examples = [
+    { description: 'Follow new records of a topic', command: '<%= config.bin %> <%= command.id %> orders.events' },
+    { description: 'The last 10 records of each partition, then exit', command: '<%= config.bin %> <%= command.id %> orders.events -o -10 -e' },
+    { description: 'Yesterday 14:00–15:00 (UTC) as JSON lines, into jq', command: '<%= config.bin %> <%= command.id %> orders.events -o @2026-11-28T14:00:00Z:2026-11-28T15:00:00Z | jq .value' },
+    { description: 'Only one event type, from the start, several topics', command: '<%= config.bin %> <%= command.id %> orders.events payments.events -o start -e --filter \'value.event_type == "PaymentFailed"\'' },
+    { description: 'kcat-style template', command: '<%= config.bin %> <%= command.id %> orders.events -o start -e --template \'%t/%p@%o %k %v\\n\'' },
+  ]
+  static override strict = false
+  static override args = {
+    topics: Args.string({ description: 'Topics to read (with -r: regular expressions).', required: true }),
+  }
+  static override flags = {
+    ...connectionFlags,
+    offset: Flags.string({ char: 'o', summary: 'Where to start (and stop): see the description.', default: 'end', env: 'EVT_OFFSET' }),
+    partition: Flags.string({ char: 'p', summary: 'Only these partitions (0,2 or 0-3). Repeatable.', multiple: true }),
+    exit: Flags.boolean({ char: 'e', summary: 'Stop at the end offsets taken at start (never hangs).' }),
+    'max-messages': Flags.integer({ char: 'n', summary: 'Stop after this many records (after filters).', min: 0 }),
+    regex: Flags.boolean({ char: 'r', summary: 'Treat the topic arguments as regular expressions.' }),
+    format: Flags.option({ char: 'f', options: ['pretty', 'json', 'raw'] as const, summary: 'Output format (default: pretty on a terminal, json when piped).', env: 'EVT_FORMAT' })(),
+    template: Flags.string({ summary: 'Print each record with this template (kcat-like tokens; see the description).' }),
+    'no-ui': Flags.boolean({ summary: 'Plain output even on a terminal (no live view).' }),
+    ...filterFlags,
+    ...isolationFlag,
+  }
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Tail)
+    const topics = argv as string[]
+    const range = parsePositionRange(flags.offset)
+    if (flags.exit && !range.to) range.to = { kind: 'end' }
+    const filters: RecordFilter[] = []
+    if (flags.filter) filters.push(compileCel(flags.filter))
+    if (flags.key) filters.push(keyGlob(flags.key))
+    for (const h of flags.header ?? []) filters.push(headerMatch(h))
+    if (flags.template && flags.format) throw usageError('--template and -f/--format cannot be combined', 'use one of them')
+    const render = this.renderer(flags.format ?? (process.stdout.isTTY ? 'pretty' : 'json'), flags.template)
+
+    const controller = new AbortController()
+    const onSigint = () => controller.abort()
+    process.once('SIGINT', onSigint)
+    const sink = new StdoutSink(() => controller.abort())
+    const stats: TailStats = { scanned: 0, matched: 0, bytes: 0 }
+    try {
+      for await (const records of tailRecords(this.connection(flags), {
+        topics,
+        regex: flags.regex,
+        range,
+        partitions: parsePartitionList(flags.partition),
+        maxMessages: flags['max-messages'],
+        filter: combineFilters(filters),
+        isolation: flags.isolation,
+        signal: controller.signal,
+        onWarning: (m) => this.note(`evt: warning: ${m}`),
+      }, stats)) {
+        await sink.write(records.map(render))
+      }
+    } finally {
+      process.removeListener('SIGINT', onSigint)
+    }
+    if (controller.signal.aborted && !sink.closed) {
+      this.note(`\n${stats.matched} records shown (${stats.scanned} read)`)
+      process.exitCode = ExitCode.Interrupted
+    }
+  }
+
+  private renderer(format: 'pretty' | 'json' | 'raw', template?: string): (r: DecodedRecord) => string | Buffer {
+    if (template) return compileTemplate(template)
+    if (format === 'json') return jsonLine
+    if (format === 'raw') return rawRecord
+    return (r) => prettyRecord(r)
+  }
+}

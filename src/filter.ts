@@ -1,0 +1,92 @@
+/**
+ * Record filters: CEL expressions (Common Expression Language, via @marcbachmann/cel-js) and the
+ * `--key <glob>` / `--header name=value` shorthands.
+ *
+ * A CEL filter sees:
+ * - `topic` (string), `partition` (int), `offset` (int), `timestamp` (int, epoch ms)
+ * - `key`, `value`: parsed JSON where the bytes are JSON, else the text, else base64 text for
+ *   binary; null for no key / a tombstone
+ * - `headers`: map of header name → value text (the last one wins for duplicates)
+ *
+ * e.g. `value.event_type == "OrderPlaced" && headers["ce_source"].startsWith("/orders")`.
+ * A field that does not exist in a record makes the expression false for that record.
+ */
+import { parse } from '@marcbachmann/cel-js'
+import picomatch from 'picomatch'
+import { headerText } from './codec/decode.ts'
+import { usageError } from './errors.ts'
+import type { Decoded, DecodedRecord } from './record.ts'
+
+/** A compiled predicate over decoded records. */
+export type RecordFilter = (record: DecodedRecord) => boolean
+
+function celValue(decoded: Decoded, bytes: Buffer | null): unknown {
+  if (decoded.kind === 'null') return null
+  if (decoded.kind === 'binary') return (bytes ?? Buffer.alloc(0)).toString('base64')
+  return decoded.value
+}
+
+/** The variables a CEL filter sees for one record (see the module doc). */
+export function celContext(record: DecodedRecord): Record<string, unknown> {
+  const headers: Record<string, string | null> = {}
+  for (const h of record.headers) headers[h.key] = headerText(h.value).value
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    offset: Number(record.offset),
+    timestamp: record.timestamp,
+    key: celValue(record.keyDecoded, record.key),
+    value: celValue(record.valueDecoded, record.value),
+    headers,
+  }
+}
+
+/**
+ * Compiles a CEL expression. @throws EvtError (usage, exit 2) with the parser's message, which
+ * points at the position of the problem.
+ */
+export function compileCel(expression: string, flag = '--filter'): RecordFilter {
+  let program: (context: Record<string, unknown>) => unknown
+  try {
+    program = parse(expression) as unknown as (context: Record<string, unknown>) => unknown
+  } catch (err) {
+    throw usageError(`${flag} does not compile: ${(err as Error).message}`, 'CEL syntax: https://github.com/google/cel-spec/blob/master/doc/langdef.md; e.g. value.event_type == "OrderPlaced" && partition == 2')
+  }
+  return (record) => {
+    try {
+      return program(celContext(record)) === true
+    } catch {
+      return false
+    }
+  }
+}
+
+/** `--key <glob>`: the key as text (base64 for binary) matches the glob (`*`, `?`, `[a-z]`, `{a,b}`). */
+export function keyGlob(glob: string): RecordFilter {
+  const match = picomatch(glob, { dot: true })
+  return (record) => {
+    if (record.key === null) return false
+    const d = record.keyDecoded as Decoded & { text?: string }
+    const text = d.kind === 'binary' ? record.key.toString('base64') : (d.text ?? String(d.value))
+    return match(text)
+  }
+}
+
+/**
+ * `--header name=value`: some header of that name has that value (text); `--header name`
+ * alone: the header is present. @throws EvtError (usage) on an empty name.
+ */
+export function headerMatch(spec: string): RecordFilter {
+  const eq = spec.indexOf('=')
+  const name = eq === -1 ? spec : spec.slice(0, eq)
+  const value = eq === -1 ? undefined : spec.slice(eq + 1)
+  if (!name) throw usageError(`--header "${spec}" has no header name`, 'write --header name=value or --header name')
+  return (record) => record.headers.some((h) => h.key === name && (value === undefined || (h.value !== null && h.value.toString('utf8') === value)))
+}
+
+/** All filters must pass; no filters → undefined (everything passes, no cost). */
+export function combineFilters(filters: RecordFilter[]): RecordFilter | undefined {
+  if (filters.length === 0) return undefined
+  if (filters.length === 1) return filters[0]
+  return (record) => filters.every((f) => f(record))
+}

@@ -1,0 +1,180 @@
+/**
+ * Renderers for records: JSON lines (the `-f json` contract), pretty blocks, raw values and
+ * kcat-like templates. Each returns a string or Buffer for one record, newline included.
+ */
+import chalk from 'chalk'
+import { headerText } from '../codec/decode.ts'
+import type { DecodedWithText } from '../codec/decode.ts'
+import { usageError } from '../errors.ts'
+import type { Decoded, DecodedRecord } from '../record.ts'
+
+/**
+ * The `-f json` line, one per record (documented in README, "JSON output"):
+ *
+ * `{"topic","partition","offset","timestamp","key","keyEncoding","value","valueEncoding","headers"}`
+ *
+ * - offset: number; timestamp: epoch ms.
+ * - encodings: `json` (the value is the JSON itself, byte-exact), `text` (a JSON string), `base64`
+ *   (binary), `null` (no key / a tombstone: `"value": null`, never `""`); schema kinds later.
+ * - JSON is embedded verbatim (no re-serialisation, big integers intact) when its text has no line
+ *   breaks and no surrounding whitespace; otherwise it is given as `text` so nothing changes.
+ * - headers: `[{"key","value","encoding"}]` in record order, duplicates and null values kept;
+ *   encoding `text`, `base64` or `null`.
+ */
+export function jsonLine(record: DecodedRecord): string {
+  const key = encodeForJson(record.keyDecoded, record.key)
+  const value = encodeForJson(record.valueDecoded, record.value)
+  let headers = '['
+  for (let i = 0; i < record.headers.length; i++) {
+    const h = record.headers[i]
+    const shown = headerText(h.value)
+    if (i) headers += ','
+    headers += `{"key":${JSON.stringify(h.key)},"value":${shown.value === null ? 'null' : JSON.stringify(shown.value)},"encoding":"${shown.encoding}"}`
+  }
+  headers += ']'
+  return `{"topic":${JSON.stringify(record.topic)},"partition":${record.partition},"offset":${record.offset},"timestamp":${record.timestamp},"key":${key.json},"keyEncoding":"${key.encoding}","value":${value.json},"valueEncoding":"${value.encoding}","headers":${headers}}\n`
+}
+
+/** How one key or value appears in a JSON line: its JSON text and encoding name. */
+export function encodeForJson(decoded: Decoded, bytes: Buffer | null): { json: string; encoding: string } {
+  switch (decoded.kind) {
+    case 'null':
+      return { json: 'null', encoding: 'null' }
+    case 'json': {
+      const text = (decoded as DecodedWithText).text
+      if (text !== undefined && isVerbatimJson(text)) return { json: text, encoding: 'json' }
+      if (text !== undefined) return { json: JSON.stringify(text), encoding: 'text' }
+      return { json: JSON.stringify(decoded.value), encoding: 'json' }
+    }
+    case 'text':
+      return { json: JSON.stringify(decoded.value), encoding: 'text' }
+    case 'binary':
+      return { json: JSON.stringify((bytes ?? Buffer.alloc(0)).toString('base64')), encoding: 'base64' }
+    default:
+      return { json: JSON.stringify(decoded.value ?? null), encoding: decoded.kind }
+  }
+}
+
+function isVerbatimJson(text: string): boolean {
+  const first = text.charCodeAt(0)
+  const last = text.charCodeAt(text.length - 1)
+  if (first <= 32 || last <= 32) return false
+  return text.indexOf('\n') === -1 && text.indexOf('\r') === -1
+}
+
+/** Options of the pretty renderer. */
+export interface PrettyOptions {
+  /** Longest value shown, in characters; longer values are cut with a marker giving the full size. */
+  maxValueChars?: number
+}
+
+/** Human size: 312 B, 4.2 KB, 5.0 MB. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`
+  return `${(n / 1024 / 1024).toFixed(1)} MB`
+}
+
+function shownValue(decoded: Decoded, bytes: Buffer | null): string {
+  switch (decoded.kind) {
+    case 'null':
+      return chalk.dim('(null: tombstone)')
+    case 'json':
+      return JSON.stringify(decoded.value, null, 2)
+    case 'text':
+      return String(decoded.value)
+    case 'binary':
+      return chalk.yellow('base64:') + (bytes ?? Buffer.alloc(0)).toString('base64')
+    default:
+      return JSON.stringify(decoded.value, null, 2)
+  }
+}
+
+/**
+ * One readable block per record: a coloured header line (topic/partition@offset, time, key,
+ * size), the headers, then the value (JSON pretty-printed). Huge values are truncated with a
+ * visible marker and the full size. Colours follow chalk (NO_COLOR and non-TTY turn them off).
+ */
+export function prettyRecord(record: DecodedRecord, options: PrettyOptions = {}): string {
+  const max = options.maxValueChars ?? 8192
+  const size = record.value?.length ?? 0
+  const time = new Date(record.timestamp).toISOString()
+  const keyShown = record.keyDecoded.kind === 'null' ? chalk.dim('(no key)') : record.keyDecoded.kind === 'binary' ? `base64:${record.key!.toString('base64')}` : typeof record.keyDecoded.value === 'string' ? record.keyDecoded.value : JSON.stringify(record.keyDecoded.value)
+  const lines = [`${chalk.cyan.bold(`${record.topic}/${record.partition}`)}${chalk.dim('@')}${chalk.cyan(record.offset)}  ${chalk.dim(time)}  ${chalk.green('key')} ${keyShown}  ${chalk.dim(`(${formatBytes(size)})`)}`]
+  for (const h of record.headers) {
+    const shown = headerText(h.value)
+    lines.push(`  ${chalk.magenta(h.key)}: ${shown.value === null ? chalk.dim('(null)') : shown.encoding === 'base64' ? `${chalk.yellow('base64:')}${shown.value}` : shown.value}`)
+  }
+  let value = shownValue(record.valueDecoded, record.value)
+  if (value.length > max) value = `${value.slice(0, max)}\n${chalk.inverse(` … truncated: ${formatBytes(size)} in all; -f json prints it whole `)}`
+  if (record.valueDecoded.error) lines.push(`  ${chalk.red(`decode: ${record.valueDecoded.error}`)}`)
+  lines.push(value.split('\n').map((l) => `  ${l}`).join('\n'))
+  return `${lines.join('\n')}\n\n`
+}
+
+/** `-f raw`: the value bytes as they are, then a newline (a tombstone prints an empty line). */
+export function rawRecord(record: DecodedRecord): Buffer {
+  return record.value ? Buffer.concat([record.value, NEWLINE]) : NEWLINE
+}
+const NEWLINE = Buffer.from('\n')
+
+/** The tokens `--template` understands, for help and errors. */
+export const TEMPLATE_TOKENS = '%t topic, %p partition, %o offset, %k key, %K key length, %v or %s value, %S value length, %h headers (k=v,…), %T timestamp (ms), %D timestamp (ISO 8601), %% percent; escapes \\n \\t \\\\'
+
+type TemplatePart = string | ((r: DecodedRecord) => string)
+
+function textOf(decoded: Decoded, bytes: Buffer | null): string {
+  if (decoded.kind === 'null') return ''
+  if (decoded.kind === 'binary') return (bytes ?? Buffer.alloc(0)).toString('base64')
+  const withText = decoded as DecodedWithText
+  return withText.text ?? (typeof decoded.value === 'string' ? decoded.value : JSON.stringify(decoded.value))
+}
+
+/**
+ * Compiles a kcat-like template into a renderer. Binary keys/values are shown as base64.
+ * @throws EvtError (usage, exit 2) on an unknown token, listing the tokens.
+ */
+export function compileTemplate(template: string): (record: DecodedRecord) => string {
+  const parts: TemplatePart[] = []
+  let literal = ''
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i]
+    if (c === '\\' && i + 1 < template.length) {
+      const n = template[++i]
+      literal += n === 'n' ? '\n' : n === 't' ? '\t' : n === 'r' ? '\r' : n === '\\' ? '\\' : `\\${n}`
+      continue
+    }
+    if (c !== '%') {
+      literal += c
+      continue
+    }
+    const t = template[++i]
+    const token: TemplatePart | undefined = {
+      t: (r: DecodedRecord) => r.topic,
+      p: (r: DecodedRecord) => String(r.partition),
+      o: (r: DecodedRecord) => r.offset,
+      k: (r: DecodedRecord) => textOf(r.keyDecoded, r.key),
+      K: (r: DecodedRecord) => (r.key === null ? '-1' : String(r.key.length)),
+      v: (r: DecodedRecord) => textOf(r.valueDecoded, r.value),
+      s: (r: DecodedRecord) => textOf(r.valueDecoded, r.value),
+      S: (r: DecodedRecord) => (r.value === null ? '-1' : String(r.value.length)),
+      h: (r: DecodedRecord) => r.headers.map((h) => `${h.key}=${headerText(h.value).value ?? ''}`).join(','),
+      T: (r: DecodedRecord) => String(r.timestamp),
+      D: (r: DecodedRecord) => new Date(r.timestamp).toISOString(),
+      '%': '%',
+    }[t ?? '']
+    if (token === undefined) throw usageError(`template: unknown token "%${t ?? ''}" at position ${i}`, `tokens: ${TEMPLATE_TOKENS}`)
+    if (typeof token === 'string') literal += token
+    else {
+      if (literal) parts.push(literal)
+      literal = ''
+      parts.push(token)
+    }
+  }
+  if (literal) parts.push(literal)
+  return (record) => {
+    let out = ''
+    for (const p of parts) out += typeof p === 'string' ? p : p(record)
+    return out
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * `evt tail`: stream records of some topics, decoded and filtered, without a consumer group.
+ */
+import type { Connection } from '../config/connection.ts'
+import { decodeRecord } from '../codec/decode.ts'
+import { usageError, notFoundError } from '../errors.ts'
+import type { RecordFilter } from '../filter.ts'
+import { KafkaReader, type Isolation, type PartitionPlan } from '../kafka/reader.ts'
+import type { PositionRange } from '../kafka/positions.ts'
+import type { DecodedRecord } from '../record.ts'
+
+/** What to tail. */
+export interface TailOptions {
+  /** Topic names, or regular expressions when `regex`. */
+  topics: string[]
+  regex?: boolean
+  range: PositionRange
+  partitions?: number[]
+  /** Stop after this many records (after filtering). */
+  maxMessages?: number
+  filter?: RecordFilter
+  isolation?: Isolation
+  signal?: AbortSignal
+  onWarning?: (message: string) => void
+  /** Called once with the plan, before the first record (for progress or a live view). */
+  onPlan?: (plans: PartitionPlan[]) => void
+}
+
+/** Counters of a tail, filled in as it runs. */
+export interface TailStats {
+  /** Records read from Kafka. */
+  scanned: number
+  /** Records that passed the filters and were handed out. */
+  matched: number
+  /** Bytes of record batches read. */
+  bytes: number
+}
+
+/**
+ * Resolves topic names, or patterns with `regex`, against the cluster.
+ * @throws EvtError usage (bad regex) / not-found (no topic matches).
+ */
+export async function resolveTopics(reader: KafkaReader, topics: string[], regex: boolean): Promise<string[]> {
+  if (!regex) return [...new Set(topics)]
+  const all = await reader.topicNames()
+  const patterns = topics.map((t) => {
+    try {
+      return new RegExp(t)
+    } catch (err) {
+      throw usageError(`-r: "${t}" is not a regular expression: ${(err as Error).message}`, 'e.g. -r "^orders\\..*"')
+    }
+  })
+  const matched = all.filter((name) => !name.startsWith('__') && patterns.some((p) => p.test(name)))
+  if (matched.length === 0) throw notFoundError(`no topic matches ${topics.map((t) => `/${t}/`).join(', ')}`, 'list topics with: evt topics')
+  return matched
+}
+
+/**
+ * Streams decoded records in chunks (one per partition fetch), filtered, until the range ends,
+ * `maxMessages` is reached, or `signal` aborts. `stats` is updated as it goes.
+ * @throws EvtError connect (3), not-found (4), usage (2).
+ */
+export async function* tailRecords(connection: Connection, options: TailOptions, stats: TailStats = { scanned: 0, matched: 0, bytes: 0 }): AsyncGenerator<DecodedRecord[]> {
+  const reader = await KafkaReader.open(connection, options.isolation ?? 'read_committed')
+  try {
+    const topics = await resolveTopics(reader, options.topics, Boolean(options.regex))
+    const plans = await reader.plan(topics, options.range, options.partitions)
+    options.onPlan?.(plans)
+    const limit = options.maxMessages ?? Infinity
+    if (limit <= 0) return
+    for await (const chunk of reader.read(plans, { signal: options.signal, onWarning: options.onWarning })) {
+      stats.scanned += chunk.records.length
+      stats.bytes += chunk.bytes
+      const out: DecodedRecord[] = []
+      for (const raw of chunk.records) {
+        const record = decodeRecord(raw)
+        if (options.filter && !options.filter(record)) continue
+        out.push(record)
+        if (stats.matched + out.length >= limit) break
+      }
+      stats.matched += out.length
+      if (out.length) yield out
+      if (stats.matched >= limit) return
+    }
+  } finally {
+    await reader.close()
+  }
+}
