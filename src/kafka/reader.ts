@@ -235,7 +235,6 @@ export class KafkaReader {
     const state = new Map<string, { plan: PartitionPlan; next: number }>()
     for (const plan of plans) if (plan.end === undefined || plan.start < plan.end) state.set(`${plan.topic}/${plan.partition}`, { plan, next: plan.start })
 
-    let failures = 0
     const round = async (): Promise<FetchPartition[]> => {
       const byLeader = new Map<number, Array<{ topic: string; partition: number; next: number }>>()
       const leaders = new Map<string, Map<number, number>>()
@@ -253,54 +252,57 @@ export class KafkaReader {
       return responses.flat()
     }
 
+    let failures = 0
     let pending: Promise<FetchPartition[]> | undefined = state.size ? round() : undefined
-    while (pending) {
-      let results: FetchPartition[]
-      try {
-        results = await pending
-        failures = 0
-      } catch (err) {
-        failures++
-        if (failures > 5 || options.signal?.aborted) throw mapKafkaError(err, { brokers: this.connection.brokers })
-        options.onWarning?.(`fetch failed (${(err as Error).message}); refreshing metadata and retrying`)
-        await sleep(Math.min(2000, 100 * 2 ** failures))
-        await this.cluster.refreshMetadata().catch(() => {})
-        pending = round()
-        continue
-      }
-      const chunks: ReadChunk[] = []
-      let refresh = false
-      for (const part of results) {
-        const key = `${part.topic}/${part.partition}`
-        const s = state.get(key)
-        if (!s) continue
-        if (part.errorCode === OFFSET_OUT_OF_RANGE) {
-          const b = (await this.bounds(new Map([[part.topic, [part.partition]]]))).get(key)!
-          const reset = s.next < b.low ? b.low : b.high
-          options.onWarning?.(`${key}: offset ${s.next} is out of range (retained ${b.low}..${b.high}); continuing at ${reset}`)
-          s.next = reset
-        } else if (RETRIABLE_PARTITION_ERRORS.has(part.errorCode)) {
-          refresh = true
-        } else if (part.errorCode !== 0) {
-          throw new EvtError('internal', `fetch of ${key} failed with Kafka error code ${part.errorCode}`)
-        } else {
-          const chunk = this.collect(part, s.next, s.plan.end)
-          s.next = chunk.nextOffset
-          if (chunk.records.length) chunks.push(chunk)
-          if (part.error) options.onWarning?.(`${key}: ${part.error}`)
+    try {
+      while (pending) {
+        let results: FetchPartition[]
+        try {
+          results = await pending
+          failures = 0
+        } catch (err) {
+          failures++
+          if (failures > 5 || options.signal?.aborted) throw mapKafkaError(err, { brokers: this.connection.brokers })
+          options.onWarning?.(`fetch failed (${(err as Error).message}); refreshing metadata and retrying`)
+          await sleep(Math.min(2000, 100 * 2 ** failures))
+          await this.cluster.refreshMetadata().catch(() => {})
+          pending = round()
+          continue
         }
-        if (s.plan.end !== undefined && s.next >= s.plan.end) state.delete(key)
+        const chunks: ReadChunk[] = []
+        let refresh = false
+        for (const part of results) {
+          const key = `${part.topic}/${part.partition}`
+          const s = state.get(key)
+          if (!s) continue
+          if (part.errorCode === OFFSET_OUT_OF_RANGE) {
+            const b = (await this.bounds(new Map([[part.topic, [part.partition]]]))).get(key)!
+            const reset = s.next < b.low ? b.low : b.high
+            options.onWarning?.(`${key}: offset ${s.next} is out of range (retained ${b.low}..${b.high}); continuing at ${reset}`)
+            s.next = reset
+          } else if (RETRIABLE_PARTITION_ERRORS.has(part.errorCode)) {
+            refresh = true
+          } else if (part.errorCode !== 0) {
+            throw new EvtError('internal', `fetch of ${key} failed with Kafka error code ${part.errorCode}`)
+          } else {
+            const chunk = this.collect(part, s.next, s.plan.end)
+            s.next = chunk.nextOffset
+            if (chunk.records.length) chunks.push(chunk)
+            if (part.error) options.onWarning?.(`${key}: ${part.error}`)
+          }
+          if (s.plan.end !== undefined && s.next >= s.plan.end) state.delete(key)
+        }
+        if (refresh) await this.cluster.refreshMetadata().catch(() => {})
+        pending = state.size && !options.signal?.aborted ? round() : undefined
+        for (const chunk of chunks) {
+          if (options.signal?.aborted) break
+          yield chunk
+        }
+        if (options.signal?.aborted) return
       }
-      if (refresh) await this.cluster.refreshMetadata().catch(() => {})
-      pending = state.size && !options.signal?.aborted ? round() : undefined
-      for (const chunk of chunks) {
-        if (options.signal?.aborted) break
-        yield chunk
-      }
-      if (options.signal?.aborted) {
-        pending?.catch(() => {})
-        return
-      }
+    } finally {
+      // the caller may stop early (-n, Ctrl-C) while a prefetch is in flight: let it fail quietly
+      ;(pending as Promise<FetchPartition[]> | undefined)?.catch(() => {})
     }
   }
 

@@ -64,13 +64,11 @@ function makeRecordEncoder(Encoder: EncoderClass) {
 /**
  * Makes kafkajs encode records with {@link OrderedHeader} arrays. Call before the first Produce
  * request of the process (idempotent).
- * @throws Error if kafkajs already loaded its own record encoder (then the order could not be kept).
  */
 export function installOrderedHeaderEncoding(): void {
   const path = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js')
   const cached = require.cache[path] as (NodeJS.Module & { evtOrderedHeaders?: boolean }) | undefined
   if (cached?.evtOrderedHeaders) return
-  if (cached) throw new Error('kafkajs loaded its record encoder before evt could replace it')
   const Encoder = require('kafkajs/src/protocol/encoder.js') as EncoderClass
   const Module = require('node:module') as { new (id: string): NodeJS.Module }
   const mod = new Module(path) as NodeJS.Module & { evtOrderedHeaders?: boolean }
@@ -79,4 +77,8 @@ export function installOrderedHeaderEncoding(): void {
   mod.exports = makeRecordEncoder(Encoder)
   mod.evtOrderedHeaders = true
   require.cache[path] = mod
+  // Produce request modules that already captured kafkajs's encoder are loaded again on their
+  // next use (kafkajs requires them lazily, per request version), and then capture this one.
+  const produceDir = path.replace(/recordBatch[\\/]record[\\/]v0[\\/]index\.js$/, 'requests/produce/')
+  for (const key of Object.keys(require.cache)) if (key.startsWith(produceDir) && key.endsWith('request.js')) delete require.cache[key]
 }
