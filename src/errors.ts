@@ -94,6 +94,9 @@ const AUTH_TYPES = new Set([
   'SASL_AUTHENTICATION_FAILED',
   'ILLEGAL_SASL_STATE',
   'UNSUPPORTED_SASL_MECHANISM',
+])
+
+const AUTHORIZATION_TYPES = new Set([
   'TOPIC_AUTHORIZATION_FAILED',
   'GROUP_AUTHORIZATION_FAILED',
   'CLUSTER_AUTHORIZATION_FAILED',
@@ -142,6 +145,13 @@ export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic
     const inner = chain.find((e) => e.name === 'KafkaJSSASLAuthenticationError') ?? chain[0]
     return new EvtError('auth', `authentication failed at ${brokers}: ${firstLine(inner.message)}`, {
       hint: 'check the SASL mechanism, username and password of the profile (evt profiles show)',
+      cause: err,
+    })
+  }
+  const denied = chain.find((e) => e.type && AUTHORIZATION_TYPES.has(e.type))
+  if (denied) {
+    return new EvtError('auth', `not authorized at ${brokers}: ${firstLine(denied.message)}${context.topic ? ` (topic ${context.topic})` : ''}`, {
+      hint: 'the credentials were accepted but lack an ACL for this operation: ask the cluster admin, or use another profile',
       cause: err,
     })
   }

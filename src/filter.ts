@@ -63,12 +63,14 @@ export function compileCel(expression: string, flag = '--filter'): RecordFilter 
 
 /** `--key <glob>`: the key as text (base64 for binary) matches the glob (`*`, `?`, `[a-z]`, `{a,b}`). */
 export function keyGlob(glob: string): RecordFilter {
-  const match = picomatch(glob, { dot: true })
+  // a key is not a path: '/' (in keys like tenant/42, and in base64) is an ordinary character for
+  // `*` and `?`, so it is swapped for NUL, which a text key never contains, before matching
+  const match = picomatch(glob.replaceAll('/', '\0'), { dot: true })
   return (record) => {
     if (record.key === null) return false
     const d = record.keyDecoded as Decoded & { text?: string }
     const text = d.kind === 'binary' ? record.key.toString('base64') : (d.text ?? String(d.value))
-    return match(text)
+    return match(text.replaceAll('/', '\0'))
   }
 }
 

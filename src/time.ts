@@ -11,10 +11,10 @@ import { usageError } from './errors.ts'
  */
 export function parseDuration(text: string, flag = 'duration'): number {
   const trimmed = text.trim()
-  if (/^\d+(\.\d+)?$/.test(trimmed)) {
+  if (/^(\d+(\.\d*)?|\.\d+)$/.test(trimmed)) {
     throw usageError(`${flag}: "${text}" has no unit`, `write it with a unit, e.g. ${trimmed}s or ${trimmed}ms`)
   }
-  const value = ms(trimmed as ms.StringValue)
+  const value = trimmed === '' ? undefined : ms(trimmed as ms.StringValue)
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw usageError(`${flag}: "${text}" is not a duration`, 'use a number and a unit: 500ms, 10s, 5m, 2h, 7d')
   }
@@ -30,11 +30,15 @@ export function parseDuration(text: string, flag = 'duration'): number {
 export function parseInstant(text: string, flag = 'time'): number {
   const t = text.trim()
   if (/^\d{10,}$/.test(t)) return Number(t)
-  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t)
-  if (date) return new Date(Number(date[1]), Number(date[2]) - 1, Number(date[3])).getTime()
-  if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(t)) {
-    const value = Date.parse(t.replace(' ', 'T'))
-    if (Number.isFinite(value)) return value
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(t)
+  const [y, m, d] = ymd ? [Number(ymd[1]), Number(ymd[2]), Number(ymd[3])] : [0, 0, 0]
+  // the day must exist: 2026-02-30 is an error, not a silent March 2
+  if (ymd && m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate()) {
+    if (t.length === 10) return new Date(y, m - 1, d).getTime()
+    if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(t)) {
+      const value = Date.parse(t.replace(' ', 'T'))
+      if (Number.isFinite(value)) return value
+    }
   }
   throw usageError(`${flag}: "${text}" is not a time`, 'use epoch ms (1700000000000), RFC 3339 (2026-11-29T14:00:00Z) or a date (2026-11-29)')
 }

@@ -39,8 +39,8 @@ export function rawMembers(line: string): Map<string, string> {
       i = skipWs(line, i + 1)
       continue
     }
-    if (line[i] === '}') return out
-    throw new Error(`expected ',' or '}' at ${i}`)
+    if (line[i] === '}' && skipWs(line, i + 1) === line.length) return out
+    throw new Error(line[i] === '}' ? `unexpected text after the object at ${skipWs(line, i + 1)}` : `expected ',' or '}' at ${i}`)
   }
 }
 
@@ -72,8 +72,10 @@ function endOfValue(s: string, i: number): number {
     }
     throw new Error('unterminated object or array')
   }
+  // a number, true, false or null: nothing else may hide in it (a missing comma, a bare word)
   let j = i
-  while (j < s.length && s[j] !== ',' && s[j] !== '}') j++
+  while (j < s.length && !/[\s,}\]]/.test(s[j])) j++
+  if (!/^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)$/.test(s.slice(i, j))) throw new Error(`expected a JSON value at ${i}`)
   return j
 }
 
@@ -82,6 +84,7 @@ function bytesOf(raw: string | undefined, encoding: string | undefined, field: s
   const enc = encoding ?? (raw.startsWith('"') ? 'text' : 'json')
   switch (enc) {
     case 'json':
+      JSON.parse(raw) // must be valid JSON; the bytes are its raw text
       return Buffer.from(raw, 'utf8')
     case 'text':
       return Buffer.from(JSON.parse(raw) as string, 'utf8')

@@ -47,7 +47,8 @@ export function parseBrokers(value: string | string[]): string[] {
   const list = (Array.isArray(value) ? value : value.split(',')).map((b) => String(b).trim()).filter(Boolean)
   if (list.length === 0) throw usageError('no brokers given', 'pass -b host:port[,host:port…]')
   for (const b of list) {
-    if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(b)) throw usageError(`broker "${b}" is not host:port`, 'pass -b host:port, e.g. -b 127.0.0.1:9092')
+    const port = Number(/:(\d{1,5})$/.exec(b)?.[1])
+    if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(b) || port < 1 || port > 65535) throw usageError(`broker "${b}" is not host:port`, 'pass -b host:port, e.g. -b 127.0.0.1:9092')
   }
   return list
 }
@@ -58,8 +59,8 @@ export function parseBrokers(value: string | string[]): string[] {
  */
 export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv = process.env): Connection {
   const path = configPath(env)
-  const needProfile = input.profile !== undefined || !input.brokers || !input.registry
-  const { name, profile } = needProfile ? selectProfile(loadConfig(path), input.profile, path) : { name: undefined, profile: undefined }
+  // The profile is always read: even with -b and --registry given, its TLS/SASL settings apply.
+  const { name, profile } = selectProfile(loadConfig(path), input.profile, path)
   const p: ProfileConfig = profile ?? {}
   const where = name ? `profile "${name}"` : 'profile'
   const str = (v: string | undefined) => (v === undefined ? undefined : expandEnv(String(v), env, where))

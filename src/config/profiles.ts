@@ -13,11 +13,12 @@
  *     brokers: [b1.example.com:9093, b2.example.com:9093]
  *     clientId: evt-alice
  *     tls: { ca: /etc/kafka/ca.pem, cert: ~/.kafka/client.pem, key: ~/.kafka/client.key, skipVerify: false }
- *     sasl: { mechanism: scram-sha-512, username: alice, password: ${PROD_KAFKA_PASSWORD} }
- *     registry: { url: https://registry.example.com, username: alice, password: ${PROD_REGISTRY_PASSWORD} }
+ *     sasl: { mechanism: scram-sha-512, username: alice, password: "${PROD_KAFKA_PASSWORD}" }
+ *     registry: { url: https://registry.example.com, username: alice, password: "${PROD_REGISTRY_PASSWORD}" }
  * ```
  *
- * Any string value may reference an environment variable as `${NAME}`; it is expanded when the
+ * Any string value may reference an environment variable as `${NAME}` (quoted inside `{ … }`, where
+ * YAML reads braces as a mapping); it is expanded when the
  * profile is used, and an unset variable is a usage error naming it. `sasl.mechanism` is one of
  * plain, scram-sha-256, scram-sha-512, oauthbearer (with `tokenCommand`, a shell command that
  * prints a bearer token).
@@ -104,11 +105,12 @@ export function validateConfig(raw: unknown, path = 'config'): ConfigFile {
   const profiles = (obj.profiles ?? {}) as Record<string, unknown>
   if (typeof profiles !== 'object' || Array.isArray(profiles)) throw bad('"profiles" must be a mapping of name → profile')
   for (const [name, p] of Object.entries(profiles)) {
-    if (typeof p !== 'object' || p === null) throw bad(`profile "${name}" must be a mapping`)
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw bad(`profile "${name}" must be a mapping`)
     const prof = p as Record<string, unknown>
     if (prof.brokers !== undefined && typeof prof.brokers !== 'string' && !Array.isArray(prof.brokers)) throw bad(`profile "${name}": brokers must be a list or a comma-separated string`)
     const sasl = prof.sasl as Record<string, unknown> | undefined
     if (sasl !== undefined) {
+      if (typeof sasl !== 'object' || sasl === null) throw bad(`profile "${name}": sasl must be a mapping with a mechanism`)
       const mech = String(sasl.mechanism ?? '').toLowerCase()
       if (!['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'].includes(mech)) throw bad(`profile "${name}": sasl.mechanism must be plain, scram-sha-256, scram-sha-512 or oauthbearer (got "${sasl.mechanism}")`)
       sasl.mechanism = mech
@@ -162,12 +164,13 @@ export function redactProfile(profile: ProfileConfig): Record<string, unknown> {
   const walk = (v: unknown, key?: string): unknown => {
     if (Array.isArray(v)) return v.map((x) => walk(x))
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]))
-    if (key && SECRET_KEYS.has(key) && typeof v === 'string') {
+    if (key && SECRET_KEYS.has(key) && v !== null && v !== undefined) {
       if (key === 'key') return v // a file path, not the key itself
-      const ref = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(v)
-      return ref ? `<from $${ref[1]}>` : '<redacted>'
+      const ref = typeof v === 'string' ? /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(v) : null
+      return ref ? `<from $${ref[1]}>` : '<redacted>' // YAML may parse a password as a number
     }
-    return v
+    // a URL with a password in it (https://user:secret@host)
+    return typeof v === 'string' ? v.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:<redacted>@') : v
   }
   return walk(profile) as Record<string, unknown>
 }
@@ -179,10 +182,20 @@ export function redactProfile(profile: ProfileConfig): Record<string, unknown> {
 export function setDefaultProfile(name: string, path: string = configPath()): void {
   const config = loadConfig(path)
   if (!config.profiles[name]) selectProfile(config, name, path)
-  const doc = existsSync(path) ? YAML.parseDocument(readFileSync(path, 'utf8')) : new YAML.Document({ profiles: {} })
-  doc.set('default', name)
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : ''
+  const doc = YAML.parseDocument(text)
+  const value = YAML.stringify(name).trimEnd()
+  const current = doc.get('default', true)
+  // edit the text in place: re-serialising the document would reflow flow maps and comment spacing
+  let out: string
+  if (YAML.isScalar(current) && current.range) out = text.slice(0, current.range[0]) + value + text.slice(current.range[1])
+  else if (YAML.isMap(doc.contents) && !doc.contents.flow && doc.contents.range) out = `${text.slice(0, doc.contents.range[0])}default: ${value}\n${text.slice(doc.contents.range[0])}`
+  else {
+    doc.set('default', name)
+    out = String(doc)
+  }
   mkdirSync(dirname(path), { recursive: true })
-  writeFileSync(path, String(doc))
+  writeFileSync(path, out)
 }
 
 /** Reads a file named in a profile (CA, cert, key). @throws EvtError (usage) when unreadable. */

@@ -64,8 +64,8 @@ function splitRange(text: string): [string, string] | [string] {
     if (text[i] !== ':') continue
     const before = text.slice(0, i)
     const after = text.slice(i + 1)
-    // inside a time of day: "T14:00" or " 14:00" or "+01:00"
-    if (/(\d{4}-\d{2}-\d{2}[T ]\d{2}(:\d{2})?|[+-]\d{2})$/.test(before) && /^\d{2}/.test(after)) continue
+    // inside a time of day: "T14:00" or " 14:00", or its offset "14:00:00+01:00" (not "-10:20", "2026-11-29:…")
+    if (/(\d{4}-\d{2}-\d{2}[T ]\d{2}(:\d{2})?|[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?[+-]\d{2})$/i.test(before) && /^\d{2}/.test(after)) continue
     return [before, after]
   }
   return [text]

@@ -163,7 +163,7 @@ export function compileTemplate(template: string): (record: DecodedRecord) => st
       D: (r: DecodedRecord) => new Date(r.timestamp).toISOString(),
       '%': '%',
     }[t ?? '']
-    if (token === undefined) throw usageError(`template: unknown token "%${t ?? ''}" at position ${i}`, `tokens: ${TEMPLATE_TOKENS}`)
+    if (token === undefined) throw usageError(`template: unknown token "%${t ?? ''}" at position ${i - 1}`, `tokens: ${TEMPLATE_TOKENS}`)
     if (typeof token === 'string') literal += token
     else {
       if (literal) parts.push(literal)
