@@ -1,0 +1,124 @@
+import { Args, Flags } from '@oclif/core'
+import chalk from 'chalk'
+import { EvtCommand } from '../base-command.ts'
+import { EvtError, usageError } from '../errors.ts'
+import { connectionFlags } from '../flags.ts'
+import { renderDot, renderMermaid, renderTimeline, renderTree, searchSummary, traceJson } from '../output/trace.ts'
+import { trace, type TraceResult } from '../services/trace.ts'
+import { missingExpectations } from '../trace/expect.ts'
+import { parseDuration, parseInstant } from '../time.ts'
+
+/** `--since 24h` (a duration ago) or an instant (epoch ms, RFC 3339, date). */
+function parseWhen(text: string, flag: string, now: number): number {
+  return /^\d+(\.\d+)?(ms|s|m|h|d|w|y)$/i.test(text.trim()) ? now - parseDuration(text, flag) : parseInstant(text, flag)
+}
+
+export default class Trace extends EvtCommand {
+  static override summary = 'Follow one request across every topic and service, as a causal tree.'
+  static override description = `Finds every record carrying the correlation id — in the seed envelope (metadata.correlation_id), CloudEvents (ce_correlationid), W3C traceparent (trace id), B3, Axon, MassTransit, NServiceBus, Debezium outbox or plain correlation headers — and links them by causation id (or parent span) into a tree, with the delay of each hop, where each record stands with the consumer groups reading its topic, and anomalies: duplicates, dead-lettered hops, key ≠ aggregate id, one aggregate on several partitions, occurred_at going backwards, commands disguised as events.
+
+Reads all partitions in parallel without a consumer group, from --since to the end offsets taken at start. With --expect it waits (following live) until the listed event types have appeared: exit 0, or exit 5 listing what is missing after --timeout.`
+  static override examples = [
+    { description: 'What happened to this request in the last 24 hours?', command: '<%= config.bin %> <%= command.id %> req_abc123' },
+    { description: 'Only some topics, a week back, as a timeline', command: '<%= config.bin %> <%= command.id %> req_abc123 -t "orders.*" -t payments.events --since 7d -f timeline' },
+    { description: 'CI smoke test: the order must be confirmed, paid and shipped within a minute', command: '<%= config.bin %> <%= command.id %> req_abc123 --expect OrderConfirmed,PaymentCaptured,ShipmentCreated --timeout 60s' },
+    { description: 'A sequence diagram for the incident write-up', command: '<%= config.bin %> <%= command.id %> req_abc123 -f mermaid > trace.mmd' },
+  ]
+  static override args = {
+    id: Args.string({ description: 'Correlation id (or W3C trace id) of the request.', required: true }),
+  }
+  static override flags = {
+    ...connectionFlags,
+    timeout: Flags.custom<number>({
+      summary: 'With --expect or --follow: how long to wait, e.g. 60s. Also bounds connecting (at most 10 s).',
+      env: 'EVT_TIMEOUT',
+      parse: async (input) => parseDuration(input, '--timeout'),
+      helpGroup: 'CONNECTION',
+    })(),
+    topic: Flags.string({ char: 't', summary: 'Topics to search (names or globs). Repeatable. Default: every topic not starting with __.', multiple: true }),
+    since: Flags.string({ summary: 'Window start: a duration ago (24h, 7d) or a time (RFC 3339, date, epoch ms).', default: '24h' }),
+    until: Flags.string({ summary: 'Window end (same forms). Default: the end of each partition when the search starts.' }),
+    format: Flags.option({ char: 'f', options: ['tree', 'timeline', 'json', 'mermaid', 'dot'] as const, summary: 'Output format (default: tree on a terminal, json when piped).', env: 'EVT_TRACE_FORMAT' })(),
+    follow: Flags.boolean({ summary: 'Keep watching for new records of this request (Ctrl-C to stop).' }),
+    expect: Flags.string({ summary: 'Event types that must appear (comma list); waits for them until --timeout.' }),
+    'expect-order': Flags.boolean({ summary: 'With --expect: the types must first appear in the order given.' }),
+    'fail-empty': Flags.boolean({ summary: 'Exit 5 when no record is found.' }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Trace)
+    const now = Date.now()
+    const since = parseWhen(flags.since, '--since', now)
+    const until = flags.until ? parseWhen(flags.until, '--until', now) : undefined
+    if (until !== undefined && until <= since) throw usageError('--until must be after --since', 'e.g. --since 2h --until 1h')
+    const expected = flags.expect?.split(',').map((s) => s.trim()).filter(Boolean)
+    if (flags['expect-order'] && !expected?.length) throw usageError('--expect-order needs --expect', 'e.g. --expect OrderPlaced,PaymentCaptured --expect-order')
+    if ((flags.follow || expected?.length) && until !== undefined) throw usageError('--follow and --expect watch new records: they cannot be combined with --until', 'drop --until')
+    const format = flags.format ?? (process.stdout.isTTY ? 'tree' : 'json')
+    const waitMs = flags.timeout ?? 60_000
+    const connection = this.connection({ ...flags, timeout: Math.min(waitMs, 10_000) })
+
+    const controller = new AbortController()
+    const onSigint = () => controller.abort()
+    process.once('SIGINT', onSigint)
+    const live = Boolean(flags.follow || expected?.length)
+    const timer = live ? setTimeout(() => controller.abort(), waitMs) : undefined
+    const printed = new Set<string>()
+    const started = Date.now()
+    let result: TraceResult
+    try {
+      result = await trace(connection, {
+        id: args.id,
+        topics: flags.topic,
+        since,
+        until,
+        live,
+        signal: controller.signal,
+        stopWhen: expected?.length && !flags.follow ? (records) => missingExpectations(records, expected, flags['expect-order']).length === 0 : undefined,
+        onWarning: (m) => this.note(`evt: warning: ${m}`),
+        onUpdate: (r) => this.liveUpdate(r, format, printed),
+      })
+    } finally {
+      clearTimeout(timer)
+      process.removeListener('SIGINT', onSigint)
+    }
+    const elapsed = Date.now() - started
+    this.out(this.render(result, format, elapsed))
+    if (expected?.length) {
+      const missing = missingExpectations(result.records, expected, flags['expect-order'])
+      if (missing.length) throw new EvtError('expectation', `after ${Math.round(elapsed / 1000)} s, ${args.id} is missing: ${missing.join(', ')}`, { hint: 'raise --timeout, or look at the tree above for a dead letter or a stalled hop' })
+      this.note(chalk.green(`all expected event types seen: ${expected.join(', ')}`))
+      return
+    }
+    if (result.records.length === 0 && flags['fail-empty']) throw new EvtError('expectation', `no records of ${args.id}`, { hint: `${searchSummary(result)}; widen --since or -t` })
+  }
+
+  private liveUpdate(r: TraceResult, format: string, printed: Set<string>): void {
+    if (format === 'json') return
+    if (printed.size === 0 && r.live) {
+      this.note(`${renderTree(r)}\n${chalk.dim('following new records… (Ctrl-C to stop)')}`)
+      for (const id of r.graph.nodes.keys()) printed.add(id)
+      return
+    }
+    for (const [id, n] of r.graph.nodes) {
+      if (printed.has(id)) continue
+      printed.add(id)
+      this.note(`+ ${n.record.meta.eventType ?? '(no type)'}  ${n.record.meta.source ?? '?'}  ${id}${n.parentId ? `  ← ${n.parentId}` : ''}${n.delayMs !== undefined ? ` +${n.delayMs} ms` : ''}`)
+    }
+  }
+
+  private render(r: TraceResult, format: string, elapsed: number): string {
+    switch (format) {
+      case 'json':
+        return JSON.stringify(traceJson(r))
+      case 'timeline':
+        return renderTimeline(r)
+      case 'mermaid':
+        return renderMermaid(r)
+      case 'dot':
+        return renderDot(r)
+      default:
+        return renderTree(r, elapsed)
+    }
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * `evt trace <correlation-id>`: every record of one request across topics, as a causal graph.
+ *
+ * The search reads all partitions of the chosen topics in parallel without a consumer group,
+ * from the offsets of `since` (timestamp lookup) to the end offsets taken at start. The id is
+ * looked for in the raw key, header and value bytes first; only records that contain it are
+ * decoded and their envelope extracted, so the scan costs little more than the fetch.
+ */
+import picomatch from 'picomatch'
+import type { Admin } from 'kafkajs'
+import type { Connection } from '../config/connection.ts'
+import { decodeRecord } from '../codec/decode.ts'
+import { createExtractor, searchNeedles, type EnvelopeConfig } from '../envelope/index.ts'
+import { notFoundError } from '../errors.ts'
+import { withAdmin } from '../kafka/client.ts'
+import { KafkaReader, type PartitionPlan } from '../kafka/reader.ts'
+import type { RawRecord } from '../record.ts'
+import { buildGraph, recordId, type TraceGraph, type TraceRecord } from '../trace/graph.ts'
+
+/** What to search. */
+export interface TraceOptions {
+  id: string
+  /** Topic names or globs; default: every topic not starting with `__`. */
+  topics?: string[]
+  /** Window start, epoch ms. */
+  since: number
+  /** Window end, epoch ms; default: the end offsets at start. */
+  until?: number
+  envelope?: Partial<EnvelopeConfig>
+  /** Keep reading new records after the initial scan (follow, expect). */
+  live?: boolean
+  /** Stop the live phase when this returns true for the records so far. */
+  stopWhen?: (records: TraceRecord[]) => boolean
+  signal?: AbortSignal
+  /** Called after the initial scan and after each new matching record in the live phase. */
+  onUpdate?: (result: TraceResult) => void
+  onWarning?: (message: string) => void
+  /** Look up which consumer groups have consumed each record (default true). */
+  consumption?: boolean
+}
+
+/** Whether a consumer group has read a record (the `--json` contract's `consumption[]`). */
+export interface RecordConsumption {
+  group: string
+  status: 'consumed' | 'pending'
+  /** The group's committed offset on the record's partition. */
+  committedOffset: number
+  /** Records between the committed offset and the high watermark. */
+  lag: number
+}
+
+/** Everything a trace found. */
+export interface TraceResult {
+  id: string
+  window: { since: number; until: number | null }
+  topics: string[]
+  /** Records read (all of them, not only matches) and their bytes. */
+  scanned: number
+  bytes: number
+  records: TraceRecord[]
+  graph: TraceGraph
+  /** By record id (`topic/partition@offset`). */
+  consumption: Map<string, RecordConsumption[]>
+  /** True while the live phase runs. */
+  live: boolean
+}
+
+/**
+ * Picks topics: every non-internal topic, or those matching the names/globs given.
+ * @throws EvtError not-found when a plain name (no glob characters) does not exist, or nothing matches.
+ */
+export function selectTopics(all: string[], wanted: string[] | undefined): string[] {
+  if (!wanted?.length) return all.filter((t) => !t.startsWith('__'))
+  const out = new Set<string>()
+  for (const w of wanted) {
+    if (!/[*?[\]{}!]/.test(w)) {
+      if (!all.includes(w)) throw notFoundError(`topic "${w}" does not exist`, 'list topics with: evt topics')
+      out.add(w)
+      continue
+    }
+    const match = picomatch(w, { dot: true })
+    for (const t of all) if (match(t)) out.add(t)
+  }
+  if (out.size === 0) throw notFoundError(`no topic matches ${wanted.join(', ')}`, 'list topics with: evt topics')
+  return [...out].sort()
+}
+
+/** True when any needle occurs in the key, a header value or the value. */
+export function containsAny(record: RawRecord, needles: Buffer[]): boolean {
+  for (const n of needles) {
+    if (record.value && record.value.indexOf(n) !== -1) return true
+    if (record.key && record.key.indexOf(n) !== -1) return true
+    for (const h of record.headers) if (h.value && h.value.indexOf(n) !== -1) return true
+  }
+  return false
+}
+
+function preview(record: RawRecord): string {
+  if (record.value === null) return '(tombstone)'
+  const text = record.value.subarray(0, 400).toString('utf8')
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text
+}
+
+/**
+ * Runs a trace: the initial bounded scan, then (with `live`) follows new records until
+ * `stopWhen` holds or `signal` aborts. Returns the final result.
+ * @throws EvtError connect (3), not-found (4).
+ */
+export async function trace(connection: Connection, options: TraceOptions): Promise<TraceResult> {
+  const reader = await KafkaReader.open(connection, 'read_committed')
+  const extract = createExtractor(options.envelope)
+  const needles = searchNeedles(options.id)
+  const records: TraceRecord[] = []
+  const result: TraceResult = { id: options.id, window: { since: options.since, until: options.until ?? null }, topics: [], scanned: 0, bytes: 0, records, graph: buildGraph([]), consumption: new Map(), live: false }
+  try {
+    result.topics = selectTopics(await reader.topicNames(), options.topics)
+    const range = { from: { kind: 'time' as const, timestamp: options.since }, to: options.until === undefined ? { kind: 'end' as const } : { kind: 'time' as const, timestamp: options.until } }
+    const plans = await reader.plan(result.topics, range)
+    const scan = async (toRead: PartitionPlan[], signal: AbortSignal | undefined, onMatch?: () => void) => {
+      for await (const chunk of reader.read(toRead, { signal, onWarning: options.onWarning })) {
+        result.scanned += chunk.records.length
+        result.bytes += chunk.bytes
+        for (const raw of chunk.records) {
+          if (!containsAny(raw, needles)) continue
+          const meta = extract(decodeRecord(raw))
+          const ids = [meta.correlationId, meta.traceId]
+          if (!ids.includes(options.id) && meta.correlationId !== undefined) continue
+          records.push({ topic: raw.topic, partition: raw.partition, offset: raw.offset, timestamp: raw.timestamp, key: raw.key === null ? null : raw.key.toString('utf8'), headers: raw.headers, meta, preview: preview(raw) })
+          onMatch?.()
+        }
+      }
+    }
+    await scan(plans, options.signal)
+    const refresh = async () => {
+      result.graph = buildGraph(records)
+      if (options.consumption !== false && records.length) result.consumption = await consumption(connection, records, plans)
+    }
+    await refresh()
+    if (!options.live || options.signal?.aborted || options.stopWhen?.(records)) return result
+    result.live = true
+    options.onUpdate?.(result)
+    const livePlans = plans.map((p) => ({ ...p, start: p.end ?? p.high, end: undefined }))
+    const controller = new AbortController()
+    options.signal?.addEventListener('abort', () => controller.abort(), { once: true })
+    let refreshing = Promise.resolve()
+    const liveScan = scan(livePlans, controller.signal, () => {
+      refreshing = refreshing.then(async () => {
+        await refresh()
+        options.onUpdate?.(result)
+        if (options.stopWhen?.(records)) controller.abort()
+      })
+    })
+    const stopWatch = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))
+    await Promise.race([liveScan.catch((err) => { if (!controller.signal.aborted) throw err }), stopWatch])
+    controller.abort()
+    await refreshing
+    result.live = false
+    return result
+  } finally {
+    await reader.close()
+  }
+}
+
+/**
+ * For each record, the consumer groups that have committed offsets on its partition, and
+ * whether they are past it. Groups are read with the admin API (OffsetFetch), one call each.
+ */
+export async function consumption(connection: Connection, records: TraceRecord[], plans: PartitionPlan[]): Promise<Map<string, RecordConsumption[]>> {
+  const topics = [...new Set(records.map((r) => r.topic))]
+  return withAdmin(connection, async (admin: Admin) => {
+    const { groups } = await admin.listGroups()
+    const committed = new Map<string, Array<{ group: string; offset: number }>>()
+    for (const g of groups) {
+      if (g.protocolType && g.protocolType !== 'consumer') continue
+      const offsets = await admin.fetchOffsets({ groupId: g.groupId, topics }).catch(() => [])
+      for (const t of offsets) {
+        for (const p of t.partitions) {
+          if (Number(p.offset) < 0) continue
+          const k = `${t.topic}/${p.partition}`
+          if (!committed.has(k)) committed.set(k, [])
+          committed.get(k)!.push({ group: g.groupId, offset: Number(p.offset) })
+        }
+      }
+    }
+    const highs = new Map(plans.map((p) => [`${p.topic}/${p.partition}`, p.high]))
+    const out = new Map<string, RecordConsumption[]>()
+    for (const r of records) {
+      const k = `${r.topic}/${r.partition}`
+      const list = (committed.get(k) ?? []).map(({ group, offset }) => ({
+        group,
+        status: offset > Number(r.offset) ? ('consumed' as const) : ('pending' as const),
+        committedOffset: offset,
+        lag: Math.max(0, (highs.get(k) ?? offset) - offset),
+      }))
+      out.set(recordId(r), list.sort((a, b) => a.group.localeCompare(b.group)))
+    }
+    return out
+  })
+}

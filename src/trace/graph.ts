@@ -1,0 +1,172 @@
+/**
+ * The causal graph of one request: records linked by causation id (or trace-context parent
+ * span), plus the anomalies that matter when a request went wrong. Pure logic, no Kafka.
+ */
+import { looksLikeCommand, type EventMeta } from '../envelope/index.ts'
+import { dlqFailure, dlqOriginalTopic, hasDlqHeaders, isDlqTopic } from '../dlq/detect.ts'
+import type { RecordHeader } from '../record.ts'
+
+/** One record found by a trace, with what was extracted from it. */
+export interface TraceRecord {
+  topic: string
+  partition: number
+  offset: string
+  /** Record timestamp, epoch ms. */
+  timestamp: number
+  key: string | null
+  headers: RecordHeader[]
+  meta: EventMeta
+  /** Short preview of the value (first 200 characters of its text, or a note for binary). */
+  preview: string
+}
+
+/** Kinds of anomaly flagged on records (the `--json` contract's `anomalies[].kind`). */
+export type AnomalyKind = 'duplicate' | 'dead-lettered' | 'key-mismatch' | 'split-partitions' | 'time-backwards' | 'command-on-events-topic' | 'orphan'
+
+/** An anomaly and the records it concerns (ids are `topic/partition@offset`). */
+export interface Anomaly {
+  kind: AnomalyKind
+  message: string
+  records: string[]
+}
+
+/** A node of the causal tree. */
+export interface TraceNode {
+  id: string
+  record: TraceRecord
+  /** The node this one was caused by, if found in the window. */
+  parentId?: string
+  /** Missing parent: the causation id (or parent span) named by the record but not found. */
+  missingParent?: string
+  /** Delay from the parent's record timestamp, ms. */
+  delayMs?: number
+  /** True for a copy of a record in a dead-letter topic. */
+  deadLetter?: { exception?: string; message?: string; cause?: string; originalTopic?: string }
+  children: string[]
+  anomalies: AnomalyKind[]
+}
+
+/** The whole graph: nodes by id, roots in time order, anomalies. */
+export interface TraceGraph {
+  nodes: Map<string, TraceNode>
+  roots: string[]
+  anomalies: Anomaly[]
+}
+
+/** `topic/partition@offset`, the id of a record in a trace. */
+export function recordId(r: { topic: string; partition: number; offset: string }): string {
+  return `${r.topic}/${r.partition}@${r.offset}`
+}
+
+/**
+ * Builds the causal graph. Parents are found by causation id → event id, else by parent span
+ * → span id. A dead-letter copy (DLQ topic or DLQ headers, same event id as the original) hangs
+ * under its original and marks it dead-lettered instead of counting as a duplicate.
+ */
+export function buildGraph(records: TraceRecord[]): TraceGraph {
+  const sorted = [...records].sort((a, b) => a.timestamp - b.timestamp || a.topic.localeCompare(b.topic) || a.partition - b.partition || Number(a.offset) - Number(b.offset))
+  const nodes = new Map<string, TraceNode>()
+  const byEventId = new Map<string, string[]>()
+  const bySpanId = new Map<string, string>()
+  const anomalies: Anomaly[] = []
+  const flag = (kind: AnomalyKind, message: string, ids: string[]) => {
+    anomalies.push({ kind, message, records: ids })
+    for (const id of ids) {
+      const n = nodes.get(id)
+      if (n && !n.anomalies.includes(kind)) n.anomalies.push(kind)
+    }
+  }
+
+  for (const record of sorted) {
+    const id = recordId(record)
+    const dead = isDlqTopic(record.topic) || hasDlqHeaders(record.headers)
+    nodes.set(id, {
+      id,
+      record,
+      children: [],
+      anomalies: [],
+      deadLetter: dead ? { ...dlqFailure(record.headers), originalTopic: dlqOriginalTopic(record.headers) } : undefined,
+    })
+    const eventId = record.meta.eventId
+    if (eventId) {
+      if (!byEventId.has(eventId)) byEventId.set(eventId, [])
+      byEventId.get(eventId)!.push(id)
+    }
+    if (record.meta.spanId && !dead && !bySpanId.has(record.meta.spanId)) bySpanId.set(record.meta.spanId, id)
+  }
+
+  // Parents.
+  for (const node of nodes.values()) {
+    const meta = node.record.meta
+    let parent: string | undefined
+    if (node.deadLetter && meta.eventId) {
+      parent = byEventId.get(meta.eventId)?.find((other) => other !== node.id && !nodes.get(other)!.deadLetter)
+    }
+    if (!parent && meta.causationId && meta.causationId !== meta.eventId) {
+      parent = byEventId.get(meta.causationId)?.find((other) => !nodes.get(other)!.deadLetter)
+      if (!parent) node.missingParent = meta.causationId
+    }
+    if (!parent && !node.missingParent && meta.parentSpanId) {
+      parent = bySpanId.get(meta.parentSpanId)
+      if (!parent) node.missingParent = meta.parentSpanId
+    }
+    if (parent && parent !== node.id) {
+      node.parentId = parent
+      node.missingParent = undefined
+      const p = nodes.get(parent)!
+      p.children.push(node.id)
+      node.delayMs = node.record.timestamp - p.record.timestamp
+    }
+  }
+  const roots = [...nodes.values()].filter((n) => !n.parentId).map((n) => n.id)
+
+  // Anomalies.
+  for (const [eventId, ids] of byEventId) {
+    const live = ids.filter((id) => !nodes.get(id)!.deadLetter)
+    if (live.length > 1) flag('duplicate', `event ${eventId} was published ${live.length} times (at-least-once redelivery?)`, live)
+  }
+  for (const node of nodes.values()) {
+    if (!node.deadLetter) continue
+    const original = node.parentId ? nodes.get(node.parentId) : undefined
+    const why = [node.deadLetter.exception, node.deadLetter.message].filter(Boolean).join(': ')
+    flag('dead-lettered', `${original ? `${original.id} ` : ''}went to dead-letter topic ${node.record.topic}${why ? ` (${why})` : ''}`, original ? [original.id, node.id] : [node.id])
+  }
+  for (const node of nodes.values()) {
+    if (node.missingParent) flag('orphan', `${node.id} names parent ${node.missingParent}, which is not in the searched window`, [node.id])
+    const { meta } = node.record
+    if (!node.deadLetter && meta.aggregateId && node.record.key !== null && node.record.key !== meta.aggregateId) {
+      flag('key-mismatch', `${node.id} has key "${node.record.key}" but aggregate_id "${meta.aggregateId}": its events may land on other partitions`, [node.id])
+    }
+    if (meta.eventType && /event/i.test(node.record.topic) && looksLikeCommand(meta.eventType)) {
+      flag('command-on-events-topic', `${node.id} has type ${meta.eventType}, an imperative (a command) on events topic ${node.record.topic}`, [node.id])
+    }
+  }
+  // Per aggregate and topic: partitions, and occurred_at order along offsets.
+  const byAggregate = new Map<string, TraceNode[]>()
+  for (const node of nodes.values()) {
+    const agg = node.record.meta.aggregateId
+    if (!agg || node.deadLetter) continue
+    const k = `${node.record.topic}\u0000${agg}`
+    if (!byAggregate.has(k)) byAggregate.set(k, [])
+    byAggregate.get(k)!.push(node)
+  }
+  for (const [k, list] of byAggregate) {
+    const [topic, agg] = k.split('\u0000')
+    const partitions = new Set(list.map((n) => n.record.partition))
+    if (partitions.size > 1) flag('split-partitions', `aggregate ${agg} has events on partitions ${[...partitions].sort().join(', ')} of ${topic}: their order is lost`, list.map((n) => n.id))
+    const byPartition = new Map<number, TraceNode[]>()
+    for (const n of list) {
+      if (!byPartition.has(n.record.partition)) byPartition.set(n.record.partition, [])
+      byPartition.get(n.record.partition)!.push(n)
+    }
+    for (const ps of byPartition.values()) {
+      ps.sort((a, b) => Number(a.record.offset) - Number(b.record.offset))
+      for (let i = 1; i < ps.length; i++) {
+        const prev = ps[i - 1].record.meta.occurredAt
+        const cur = ps[i].record.meta.occurredAt
+        if (prev !== undefined && cur !== undefined && cur < prev) flag('time-backwards', `occurred_at goes back ${prev - cur} ms from ${ps[i - 1].id} to ${ps[i].id} (aggregate ${agg})`, [ps[i - 1].id, ps[i].id])
+      }
+    }
+  }
+  return { nodes, roots, anomalies }
+}
