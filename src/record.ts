@@ -1,7 +1,8 @@
 /**
  * The one record model that flows through every layer (see docs/ARCHITECTURE.md).
  * Decoders add to it; nothing downstream re-parses bytes.
- */
+  */
+import type { EventMeta } from './envelope/index.ts'
 
 /** A record header: order kept, duplicates kept, null values kept. */
 export interface RecordHeader {
@@ -36,8 +37,9 @@ export interface Decoded {
   error?: string
 }
 
-/** A record after the codec layer. */
+/** A record after the codec layer (and, where the caller extracted it, its envelope). */
 export interface DecodedRecord extends RawRecord {
   keyDecoded: Decoded
   valueDecoded: Decoded
+  meta?: EventMeta
 }

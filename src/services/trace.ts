@@ -10,7 +10,7 @@ import picomatch from 'picomatch'
 import type { Admin } from 'kafkajs'
 import type { Connection } from '../config/connection.ts'
 import { decodeRecord } from '../codec/decode.ts'
-import { createExtractor, searchNeedles, type EnvelopeConfig } from '../envelope/index.ts'
+import { createExtractor, searchNeedles, type EnvelopeConfig, type EventMeta } from '../envelope/index.ts'
 import { notFoundError } from '../errors.ts'
 import { withAdmin } from '../kafka/client.ts'
 import { KafkaReader, type PartitionPlan } from '../kafka/reader.ts'
@@ -95,6 +95,17 @@ export function containsAny(record: RawRecord, needles: Buffer[]): boolean {
   return false
 }
 
+/**
+ * A candidate (its bytes contain the id) belongs to the request when its correlation or trace
+ * id is the id, when a header carries exactly the id (e.g. MassTransit's CorrelationId beside a
+ * ConversationId), or when no correlation id could be extracted at all.
+ */
+function belongsTo(raw: RawRecord, meta: EventMeta, id: string): boolean {
+  if (meta.correlationId === undefined || meta.correlationId === id || meta.traceId === id) return true
+  const bytes = Buffer.from(id)
+  return raw.headers.some((h) => h.value !== null && h.value.equals(bytes))
+}
+
 function preview(record: RawRecord): string {
   if (record.value === null) return '(tombstone)'
   const text = record.value.subarray(0, 400).toString('utf8')
@@ -123,8 +134,7 @@ export async function trace(connection: Connection, options: TraceOptions): Prom
         for (const raw of chunk.records) {
           if (!containsAny(raw, needles)) continue
           const meta = extract(decodeRecord(raw))
-          const ids = [meta.correlationId, meta.traceId]
-          if (!ids.includes(options.id) && meta.correlationId !== undefined) continue
+          if (!belongsTo(raw, meta, options.id)) continue
           records.push({ topic: raw.topic, partition: raw.partition, offset: raw.offset, timestamp: raw.timestamp, key: raw.key === null ? null : raw.key.toString('utf8'), headers: raw.headers, meta, preview: preview(raw) })
           onMatch?.()
         }
