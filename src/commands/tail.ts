@@ -55,11 +55,12 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
 
     const controller = new AbortController()
     const onSigint = () => controller.abort()
-    process.once('SIGINT', onSigint)
+    process.on('SIGINT', onSigint)
     const sink = new StdoutSink(() => controller.abort())
     const stats: TailStats = { scanned: 0, matched: 0, bytes: 0 }
+    let quit = false
     try {
-      for await (const records of tailRecords(this.connection(flags), {
+      const source = tailRecords(this.connection(flags), {
         topics,
         regex: flags.regex,
         range,
@@ -69,16 +70,23 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
         isolation: flags.isolation,
         signal: controller.signal,
         onWarning: (m) => this.note(`evt: warning: ${m}`),
-      }, stats)) {
-        await sink.write(records.map(render))
-      }
+      }, stats)
+      if (this.liveView(flags)) {
+        const { runTailLiveView } = await import('../ui/tail-live.tsx')
+        await runTailLiveView(source, { topics, stats, abort: (reason) => { quit = reason === 'quit'; controller.abort() } })
+      } else for await (const records of source) await sink.write(records.map(render))
     } finally {
       process.removeListener('SIGINT', onSigint)
     }
-    if (controller.signal.aborted && !sink.closed) {
+    if (controller.signal.aborted && !sink.closed && !quit) {
       this.note(`\n${stats.matched} records shown (${stats.scanned} read)`)
       process.exitCode = ExitCode.Interrupted
     }
+  }
+
+  /** The Ink live view: on a terminal (stdin and stdout), outside CI, unless plain output was asked for. */
+  private liveView(flags: { 'no-ui': boolean; format?: string; template?: string }): boolean {
+    return Boolean(process.stdout.isTTY && process.stdin.isTTY) && !process.env.CI && !flags['no-ui'] && !flags.format && !flags.template
   }
 
   private renderer(format: 'pretty' | 'json' | 'raw', template?: string): (r: DecodedRecord) => string | Buffer {
