@@ -1,0 +1,273 @@
+/**
+ * `evt replay`: a partition/offset/time range of a topic, either into a consumer group (set its
+ * committed offsets so the service re-consumes) or copied into another topic, exactly once.
+ *
+ * Copy: records are read without a consumer group (read_committed) and written by a
+ * transactional producer; each transaction also commits the source offsets it covered to the
+ * replay's progress group (TxnOffsetCommit). A crash, `kill -9` or Ctrl-C leaves either a whole
+ * transaction or none, so `--resume` continues exactly after the last committed one: as seen by
+ * a read_committed consumer, every source record is in the target once.
+ */
+import kafkajs from 'kafkajs'
+import type { Admin } from 'kafkajs'
+import type { Connection } from '../config/connection.ts'
+import { registerKafkajsCodecs } from '../codec/compression.ts'
+import { decodeRecord } from '../codec/decode.ts'
+import { EvtError, notFoundError, refusedError } from '../errors.ts'
+import type { RecordFilter } from '../filter.ts'
+import { createKafka, withAdmin, withDeadline } from '../kafka/client.ts'
+import type { PositionRange } from '../kafka/positions.ts'
+import { KafkaReader, type PartitionPlan } from '../kafka/reader.ts'
+import { installOrderedHeaderEncoding, type OrderedHeader } from '../kafka/record-encoding.ts'
+import type { RawRecord } from '../record.ts'
+import { newReplayId, saveReplay, type ReplayDefinition } from '../replay/state.ts'
+
+const { Partitioners } = kafkajs
+
+/** One source partition in a plan. */
+export interface PartitionReplayPlan {
+  partition: number
+  /** First offset to replay. */
+  start: number
+  /** End offset, exclusive. */
+  end: number
+  records: number
+  /** Timestamps of the first and last record in the range (ms), when there are records. */
+  firstTimestamp: number | null
+  lastTimestamp: number | null
+  /** Estimated bytes (keys + values + headers), from a sample of the range. */
+  approxBytes: number
+  /** Group mode: the group's committed offset now (null: none). */
+  currentOffset?: number | null
+}
+
+/** What a replay will do, printed before anything is written. */
+export interface ReplayPlan {
+  source: string
+  mode: 'group' | 'topic'
+  /** Group id (group mode) or target topic (copy mode). */
+  target: string
+  partitions: PartitionReplayPlan[]
+  /** Copy mode: how target partitions are chosen, and the target's partition count. */
+  partitioning?: 'same' | 'key' | 'round-robin'
+  targetPartitions?: number
+  /** Group mode: the group exists already (offsets will be moved) or is new. */
+  groupExists?: boolean
+}
+
+/** Options for planning a replay. */
+export interface ReplayRequest {
+  source: string
+  range: PositionRange
+  partitions?: number[]
+  group?: string
+  toTopic?: string
+  partitioning?: 'same' | 'key' | 'round-robin'
+}
+
+async function sampleRange(reader: KafkaReader, plan: PartitionPlan, end: number): Promise<{ first: RawRecord | null; last: RawRecord | null; avgBytes: number }> {
+  if (plan.start >= end) return { first: null, last: null, avgBytes: 0 }
+  const size = (r: RawRecord) => (r.key?.length ?? 0) + (r.value?.length ?? 0) + r.headers.reduce((s, h) => s + h.key.length + (h.value?.length ?? 0), 0)
+  let first: RawRecord | null = null
+  let n = 0
+  let bytes = 0
+  for await (const chunk of reader.read([{ ...plan, end: Math.min(end, plan.start + 200) }], { maxWaitMs: 100 })) {
+    for (const r of chunk.records) {
+      first ??= r
+      n++
+      bytes += size(r)
+    }
+  }
+  let last: RawRecord | null = null
+  for await (const chunk of reader.read([{ ...plan, start: end - 1, end }], { maxWaitMs: 100 })) last = chunk.records[chunk.records.length - 1] ?? last
+  return { first, last, avgBytes: n ? bytes / n : 0 }
+}
+
+/**
+ * Resolves the range and describes what will change; writes nothing.
+ * @throws EvtError not-found (topic, target topic), usage, refused (exit 6) for a group with active members.
+ */
+export async function planReplay(connection: Connection, request: ReplayRequest): Promise<ReplayPlan> {
+  const reader = await KafkaReader.open(connection, 'read_committed')
+  try {
+    const range: PositionRange = { from: request.range.from, to: request.range.to ?? { kind: 'end' } }
+    const plans = await reader.plan([request.source], range, request.partitions)
+    const partitions: PartitionReplayPlan[] = []
+    for (const p of plans) {
+      const end = p.end ?? p.high
+      const sample = await sampleRange(reader, p, end)
+      partitions.push({ partition: p.partition, start: p.start, end, records: Math.max(0, end - p.start), firstTimestamp: sample.first?.timestamp ?? null, lastTimestamp: sample.last?.timestamp ?? null, approxBytes: Math.round(sample.avgBytes * Math.max(0, end - p.start)) })
+    }
+    if (request.group) {
+      const group = request.group
+      const { exists, members, committed } = await withAdmin(connection, async (admin) => describeGroupForReplay(admin, group, request.source))
+      if (members > 0) throw refusedError(`consumer group "${group}" has ${members} active member${members === 1 ? '' : 's'}: its offsets cannot be moved safely while it consumes`, `stop the service using it (all its instances), or replay into a new group: --group ${group}-replay`)
+      for (const p of partitions) p.currentOffset = committed.get(p.partition) ?? null
+      return { source: request.source, mode: 'group', target: group, partitions: partitions.map((p) => ({ ...p, end: p.end })), groupExists: exists }
+    }
+    const target = request.toTopic!
+    const meta = await reader.useTopics([target]).catch((err: unknown) => {
+      if (err instanceof EvtError && err.kind === 'not-found') throw notFoundError(`target topic "${target}" does not exist`, `create it first (with at least ${Math.max(...plans.map((p) => p.partition)) + 1} partitions to keep partition numbers)`)
+      throw err
+    })
+    const targetPartitions = meta.get(target)!.length
+    const fits = plans.every((p) => p.partition < targetPartitions)
+    const partitioning = request.partitioning ?? (fits ? 'same' : 'key')
+    if (partitioning === 'same' && !fits) throw new EvtError('usage', `--partitioning same needs partition ${Math.max(...plans.map((p) => p.partition))} in "${target}", which has ${targetPartitions}`, { hint: 'use --partitioning key or round-robin, or add partitions to the target' })
+    return { source: request.source, mode: 'topic', target, partitions, partitioning, targetPartitions }
+  } finally {
+    await reader.close()
+  }
+}
+
+async function describeGroupForReplay(admin: Admin, group: string, topic: string): Promise<{ exists: boolean; members: number; committed: Map<number, number> }> {
+  const { groups } = await admin.describeGroups([group])
+  const d = groups[0]
+  const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] })
+  const committed = new Map<number, number>()
+  for (const t of offsets) for (const p of t.partitions) if (Number(p.offset) >= 0) committed.set(p.partition, Number(p.offset))
+  const exists = Boolean(d && d.state !== 'Dead') || committed.size > 0
+  return { exists, members: d?.members.length ?? 0, committed }
+}
+
+/**
+ * Group mode: sets the group's committed offsets to the planned starts (checked again for
+ * active members right before). @throws EvtError refused (6) when the group became active.
+ */
+export async function applyGroupReplay(connection: Connection, plan: ReplayPlan): Promise<void> {
+  await withAdmin(connection, async (admin) => {
+    const { members } = await describeGroupForReplay(admin, plan.target, plan.source)
+    if (members > 0) throw refusedError(`consumer group "${plan.target}" became active: offsets not changed`, 'stop its consumers and run the replay again')
+    await admin.setOffsets({ groupId: plan.target, topic: plan.source, partitions: plan.partitions.map((p) => ({ partition: p.partition, offset: String(p.start) })) })
+  })
+}
+
+/** Creates and stores the definition of a copy replay from its plan. */
+export function defineCopy(connection: Connection, plan: ReplayPlan, options: { keepTimestamps?: boolean; filter?: string; rate?: number }): ReplayDefinition {
+  const id = newReplayId()
+  const def: ReplayDefinition = {
+    id,
+    createdAt: new Date().toISOString(),
+    source: plan.source,
+    target: plan.target,
+    partitions: plan.partitions.map(({ partition, start, end }) => ({ partition, start, end })),
+    partitioning: plan.partitioning ?? 'same',
+    keepTimestamps: Boolean(options.keepTimestamps),
+    filter: options.filter,
+    rate: options.rate,
+    transactionalId: `evt-replay-${id}`,
+    progressGroup: `evt-replay-${id}`,
+    brokers: connection.brokers,
+  }
+  saveReplay(def)
+  return def
+}
+
+/** Counters of a copy, updated as it runs. */
+export interface CopyProgress {
+  /** Records written to the target by this run. */
+  copied: number
+  /** Records read and skipped by the filter in this run. */
+  filtered: number
+  /** Source offsets covered so far, earlier runs included (records, filtered ones, markers). */
+  done: number
+  /** Source offsets in the whole replay. */
+  total: number
+  /** When this run started, epoch ms. */
+  startedAt: number
+}
+
+/** How a copy ended. */
+export interface CopySummary extends CopyProgress {
+  id: string
+  elapsedMs: number
+  interrupted: boolean
+}
+
+/**
+ * Copies (or resumes copying) the records of a replay definition, exactly once.
+ * @throws EvtError connect (3), not-found (4); on a failure mid-way the open transaction is aborted and the run can be resumed.
+ */
+export async function runCopy(connection: Connection, def: ReplayDefinition, options: { filter?: RecordFilter; signal?: AbortSignal; onProgress?: (p: CopyProgress) => void; sliceRecords?: number }): Promise<CopySummary> {
+  installOrderedHeaderEncoding()
+  registerKafkajsCodecs(kafkajs)
+  const kafka = createKafka(connection)
+  const producer = kafka.producer({ transactionalId: def.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, transactionTimeout: 60_000 })
+  await withDeadline(connection, 'connect', producer.connect()) // fences a previous run with this transactional id
+  const reader = await KafkaReader.open(connection, 'read_committed')
+  const progress: CopyProgress = { copied: 0, filtered: 0, done: 0, total: def.partitions.reduce((s, p) => s + (p.end - p.start), 0), startedAt: Date.now() }
+  let interrupted = false
+  try {
+    const committed = await withAdmin(connection, async (admin) => {
+      const out = new Map<number, number>()
+      for (const t of await admin.fetchOffsets({ groupId: def.progressGroup, topics: [def.source] })) for (const p of t.partitions) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset))
+      return out
+    })
+    const targetPartitions = (await reader.useTopics([def.target])).get(def.target)!.length
+    await reader.useTopics([def.source])
+    const plans: PartitionPlan[] = def.partitions
+      .map((p) => ({ topic: def.source, partition: p.partition, start: Math.max(p.start, committed.get(p.partition) ?? p.start), end: p.end, low: p.start, high: p.end }))
+      .filter((p) => p.start < p.end)
+    progress.done = progress.total - plans.reduce((s, p) => s + (p.end! - p.start), 0)
+    let readThisRun = 0
+    const cursor = new Map(plans.map((p) => [p.partition, p.start]))
+    const partitioner = Partitioners.DefaultPartitioner()
+    const partitionMetadata = Array.from({ length: targetPartitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }))
+    let roundRobin = 0
+    const targetPartition = (r: RawRecord) => {
+      if (def.partitioning === 'same') return r.partition
+      if (def.partitioning === 'round-robin' || r.key === null) return roundRobin++ % targetPartitions
+      return partitioner({ topic: def.target, partitionMetadata, message: { key: r.key, value: r.value } })
+    }
+    const slice = options.sliceRecords ?? (def.rate ? Math.max(1, Math.min(2000, Math.ceil(def.rate / 2))) : 2000)
+    for await (const chunk of reader.read(plans, { signal: options.signal, maxWaitMs: 100 })) {
+      for (let i = 0; i < chunk.records.length; i += slice) {
+        if (options.signal?.aborted) {
+          interrupted = true
+          break
+        }
+        const part = chunk.records.slice(i, i + slice)
+        const isLast = i + slice >= chunk.records.length
+        const nextOffset = isLast ? chunk.nextOffset : Number(part[part.length - 1].offset) + 1
+        const messages = []
+        for (const r of part) {
+          if (options.filter && !options.filter(decodeRecord(r))) {
+            progress.filtered++
+            continue
+          }
+          const headers: OrderedHeader[] = [...r.headers, { key: 'evt-replay-source', value: Buffer.from(`${r.topic}/${r.partition}/${r.offset}`) }, { key: 'evt-replay-id', value: Buffer.from(def.id) }]
+          messages.push({ key: r.key, value: r.value, headers: headers as unknown as Record<string, Buffer>, partition: targetPartition(r), timestamp: def.keepTimestamps ? String(r.timestamp) : undefined })
+        }
+        const txn = await producer.transaction()
+        try {
+          for (let j = 0; j < messages.length; j += 500) await txn.send({ topic: def.target, acks: -1, messages: messages.slice(j, j + 500) })
+          await txn.sendOffsets({ consumerGroupId: def.progressGroup, topics: [{ topic: def.source, partitions: [{ partition: chunk.partition, offset: String(nextOffset) }] }] })
+          if (options.signal?.aborted) {
+            await txn.abort()
+            interrupted = true
+            break
+          }
+          await txn.commit()
+        } catch (err) {
+          await txn.abort().catch(() => {})
+          throw err
+        }
+        progress.copied += messages.length
+        progress.done += nextOffset - cursor.get(chunk.partition)!
+        cursor.set(chunk.partition, nextOffset)
+        readThisRun += part.length
+        options.onProgress?.({ ...progress })
+        if (def.rate) {
+          const wait = progress.startedAt + (readThisRun / def.rate) * 1000 - Date.now()
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+        }
+      }
+      if (interrupted) break
+    }
+    if (options.signal?.aborted) interrupted = true
+    return { ...progress, id: def.id, elapsedMs: Date.now() - progress.startedAt, interrupted }
+  } finally {
+    await reader.close()
+    await producer.disconnect().catch(() => {})
+  }
+}
