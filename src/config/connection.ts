@@ -3,6 +3,7 @@
  * (oclif already merges each flag with its EVT_* env var, flag first.)
  */
 import { execSync } from 'node:child_process'
+import type { EnvelopeConfig } from '../envelope/index.ts'
 import { usageError, EvtError } from '../errors.ts'
 import { configPath, expandEnv, loadConfig, readProfileFile, selectProfile, type ProfileConfig } from './profiles.ts'
 
@@ -31,6 +32,8 @@ export interface Connection {
   registry?: { url: string; username?: string; password?: string }
   /** Let kafkajs log (to stderr). */
   verbose: boolean
+  /** The profile's envelope settings for trace (defaults when absent). */
+  envelope?: EnvelopeConfig
 }
 
 /** What the shared connection flags hand over (already merged with their env vars). */
@@ -93,7 +96,7 @@ export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv
   else if (typeof p.registry === 'string') registry = { url: str(p.registry)! }
   else if (p.registry) registry = { url: str(p.registry.url)!, username: str(p.registry.username), password: str(p.registry.password) }
 
-  return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose) }
+  return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope }
 }
 
 function runTokenCommand(command: string): string {

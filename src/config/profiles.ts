@@ -27,6 +27,7 @@ import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import YAML from 'yaml'
+import type { EnvelopeConfig } from '../envelope/index.ts'
 import { EvtError, usageError, notFoundError } from '../errors.ts'
 
 /** TLS settings of a profile; paths may start with `~/`. */
@@ -64,6 +65,8 @@ export interface ProfileConfig {
   tls?: TlsConfig | boolean
   sasl?: SaslConfig
   registry?: RegistryConfig | string
+  /** Where trace finds ids in this estate's records: extractor order, header names, JSON paths (src/envelope). */
+  envelope?: EnvelopeConfig
 }
 
 /** The whole config file. */

@@ -119,7 +119,7 @@ function preview(record: RawRecord): string {
  */
 export async function trace(connection: Connection, options: TraceOptions): Promise<TraceResult> {
   const reader = await KafkaReader.open(connection, 'read_committed')
-  const extract = createExtractor(options.envelope)
+  const extract = createExtractor(options.envelope ?? connection.envelope)
   const needles = searchNeedles(options.id)
   const records: TraceRecord[] = []
   const result: TraceResult = { id: options.id, window: { since: options.since, until: options.until ?? null }, topics: [], scanned: 0, bytes: 0, records, graph: buildGraph([]), consumption: new Map(), live: false }
