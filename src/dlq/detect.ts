@@ -4,6 +4,7 @@
  * Spring Cloud Stream, Kafka Connect, SmallRye/Quarkus and MassTransit (see MESSAGE-FORMATS.md).
  */
 import type { RecordHeader } from '../record.ts'
+import { parseFailure } from './failure.ts'
 
 /** Default DLQ topic name patterns: *.DLT, *-dlt, *.dlq, *.DLQ, *-dlq, dlq.*, *.dlq.v1, error.<topic>.<group>, dead-letter-topic-*. */
 export const DEFAULT_DLQ_TOPIC_PATTERNS: RegExp[] = [
@@ -35,26 +36,17 @@ export function hasDlqHeaders(headers: RecordHeader[]): boolean {
   return false
 }
 
-/** The original topic named by dead-letter headers (Spring, Spring Cloud Stream, Connect, SmallRye), if any. */
+/** The original topic named by dead-letter headers (Spring, Spring Cloud Stream, Connect, SmallRye, generic), if any. */
 export function dlqOriginalTopic(headers: RecordHeader[]): string | undefined {
-  let found: string | undefined
-  for (const h of headers) {
-    const k = h.key.toLowerCase()
-    if (h.value && (k === 'kafka_dlt-original-topic' || k === 'kafka_original-topic' || k === 'x-original-topic' || k === '__connect.errors.topic' || k === 'dead-letter-topic')) found = h.value.toString('utf8')
-  }
-  return found
+  return parseFailure(headers).originalTopic
 }
 
-/** The exception class and message of a dead-letter record, when its headers say. */
+/** The exception class, message and cause class of a dead-letter record, when its headers say (see {@link parseFailure} for everything). */
 export function dlqFailure(headers: RecordHeader[]): { exception?: string; message?: string; cause?: string } {
+  const { exception, message, cause } = parseFailure(headers)
   const out: { exception?: string; message?: string; cause?: string } = {}
-  for (const h of headers) {
-    if (!h.value) continue
-    const k = h.key.toLowerCase()
-    const v = h.value.toString('utf8')
-    if (k === 'kafka_dlt-exception-fqcn' || k === 'x-exception-fqcn' || k === '__connect.errors.exception.class.name' || k === 'dead-letter-exception-class-name' || k === 'mt-fault-exceptiontype') out.exception = v
-    else if (k === 'kafka_dlt-exception-message' || k === 'x-exception-message' || k === '__connect.errors.exception.message' || k === 'dead-letter-reason' || k === 'mt-fault-message') out.message = v
-    else if (k === 'kafka_dlt-exception-cause-fqcn' || k === 'dead-letter-cause-class-name') out.cause = v
-  }
+  if (exception !== undefined) out.exception = exception
+  if (message !== undefined) out.message = message
+  if (cause !== undefined) out.cause = cause
   return out
 }

@@ -1,0 +1,86 @@
+import { Args, Flags } from '@oclif/core'
+import { EvtCommand } from '../../base-command.ts'
+import { ExitCode } from '../../errors.ts'
+import { headerMatch, keyGlob } from '../../filter.ts'
+import { connectionFlags, filterFlags, isolationFlag, jsonFlag, parsePartitionList } from '../../flags.ts'
+import { combineDlqFilters, compileDlqCel, onRecord, type DlqRecordFilter } from '../../dlq/filter.ts'
+import { DLQ_GROUP_BY } from '../../dlq/group.ts'
+import { parsePositionRange } from '../../kafka/positions.ts'
+import { dlqJsonLine, prettyDlqRecord, renderDlqGroups } from '../../output/dlq.ts'
+import { StdoutSink } from '../../output/sink.ts'
+import { groupDlq, inspectDlq, type DlqInspectOptions, type DlqInspectStats } from '../../services/dlq-inspect.ts'
+
+export default class DlqInspect extends EvtCommand {
+  static override summary = 'Show the records of a dead-letter topic with their parsed failures, or triage them by group.'
+  static override description = `Each record with its failure parsed from the dead-letter headers of Spring Kafka (DLT and retry topics), Spring Cloud Stream, Kafka Connect, SmallRye and MassTransit: original topic/partition/offset/timestamp, consumer group, exception, message, cause, stack trace (folded to its first lines; --stack shows it whole), attempts — and the key and value decoded.
+
+Reads without a consumer group from -o (default start:end) to the end offsets taken at start: it always stops. --filter is CEL over the record (topic, partition, offset, timestamp, key, value, headers) and failure (its fields below), e.g. 'failure.exception.endsWith("TimeoutException")'; a field the failure lacks makes it false (test with has(failure.cause)).
+
+--json prints one JSON line per record: the tail -f json line plus "failure":
+{"topic","partition","offset","timestamp","key","keyEncoding","value","valueEncoding","headers":[{"key","value","encoding"}],"failure":{"framework","originalTopic","originalPartition","originalOffset","originalTimestamp","originalTimestampType","consumerGroup","exception","message","cause","causeMessage","stacktrace","stage","stageClass","connector","task","attempts","redeliveries","backoffTimestamp","reason","keyFailure","warnings"}}
+framework is spring-dlt, spring-retry, spring-cloud-stream, kafka-connect, smallrye, masstransit, generic or unknown; failure fields are absent when unknown; originalOffset is a number (a string beyond 2^53); timestamps are epoch ms; reason is a short triage label (simple class name and the message's first words); warnings lists malformed headers.
+With --group-by, --json prints one object:
+{"topic","groupBy","scanned","matched","groups":[{"key","count","firstSeen","lastSeen","sample":{"message","topic","partition","offset"}}]} (key null: the records do not say).`
+  static override examples = [
+    { description: 'Every record of a DLT with its failure', command: '<%= config.bin %> <%= command.id %> orders-dlt' },
+    { description: 'What fails, how often, since when', command: '<%= config.bin %> <%= command.id %> orders-dlt --group-by exception' },
+    { description: 'Only timeouts of the last hour, with whole stack traces', command: '<%= config.bin %> <%= command.id %> orders-dlt -o @-1h:end --filter \'failure.exception.endsWith("TimeoutException")\' --stack' },
+    { description: 'The failures as JSON lines, into jq', command: '<%= config.bin %> <%= command.id %> connect-dlq --json | jq .failure.reason' },
+  ]
+  static override args = {
+    topic: Args.string({ description: 'The dead-letter topic.', required: true }),
+  }
+  static override flags = {
+    ...connectionFlags,
+    ...jsonFlag,
+    offset: Flags.string({ char: 'o', summary: 'Which records: positions as in tail (start, end, 47, +N, -N, @time, FROM:TO); an open end stops at the end offsets taken at start.', default: 'start:end', env: 'EVT_DLQ_OFFSET' }),
+    partition: Flags.string({ char: 'p', summary: 'Only these partitions (0,2 or 0-3). Repeatable.', multiple: true }),
+    'max-messages': Flags.integer({ char: 'n', summary: 'Stop after this many records (after filters).', min: 0 }),
+    'group-by': Flags.option({ options: DLQ_GROUP_BY, summary: 'Print a triage table instead of records: count, first and last seen, a sample message per group.' })(),
+    stack: Flags.boolean({ summary: 'Show whole stack traces (default: the first lines and the causes).' }),
+    ...filterFlags,
+    filter: Flags.string({
+      summary: 'Only records for which this CEL expression is true. Sees topic, partition, offset, timestamp, key, value, headers and failure, e.g. \'failure.exception.endsWith("TimeoutException")\'.',
+      env: 'EVT_FILTER',
+      helpGroup: 'FILTER',
+    }),
+    ...isolationFlag,
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(DlqInspect)
+    this.setJsonOutput(flags.json)
+    const filters: DlqRecordFilter[] = []
+    if (flags.filter) filters.push(compileDlqCel(flags.filter))
+    if (flags.key) filters.push(onRecord(keyGlob(flags.key)))
+    for (const h of flags.header ?? []) filters.push(onRecord(headerMatch(h)))
+    const controller = new AbortController()
+    const onSigint = () => controller.abort()
+    process.once('SIGINT', onSigint)
+    const options: DlqInspectOptions = {
+      topic: args.topic,
+      range: parsePositionRange(flags.offset),
+      partitions: parsePartitionList(flags.partition),
+      maxMessages: flags['max-messages'],
+      filter: combineDlqFilters(filters),
+      isolation: flags.isolation,
+      signal: controller.signal,
+      onWarning: (m) => this.note(`evt: warning: ${m}`),
+    }
+    const connection = this.connection(flags)
+    const sink = new StdoutSink(() => controller.abort())
+    const stats: DlqInspectStats = { scanned: 0, matched: 0, bytes: 0 }
+    try {
+      if (flags['group-by']) {
+        const result = await groupDlq(connection, { ...options, groupBy: flags['group-by'] })
+        this.out(flags.json ? JSON.stringify(result) : renderDlqGroups(result))
+      } else {
+        for await (const chunk of inspectDlq(connection, options, stats)) await sink.write(chunk.map((item) => (flags.json ? dlqJsonLine(item) : prettyDlqRecord(item, { stack: flags.stack }))))
+        if (!flags.json && !sink.closed) this.note(`${stats.matched} record${stats.matched === 1 ? '' : 's'} shown (${stats.scanned} read)`)
+      }
+    } finally {
+      process.removeListener('SIGINT', onSigint)
+    }
+    if (controller.signal.aborted && !sink.closed) process.exitCode = ExitCode.Interrupted
+  }
+}

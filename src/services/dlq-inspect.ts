@@ -1,0 +1,92 @@
+/**
+ * `evt dlq inspect <topic>`: the records of a dead-letter topic, each with its parsed failure,
+ * or triage groups of them. Reads like `tail --exit` (tailRecords: no consumer group, bounded by
+ * the end offsets taken at start), then parses the dead-letter headers and filters on record
+ * and failure.
+ */
+import type { Connection } from '../config/connection.ts'
+import { parseFailure, type DlqFailure } from '../dlq/failure.ts'
+import type { DlqRecordFilter } from '../dlq/filter.ts'
+import { createGrouper, type DlqGroup, type DlqGroupBy } from '../dlq/group.ts'
+import type { Isolation } from '../kafka/reader.ts'
+import type { PositionRange } from '../kafka/positions.ts'
+import type { DecodedRecord } from '../record.ts'
+import { tailRecords, type TailStats } from './tail.ts'
+
+/** What to inspect. */
+export interface DlqInspectOptions {
+  topic: string
+  /** Positions; an open end is closed at the end offsets taken at start (always bounded). */
+  range: PositionRange
+  partitions?: number[]
+  filter?: DlqRecordFilter
+  /** Stop after this many matching records. */
+  maxMessages?: number
+  isolation?: Isolation
+  signal?: AbortSignal
+  onWarning?: (message: string) => void
+}
+
+/** A dead-letter record and its parsed failure. */
+export interface DlqRecord {
+  record: DecodedRecord
+  failure: DlqFailure
+}
+
+/** Counters of an inspection: records read, records that passed the filters. */
+export interface DlqInspectStats {
+  scanned: number
+  matched: number
+  bytes: number
+}
+
+/** Triage groups of a DLQ (the `--group-by --json` contract). */
+export interface DlqGroupResult {
+  topic: string
+  groupBy: DlqGroupBy
+  /** Records read, and records that passed the filters (and were grouped). */
+  scanned: number
+  matched: number
+  groups: DlqGroup[]
+}
+
+function bounded(range: PositionRange): PositionRange {
+  return range.to ? range : { ...range, to: { kind: 'end' } }
+}
+
+/**
+ * Streams the records of a DLQ with their failures, in chunks, filtered, until the range ends,
+ * `maxMessages` is reached or `signal` aborts.
+ * @throws EvtError connect (3), not-found (4), usage (2).
+ */
+export async function* inspectDlq(connection: Connection, options: DlqInspectOptions, stats: DlqInspectStats = { scanned: 0, matched: 0, bytes: 0 }): AsyncGenerator<DlqRecord[]> {
+  const limit = options.maxMessages ?? Infinity
+  if (limit <= 0) return
+  const read: TailStats = { scanned: 0, matched: 0, bytes: 0 }
+  const source = tailRecords(connection, { topics: [options.topic], range: bounded(options.range), partitions: options.partitions, isolation: options.isolation, signal: options.signal, onWarning: options.onWarning }, read)
+  for await (const chunk of source) {
+    const out: DlqRecord[] = []
+    for (const record of chunk) {
+      const failure = parseFailure(record.headers)
+      if (options.filter && !options.filter(record, failure)) continue
+      out.push({ record, failure })
+      if (stats.matched + out.length >= limit) break
+    }
+    stats.scanned = read.scanned
+    stats.bytes = read.bytes
+    stats.matched += out.length
+    if (out.length) yield out
+    if (stats.matched >= limit) return
+  }
+}
+
+/**
+ * Reads the DLQ like {@link inspectDlq} and counts the matching records by `groupBy`.
+ * @throws EvtError connect (3), not-found (4), usage (2).
+ */
+export async function groupDlq(connection: Connection, options: DlqInspectOptions & { groupBy: DlqGroupBy }): Promise<DlqGroupResult> {
+  const grouper = createGrouper(options.groupBy)
+  const stats: DlqInspectStats = { scanned: 0, matched: 0, bytes: 0 }
+  for await (const chunk of inspectDlq(connection, options, stats)) for (const { record, failure } of chunk) grouper.add(record, failure)
+  return { topic: options.topic, groupBy: options.groupBy, scanned: stats.scanned, matched: stats.matched, groups: grouper.groups() }
+}
