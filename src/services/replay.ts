@@ -11,14 +11,14 @@
 import kafkajs from 'kafkajs'
 import type { Admin } from 'kafkajs'
 import type { Connection } from '../config/connection.ts'
-import { registerKafkajsCodecs } from '../codec/compression.ts'
 import { decodeRecord } from '../codec/decode.ts'
 import { EvtError, notFoundError, refusedError } from '../errors.ts'
 import type { RecordFilter } from '../filter.ts'
-import { createKafka, withAdmin, withDeadline } from '../kafka/client.ts'
+import { withAdmin } from '../kafka/client.ts'
+import { moveExactlyOnce, type MoveDecision, type MoveProgress } from '../kafka/mover.ts'
 import type { PositionRange } from '../kafka/positions.ts'
 import { KafkaReader, type PartitionPlan } from '../kafka/reader.ts'
-import { installOrderedHeaderEncoding, type OrderedHeader } from '../kafka/record-encoding.ts'
+import type { OrderedHeader } from '../kafka/record-encoding.ts'
 import type { RawRecord } from '../record.ts'
 import { newReplayId, saveReplay, type ReplayDefinition } from '../replay/state.ts'
 
@@ -184,90 +184,46 @@ export interface CopySummary extends CopyProgress {
   interrupted: boolean
 }
 
+function copyProgress(p: MoveProgress): CopyProgress {
+  return { copied: p.moved, filtered: p.skipped.filtered ?? 0, done: p.done, total: p.total, startedAt: p.startedAt }
+}
+
 /**
- * Copies (or resumes copying) the records of a replay definition, exactly once.
- * @throws EvtError connect (3), not-found (4); on a failure mid-way the open transaction is aborted and the run can be resumed.
+ * Copies (or resumes copying) the records of a replay definition, exactly once (see
+ * kafka/mover.ts): provenance headers `evt-replay-source` (topic/partition/offset) and
+ * `evt-replay-id` are appended to each record's headers.
+ * @throws EvtError connect (3), not-found (4); a failure mid-way aborts the open transaction and the run can be resumed.
  */
 export async function runCopy(connection: Connection, def: ReplayDefinition, options: { filter?: RecordFilter; signal?: AbortSignal; onProgress?: (p: CopyProgress) => void; sliceRecords?: number }): Promise<CopySummary> {
-  installOrderedHeaderEncoding()
-  registerKafkajsCodecs(kafkajs)
-  const kafka = createKafka(connection)
-  const producer = kafka.producer({ transactionalId: def.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, transactionTimeout: 60_000 })
-  await withDeadline(connection, 'connect', producer.connect()) // fences a previous run with this transactional id
-  const reader = await KafkaReader.open(connection, 'read_committed')
-  const progress: CopyProgress = { copied: 0, filtered: 0, done: 0, total: def.partitions.reduce((s, p) => s + (p.end - p.start), 0), startedAt: Date.now() }
-  let interrupted = false
-  try {
-    const committed = await withAdmin(connection, async (admin) => {
-      const out = new Map<number, number>()
-      for (const t of await admin.fetchOffsets({ groupId: def.progressGroup, topics: [def.source] })) for (const p of t.partitions) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset))
-      return out
+  const targetPartitions = await withAdmin(connection, async (admin) => {
+    const meta = await admin.fetchTopicMetadata({ topics: [def.target] }).catch(() => {
+      throw notFoundError(`target topic "${def.target}" does not exist`, 'create it, then resume')
     })
-    const targetPartitions = (await reader.useTopics([def.target])).get(def.target)!.length
-    await reader.useTopics([def.source])
-    const plans: PartitionPlan[] = def.partitions
-      .map((p) => ({ topic: def.source, partition: p.partition, start: Math.max(p.start, committed.get(p.partition) ?? p.start), end: p.end, low: p.start, high: p.end }))
-      .filter((p) => p.start < p.end)
-    progress.done = progress.total - plans.reduce((s, p) => s + (p.end! - p.start), 0)
-    let readThisRun = 0
-    const cursor = new Map(plans.map((p) => [p.partition, p.start]))
-    const partitioner = Partitioners.DefaultPartitioner()
-    const partitionMetadata = Array.from({ length: targetPartitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }))
-    let roundRobin = 0
-    const targetPartition = (r: RawRecord) => {
-      if (def.partitioning === 'same') return r.partition
-      if (def.partitioning === 'round-robin' || r.key === null) return roundRobin++ % targetPartitions
-      return partitioner({ topic: def.target, partitionMetadata, message: { key: r.key, value: r.value } })
-    }
-    const slice = options.sliceRecords ?? (def.rate ? Math.max(1, Math.min(2000, Math.ceil(def.rate / 2))) : 2000)
-    for await (const chunk of reader.read(plans, { signal: options.signal, maxWaitMs: 100 })) {
-      for (let i = 0; i < chunk.records.length; i += slice) {
-        if (options.signal?.aborted) {
-          interrupted = true
-          break
-        }
-        const part = chunk.records.slice(i, i + slice)
-        const isLast = i + slice >= chunk.records.length
-        const nextOffset = isLast ? chunk.nextOffset : Number(part[part.length - 1].offset) + 1
-        const messages = []
-        for (const r of part) {
-          if (options.filter && !options.filter(decodeRecord(r))) {
-            progress.filtered++
-            continue
-          }
-          const headers: OrderedHeader[] = [...r.headers, { key: 'evt-replay-source', value: Buffer.from(`${r.topic}/${r.partition}/${r.offset}`) }, { key: 'evt-replay-id', value: Buffer.from(def.id) }]
-          messages.push({ key: r.key, value: r.value, headers: headers as unknown as Record<string, Buffer>, partition: targetPartition(r), timestamp: def.keepTimestamps ? String(r.timestamp) : undefined })
-        }
-        const txn = await producer.transaction()
-        try {
-          for (let j = 0; j < messages.length; j += 500) await txn.send({ topic: def.target, acks: -1, messages: messages.slice(j, j + 500) })
-          await txn.sendOffsets({ consumerGroupId: def.progressGroup, topics: [{ topic: def.source, partitions: [{ partition: chunk.partition, offset: String(nextOffset) }] }] })
-          if (options.signal?.aborted) {
-            await txn.abort()
-            interrupted = true
-            break
-          }
-          await txn.commit()
-        } catch (err) {
-          await txn.abort().catch(() => {})
-          throw err
-        }
-        progress.copied += messages.length
-        progress.done += nextOffset - cursor.get(chunk.partition)!
-        cursor.set(chunk.partition, nextOffset)
-        readThisRun += part.length
-        options.onProgress?.({ ...progress })
-        if (def.rate) {
-          const wait = progress.startedAt + (readThisRun / def.rate) * 1000 - Date.now()
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-        }
-      }
-      if (interrupted) break
-    }
-    if (options.signal?.aborted) interrupted = true
-    return { ...progress, id: def.id, elapsedMs: Date.now() - progress.startedAt, interrupted }
-  } finally {
-    await reader.close()
-    await producer.disconnect().catch(() => {})
+    return meta.topics[0].partitions.length
+  })
+  const partitioner = Partitioners.DefaultPartitioner()
+  const partitionMetadata = Array.from({ length: targetPartitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }))
+  let roundRobin = 0
+  const targetPartition = (r: RawRecord) => {
+    if (def.partitioning === 'same') return r.partition
+    if (def.partitioning === 'round-robin' || r.key === null) return roundRobin++ % targetPartitions
+    return partitioner({ topic: def.target, partitionMetadata, message: { key: r.key, value: r.value } })
   }
+  const decide = (r: RawRecord): MoveDecision => {
+    if (options.filter && !options.filter(decodeRecord(r))) return { skip: 'filtered' }
+    const headers: OrderedHeader[] = [...r.headers, { key: 'evt-replay-source', value: Buffer.from(`${r.topic}/${r.partition}/${r.offset}`) }, { key: 'evt-replay-id', value: Buffer.from(def.id) }]
+    return { topic: def.target, partition: targetPartition(r), key: r.key, value: r.value, headers, timestamp: def.keepTimestamps ? r.timestamp : undefined }
+  }
+  const summary = await moveExactlyOnce(connection, {
+    source: def.source,
+    partitions: def.partitions,
+    transactionalId: def.transactionalId,
+    progressGroup: def.progressGroup,
+    decide,
+    rate: def.rate,
+    signal: options.signal,
+    sliceRecords: options.sliceRecords,
+    onProgress: options.onProgress && ((p) => options.onProgress!(copyProgress(p))),
+  })
+  return { ...copyProgress(summary), id: def.id, elapsedMs: summary.elapsedMs, interrupted: summary.interrupted }
 }

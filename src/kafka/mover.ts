@@ -1,0 +1,159 @@
+/**
+ * Moving records exactly once: read a fixed offset range of a source topic without a consumer
+ * group (read_committed), decide per record where it goes (or why it is skipped), and write
+ * with a transactional producer that also commits the covered source offsets to a progress
+ * group in the same transaction (AddOffsetsToTxn + TxnOffsetCommit). Used by replay and by dlq
+ * requeue.
+ *
+ * A crash, `kill -9` or abort leaves whole transactions only; the next run with the same
+ * transactional id fences the old producer, reads the progress group's committed offsets and
+ * continues from there, so a read_committed consumer of the targets sees each source record once.
+ */
+import kafkajs from 'kafkajs'
+import type { Connection } from '../config/connection.ts'
+import { registerKafkajsCodecs } from '../codec/compression.ts'
+import { createKafka, withAdmin, withDeadline } from './client.ts'
+import { KafkaReader, type PartitionPlan } from './reader.ts'
+import { installOrderedHeaderEncoding, type OrderedHeader } from './record-encoding.ts'
+import type { RawRecord } from '../record.ts'
+
+/** Where one record goes. */
+export interface MoveTarget {
+  topic: string
+  partition: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: OrderedHeader[]
+  /** Epoch ms; undefined = the time of the write. */
+  timestamp?: number
+}
+
+/** A record's fate: a target, or a skip with a short reason label (counted per label). */
+export type MoveDecision = MoveTarget | { skip: string }
+
+/** What to move. */
+export interface MoveOptions {
+  source: string
+  /** Source partitions and their fixed `[start, end)` ranges. */
+  partitions: Array<{ partition: number; start: number; end: number }>
+  transactionalId: string
+  progressGroup: string
+  decide: (record: RawRecord) => MoveDecision
+  /** At most this many source records per second. */
+  rate?: number
+  signal?: AbortSignal
+  onProgress?: (progress: MoveProgress) => void
+  /** Source records per transaction (default 2000; smaller with a rate). */
+  sliceRecords?: number
+}
+
+/** Counters, updated as the move runs. */
+export interface MoveProgress {
+  /** Records written by this run. */
+  moved: number
+  /** Records skipped by this run, by reason. */
+  skipped: Record<string, number>
+  /** Source offsets covered so far, earlier runs included. */
+  done: number
+  /** Source offsets in the whole range. */
+  total: number
+  /** When this run started, epoch ms. */
+  startedAt: number
+  /** Records written per target topic by this run. */
+  byTarget: Record<string, number>
+}
+
+/** How a move ended. */
+export interface MoveSummary extends MoveProgress {
+  elapsedMs: number
+  /** Stopped by the signal: the open transaction was aborted. */
+  interrupted: boolean
+}
+
+/** Committed offsets of a progress group on a topic, by partition. */
+export async function progressOffsets(connection: Connection, group: string, topic: string): Promise<Map<number, number>> {
+  return withAdmin(connection, async (admin) => {
+    const out = new Map<number, number>()
+    for (const t of await admin.fetchOffsets({ groupId: group, topics: [topic] })) for (const p of t.partitions) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset))
+    return out
+  })
+}
+
+/**
+ * Runs (or resumes) a move. @throws EvtError connect (3) / not-found (4); on a failure mid-way
+ * the open transaction is aborted and a later run resumes.
+ */
+export async function moveExactlyOnce(connection: Connection, options: MoveOptions): Promise<MoveSummary> {
+  installOrderedHeaderEncoding()
+  registerKafkajsCodecs(kafkajs)
+  const kafka = createKafka(connection)
+  const producer = kafka.producer({ transactionalId: options.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, transactionTimeout: 60_000 })
+  await withDeadline(connection, 'connect', producer.connect()) // fences an earlier run with this transactional id
+  const reader = await KafkaReader.open(connection, 'read_committed')
+  const progress: MoveProgress = { moved: 0, skipped: {}, done: 0, total: options.partitions.reduce((s, p) => s + Math.max(0, p.end - p.start), 0), startedAt: Date.now(), byTarget: {} }
+  let interrupted = false
+  try {
+    const committed = await progressOffsets(connection, options.progressGroup, options.source)
+    await reader.useTopics([options.source])
+    const plans: PartitionPlan[] = options.partitions
+      .map((p) => ({ topic: options.source, partition: p.partition, start: Math.min(p.end, Math.max(p.start, committed.get(p.partition) ?? p.start)), end: p.end, low: p.start, high: p.end }))
+    progress.done = plans.reduce((s, p, i) => s + (p.start - options.partitions[i].start), 0)
+    const cursor = new Map(plans.map((p) => [p.partition, p.start]))
+    const slice = options.sliceRecords ?? (options.rate ? Math.max(1, Math.min(2000, Math.ceil(options.rate / 2))) : 2000)
+    let readThisRun = 0
+    for await (const chunk of reader.read(plans.filter((p) => p.start < p.end!), { signal: options.signal, maxWaitMs: 100 })) {
+      for (let i = 0; i < chunk.records.length && !interrupted; i += slice) {
+        if (options.signal?.aborted) {
+          interrupted = true
+          break
+        }
+        const part = chunk.records.slice(i, i + slice)
+        const nextOffset = i + slice >= chunk.records.length ? chunk.nextOffset : Number(part[part.length - 1].offset) + 1
+        const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer>; partition: number; timestamp?: string }>>()
+        const skipped: Record<string, number> = {}
+        for (const r of part) {
+          const d = options.decide(r)
+          if ('skip' in d) {
+            skipped[d.skip] = (skipped[d.skip] ?? 0) + 1
+            continue
+          }
+          if (!byTopic.has(d.topic)) byTopic.set(d.topic, [])
+          byTopic.get(d.topic)!.push({ key: d.key, value: d.value, headers: d.headers as unknown as Record<string, Buffer>, partition: d.partition, timestamp: d.timestamp === undefined ? undefined : String(d.timestamp) })
+        }
+        const txn = await producer.transaction()
+        try {
+          for (const [topic, messages] of byTopic) for (let j = 0; j < messages.length; j += 500) await txn.send({ topic, acks: -1, messages: messages.slice(j, j + 500) })
+          await txn.sendOffsets({ consumerGroupId: options.progressGroup, topics: [{ topic: options.source, partitions: [{ partition: chunk.partition, offset: String(nextOffset) }] }] })
+          if (options.signal?.aborted) {
+            await txn.abort()
+            interrupted = true
+            break
+          }
+          await txn.commit()
+        } catch (err) {
+          await txn.abort().catch(() => {})
+          throw err
+        }
+        for (const [topic, messages] of byTopic) {
+          progress.moved += messages.length
+          progress.byTarget[topic] = (progress.byTarget[topic] ?? 0) + messages.length
+        }
+        for (const [reason, n] of Object.entries(skipped)) progress.skipped[reason] = (progress.skipped[reason] ?? 0) + n
+        progress.done += nextOffset - cursor.get(chunk.partition)!
+        cursor.set(chunk.partition, nextOffset)
+        readThisRun += part.length
+        options.onProgress?.({ ...progress })
+        if (options.rate) {
+          const wait = progress.startedAt + (readThisRun / options.rate) * 1000 - Date.now()
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+        }
+      }
+      if (interrupted) break
+    }
+    if (options.signal?.aborted) interrupted = true
+    return { ...progress, elapsedMs: Date.now() - progress.startedAt, interrupted }
+  } finally {
+    await reader.close()
+    await producer.disconnect().catch(() => {})
+  }
+}
