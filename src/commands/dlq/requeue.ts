@@ -1,0 +1,83 @@
+import { Args, Flags } from '@oclif/core'
+import { EvtCommand } from '../../base-command.ts'
+import { ExitCode, usageError } from '../../errors.ts'
+import { compileDlqCel } from '../../dlq/filter.ts'
+import { DLQ_GROUP_BY, type DlqGroupBy } from '../../dlq/group.ts'
+import { connectionFlags, jsonFlag, parsePartitionList } from '../../flags.ts'
+import { parsePositionRange } from '../../kafka/positions.ts'
+import { renderRequeuePlan, renderRequeueProgress, renderRequeueSummary } from '../../output/dlq-requeue.ts'
+import { planRequeue, runRequeue, type RequeueRequest } from '../../services/dlq-requeue.ts'
+import { confirmWrite } from '../../ui/confirm.ts'
+
+export default class DlqRequeue extends EvtCommand {
+  static override summary = 'Send dead-letter records back to where they came from: planned, exactly once, idempotent.'
+  static override description = `Each record goes to its original topic (from its dead-letter headers) or to --to, keeping key, value and headers; the dead-letter error headers are removed (--keep-error-headers keeps them), evt-requeue-count is incremented and evt-requeued-from (dlq topic/partition/offset) added. It lands on its original partition when known and present, else by key.
+
+Loop guard: records already requeued --max-requeues times (default 3) are skipped and reported.
+
+Exactly once and idempotent: writes are transactional, and the DLQ offsets are committed in the same transactions to a progress group named after the DLQ topic and the selection (filter, --group-by, --to). Running the same requeue again sends nothing; after a crash or Ctrl-C, running it again continues where it stopped.
+
+The plan (records per target topic and per failure class, and what is skipped) is printed first; --dry-run stops there; otherwise confirm on a terminal, or pass --yes.`
+  static override examples = [
+    { description: 'See what would be sent back, then do it', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --dry-run' },
+    { description: 'Requeue only the timeouts, once the gateway is fixed', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --group-by exception=java.net.SocketTimeoutException --yes' },
+    { description: 'Everything from the last hour into a retry topic', command: '<%= config.bin %> <%= command.id %> orders-dlt -o @-1h --to orders.retry --yes' },
+  ]
+  static override args = {
+    topic: Args.string({ description: 'The dead-letter topic.', required: true }),
+  }
+  static override flags = {
+    ...connectionFlags,
+    ...jsonFlag,
+    offset: Flags.string({ char: 'o', summary: 'Which DLQ records: positions as in tail (default start:end; an open end stops at the end taken at start).', default: 'start:end' }),
+    partition: Flags.string({ char: 'p', summary: 'Only these DLQ partitions (0,2 or 0-3).', multiple: true }),
+    filter: Flags.string({ summary: 'Only records for which this CEL expression is true (sees the record and `failure`, as in dlq inspect).' }),
+    'group-by': Flags.string({ summary: `Only one failure class: <${DLQ_GROUP_BY.join('|')}>=<value>, as dlq inspect --group-by shows them.` }),
+    to: Flags.string({ summary: 'Send every record to this topic instead of its original topic.' }),
+    'keep-error-headers': Flags.boolean({ summary: 'Keep the dead-letter error headers on the requeued records.' }),
+    'max-requeues': Flags.integer({ summary: 'Skip records already requeued this many times.', default: 3, min: 1 }),
+    rate: Flags.integer({ summary: 'At most this many records per second.', min: 1 }),
+    'dry-run': Flags.boolean({ summary: 'Print the plan and stop: nothing is written.' }),
+    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).' }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(DlqRequeue)
+    this.setJsonOutput(flags.json)
+    let only: RequeueRequest['only']
+    if (flags['group-by']) {
+      const eq = flags['group-by'].indexOf('=')
+      const by = flags['group-by'].slice(0, eq) as DlqGroupBy
+      if (eq <= 0 || !DLQ_GROUP_BY.includes(by)) throw usageError(`--group-by "${flags['group-by']}" is not <dimension>=<value>`, `dimensions: ${DLQ_GROUP_BY.join(', ')}; e.g. --group-by exception=java.net.SocketTimeoutException`)
+      only = { by, value: flags['group-by'].slice(eq + 1) }
+    }
+    const request: RequeueRequest = { dlqTopic: args.topic, range: parsePositionRange(flags.offset), partitions: parsePartitionList(flags.partition), filter: flags.filter ? compileDlqCel(flags.filter) : undefined, only, to: flags.to, keepErrorHeaders: flags['keep-error-headers'], maxRequeues: flags['max-requeues'], rate: flags.rate }
+    const connection = this.connection(flags)
+    const plan = await planRequeue(connection, request, flags.filter)
+    this.out(flags.json ? JSON.stringify({ plan }) : renderRequeuePlan(plan))
+    const toSend = plan.targets.reduce((s, t) => s + t.records, 0)
+    if (flags['dry-run'] || toSend === 0) return
+    await confirmWrite(`Requeue ${toSend} records?`, { yes: flags.yes })
+    const controller = new AbortController()
+    const onSigint = () => controller.abort()
+    process.on('SIGINT', onSigint)
+    let last = 0
+    try {
+      const summary = await runRequeue(connection, request, plan, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (Date.now() - last < 2000) return
+          last = Date.now()
+          this.note(renderRequeueProgress(p))
+        },
+      })
+      this.out(flags.json ? JSON.stringify({ summary }) : renderRequeueSummary(summary))
+      if (summary.interrupted) {
+        this.note('interrupted: the open transaction was aborted; run the same command again to continue')
+        process.exitCode = ExitCode.Interrupted
+      }
+    } finally {
+      process.removeListener('SIGINT', onSigint)
+    }
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Plain renderers for `evt dlq requeue`: plan, progress, summary.
+ */
+import type { MoveProgress, MoveSummary } from '../kafka/mover.ts'
+import type { RequeuePlan } from '../services/dlq-requeue.ts'
+import { renderTable } from './table.ts'
+
+function skippedText(skipped: Record<string, number>): string {
+  const parts = Object.entries(skipped).map(([reason, n]) => `${n} ${reason}`)
+  return parts.length ? parts.join(', ') : 'none'
+}
+
+/** The plan: records per target topic and failure class, skipped records by reason. */
+export function renderRequeuePlan(plan: RequeuePlan): string {
+  const total = plan.targets.reduce((s, t) => s + t.records, 0)
+  const lines = [`requeue plan: ${plan.dlqTopic} (progress group ${plan.progressGroup})`]
+  const left = plan.partitions.reduce((s, p) => s + (p.end - p.start), 0)
+  lines.push(`${left} DLQ offsets left to go through; ${total} records to send`)
+  if (plan.targets.length) lines.push('', renderTable(['TARGET TOPIC', 'RECORDS'], plan.targets.map((t) => [t.topic, t.records]), { alignRight: [1] }))
+  if (plan.classes.length) lines.push('', renderTable(['FAILURE', 'RECORDS'], plan.classes.map((c) => [c.exception, c.records]), { alignRight: [1] }))
+  lines.push('', `skipped: ${skippedText(plan.skipped)}`)
+  if (plan.skipped['loop-guard']) lines.push(`  loop-guard: already requeued --max-requeues times; fix the cause, or raise --max-requeues`)
+  if (total === 0) lines.push('nothing to send')
+  return lines.join('\n')
+}
+
+/** A progress line. */
+export function renderRequeueProgress(p: MoveProgress): string {
+  return `requeue: ${p.done}/${p.total} DLQ offsets, ${p.moved} sent, skipped ${skippedText(p.skipped)}`
+}
+
+/** The summary. */
+export function renderRequeueSummary(s: MoveSummary): string {
+  const targets = Object.entries(s.byTarget).map(([t, n]) => `${n} → ${t}`).join(', ')
+  return `requeue ${s.interrupted ? 'interrupted' : 'done'}: ${s.moved} records sent${targets ? ` (${targets})` : ''}; skipped ${skippedText(s.skipped)}; ${(s.elapsedMs / 1000).toFixed(1)} s`
+}

@@ -1,0 +1,172 @@
+/**
+ * `evt dlq requeue <dlq-topic>`: send dead-letter records back to where they came from, exactly
+ * once and idempotently.
+ *
+ * Each record goes to its original topic (from its dead-letter headers) or to `--to`, with key,
+ * value and headers kept, the dead-letter error headers removed (unless kept), `evt-requeue-count`
+ * incremented and `evt-requeued-from` (dlq topic/partition/offset) added; to the original
+ * partition when known and present, else by key. Records requeued `maxRequeues` times already are
+ * skipped (loop guard). Writes go through kafka/mover.ts: transactional, with the DLQ offsets
+ * committed in the same transactions to a progress group named after the DLQ topic and the
+ * selection, so running the same requeue again sends nothing, and a crash resumes without
+ * duplicates.
+ */
+import { createHash } from 'node:crypto'
+import kafkajs from 'kafkajs'
+import type { Connection } from '../config/connection.ts'
+import { decodeRecord } from '../codec/decode.ts'
+import { isFailureHeader, parseFailure, type DlqFailure } from '../dlq/failure.ts'
+import type { DlqRecordFilter } from '../dlq/filter.ts'
+import { groupKey, type DlqGroupBy } from '../dlq/group.ts'
+import { withAdmin } from '../kafka/client.ts'
+import { moveExactlyOnce, progressOffsets, type MoveDecision, type MoveProgress, type MoveSummary } from '../kafka/mover.ts'
+import type { PositionRange } from '../kafka/positions.ts'
+import { KafkaReader } from '../kafka/reader.ts'
+import type { OrderedHeader } from '../kafka/record-encoding.ts'
+import type { RawRecord } from '../record.ts'
+
+const { Partitioners } = kafkajs
+
+/** Header that counts how often a record was requeued. */
+export const REQUEUE_COUNT_HEADER = 'evt-requeue-count'
+/** Header naming the dead-letter record a requeued record came from (topic/partition/offset). */
+export const REQUEUED_FROM_HEADER = 'evt-requeued-from'
+
+/** What to requeue. */
+export interface RequeueRequest {
+  dlqTopic: string
+  /** Positions in the DLQ (default start:end; an open end is closed at the end taken at start). */
+  range: PositionRange
+  partitions?: number[]
+  filter?: DlqRecordFilter
+  /** Only records of this failure class (`--group-by exception=java.net.SocketTimeoutException`). */
+  only?: { by: DlqGroupBy; value: string }
+  /** Send everything to this topic instead of the original topics. */
+  to?: string
+  keepErrorHeaders?: boolean
+  /** Loop guard (default 3). */
+  maxRequeues?: number
+  rate?: number
+}
+
+/** What a requeue will do (and, after it ran, did). The `--json` contract of the plan. */
+export interface RequeuePlan {
+  dlqTopic: string
+  progressGroup: string
+  /** DLQ partitions and the offsets still to go through (`start` = progress so far). */
+  partitions: Array<{ partition: number; start: number; end: number }>
+  /** Records per target topic. */
+  targets: Array<{ topic: string; records: number }>
+  /** Records per failure class (exception, or reason). */
+  classes: Array<{ exception: string; records: number }>
+  /** Records that will not be sent, by reason: filtered, not-selected, loop-guard, no-original-topic, target-missing. */
+  skipped: Record<string, number>
+}
+
+/** The progress group (also the transactional id) of a requeue: DLQ topic + a hash of the selection. */
+export function requeueGroup(request: RequeueRequest, filterText?: string): string {
+  const selection = JSON.stringify({ filter: filterText ?? null, only: request.only ?? null, to: request.to ?? null, partitions: request.partitions ?? null })
+  const hash = createHash('sha256').update(selection).digest('hex').slice(0, 8)
+  return `evt-dlq-requeue-${request.dlqTopic}-${hash}`
+}
+
+function lastHeader(headers: RawRecord['headers'], key: string): Buffer | null | undefined {
+  let found: Buffer | null | undefined
+  for (const h of headers) if (h.key === key) found = h.value
+  return found
+}
+
+/** The decision for one DLQ record (pure given the target partition counts). */
+export function requeueDecision(r: RawRecord, failure: DlqFailure, request: RequeueRequest, targets: Map<string, number>, pick: (topic: string, count: number, r: RawRecord) => number): MoveDecision {
+  if (request.filter && !request.filter(decodeRecord(r), failure)) return { skip: 'filtered' }
+  if (request.only && groupKey(failure, request.only.by) !== request.only.value) return { skip: 'not-selected' }
+  const count = Number(lastHeader(r.headers, REQUEUE_COUNT_HEADER)?.toString() ?? '0') || 0
+  if (count >= (request.maxRequeues ?? 3)) return { skip: 'loop-guard' }
+  const topic = request.to ?? failure.originalTopic
+  if (!topic) return { skip: 'no-original-topic' }
+  const partitions = targets.get(topic)
+  if (partitions === undefined) return { skip: 'target-missing' }
+  const partition = failure.originalPartition !== undefined && failure.originalPartition >= 0 && failure.originalPartition < partitions && !request.to ? failure.originalPartition : pick(topic, partitions, r)
+  const headers: OrderedHeader[] = r.headers.filter((h) => h.key !== REQUEUE_COUNT_HEADER && h.key !== REQUEUED_FROM_HEADER && (request.keepErrorHeaders || !isFailureHeader(h.key)))
+  headers.push({ key: REQUEUE_COUNT_HEADER, value: Buffer.from(String(count + 1)) }, { key: REQUEUED_FROM_HEADER, value: Buffer.from(`${r.topic}/${r.partition}/${r.offset}`) })
+  return { topic, partition, key: r.key, value: r.value, headers }
+}
+
+async function topicPartitionCounts(connection: Connection): Promise<Map<string, number>> {
+  return withAdmin(connection, async (admin) => {
+    const { topics } = await admin.fetchTopicMetadata()
+    return new Map(topics.map((t) => [t.name, t.partitions.length]))
+  })
+}
+
+function picker(): (topic: string, count: number, r: RawRecord) => number {
+  const partitioner = Partitioners.DefaultPartitioner()
+  let rr = 0
+  return (topic, count, r) => {
+    if (r.key === null) return rr++ % count
+    const partitionMetadata = Array.from({ length: count }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }))
+    return partitioner({ topic, partitionMetadata, message: { key: r.key, value: r.value } })
+  }
+}
+
+/**
+ * Plans a requeue: reads what is left of the selected DLQ range (after earlier runs of the same
+ * requeue) and counts records per target topic, failure class and skip reason. Writes nothing.
+ * @throws EvtError connect (3), not-found (4).
+ */
+export async function planRequeue(connection: Connection, request: RequeueRequest, filterText?: string): Promise<RequeuePlan> {
+  const progressGroup = requeueGroup(request, filterText)
+  const targets = await topicPartitionCounts(connection)
+  const done = await progressOffsets(connection, progressGroup, request.dlqTopic)
+  const reader = await KafkaReader.open(connection, 'read_committed')
+  const byTarget = new Map<string, number>()
+  const byClass = new Map<string, number>()
+  const skipped: Record<string, number> = {}
+  try {
+    const range = request.range.to ? request.range : { ...request.range, to: { kind: 'end' as const } }
+    const plans = (await reader.plan([request.dlqTopic], range, request.partitions)).map((p) => ({ ...p, start: Math.min(p.end!, Math.max(p.start, done.get(p.partition) ?? p.start)) }))
+    const pick = picker()
+    for await (const chunk of reader.read(plans.filter((p) => p.start < p.end!), { maxWaitMs: 100 })) {
+      for (const r of chunk.records) {
+        const failure = parseFailure(r.headers)
+        const d = requeueDecision(r, failure, request, targets, pick)
+        if ('skip' in d) {
+          skipped[d.skip] = (skipped[d.skip] ?? 0) + 1
+          continue
+        }
+        byTarget.set(d.topic, (byTarget.get(d.topic) ?? 0) + 1)
+        const cls = failure.exception ?? failure.reason ?? '(unknown)'
+        byClass.set(cls, (byClass.get(cls) ?? 0) + 1)
+      }
+    }
+    return {
+      dlqTopic: request.dlqTopic,
+      progressGroup,
+      partitions: plans.map((p) => ({ partition: p.partition, start: p.start, end: p.end! })),
+      targets: [...byTarget].map(([topic, records]) => ({ topic, records })).sort((a, b) => b.records - a.records),
+      classes: [...byClass].map(([exception, records]) => ({ exception, records })).sort((a, b) => b.records - a.records),
+      skipped,
+    }
+  } finally {
+    await reader.close()
+  }
+}
+
+/**
+ * Executes a planned requeue exactly once (see the module doc). Resumes from the progress group.
+ * @throws EvtError connect (3), not-found (4).
+ */
+export async function runRequeue(connection: Connection, request: RequeueRequest, plan: RequeuePlan, options: { signal?: AbortSignal; onProgress?: (p: MoveProgress) => void } = {}): Promise<MoveSummary> {
+  const targets = await topicPartitionCounts(connection)
+  const pick = picker()
+  return moveExactlyOnce(connection, {
+    source: request.dlqTopic,
+    partitions: plan.partitions,
+    transactionalId: plan.progressGroup,
+    progressGroup: plan.progressGroup,
+    decide: (r) => requeueDecision(r, parseFailure(r.headers), request, targets, pick),
+    rate: request.rate,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  })
+}
