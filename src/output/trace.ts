@@ -34,7 +34,8 @@ function nodeLine(n: TraceNode, r: TraceResult): string {
   const service = m.source ? chalk.blue(m.source) : chalk.dim('?')
   const delay = n.delayMs === undefined ? '' : chalk.yellow(` +${n.delayMs} ms`)
   const flags = n.anomalies.map((a) => chalk.red.bold(` [${ANOMALY_LABEL[a] ?? a}]`)).join('')
-  const dead = n.deadLetter ? chalk.red(` ✗ dead letter${n.deadLetter.exception ? `: ${n.deadLetter.exception}` : ''}${n.deadLetter.message ? ` — ${n.deadLetter.message}` : ''}`) : ''
+  const why = n.deadLetter?.reason ?? n.deadLetter?.exception
+  const dead = n.deadLetter ? chalk.red(` ✗ dead letter${why ? `: ${why}` : ''}`) : ''
   const missing = n.missingParent ? chalk.dim(` (parent ${n.missingParent} not found)`) : ''
   const groups = (r.consumption.get(n.id) ?? []).map((c) => (c.status === 'consumed' ? chalk.green(`✓${c.group}`) : chalk.yellow(`…${c.group} (lag ${c.lag})`))).join(' ')
   return `${chalk.bold(type)}  ${service}  ${chalk.cyan(n.id)}  ${chalk.dim(time(n.record.timestamp))}${delay}${flags}${dead}${missing}${groups ? `  ${groups}` : ''}`

@@ -3,7 +3,8 @@
  * span), plus the anomalies that matter when a request went wrong. Pure logic, no Kafka.
  */
 import { looksLikeCommand, type EventMeta } from '../envelope/index.ts'
-import { dlqFailure, dlqOriginalTopic, hasDlqHeaders, isDlqTopic } from '../dlq/detect.ts'
+import { hasDlqHeaders, isDlqTopic } from '../dlq/detect.ts'
+import { parseFailure } from '../dlq/failure.ts'
 import type { RecordHeader } from '../record.ts'
 
 /** One record found by a trace, with what was extracted from it. */
@@ -41,7 +42,7 @@ export interface TraceNode {
   /** Delay from the parent's record timestamp, ms. */
   delayMs?: number
   /** True for a copy of a record in a dead-letter topic. */
-  deadLetter?: { exception?: string; message?: string; cause?: string; originalTopic?: string }
+  deadLetter?: { exception?: string; message?: string; cause?: string; originalTopic?: string; reason?: string }
   children: string[]
   anomalies: AnomalyKind[]
 }
@@ -51,6 +52,13 @@ export interface TraceGraph {
   nodes: Map<string, TraceNode>
   roots: string[]
   anomalies: Anomaly[]
+}
+
+function deadLetterOf(headers: RecordHeader[]): NonNullable<TraceNode['deadLetter']> {
+  const f = parseFailure(headers)
+  const out: NonNullable<TraceNode['deadLetter']> = {}
+  for (const k of ['exception', 'message', 'cause', 'originalTopic', 'reason'] as const) if (f[k] !== undefined) out[k] = f[k]
+  return out
 }
 
 /** `topic/partition@offset`, the id of a record in a trace. */
@@ -85,7 +93,7 @@ export function buildGraph(records: TraceRecord[]): TraceGraph {
       record,
       children: [],
       anomalies: [],
-      deadLetter: dead ? { ...dlqFailure(record.headers), originalTopic: dlqOriginalTopic(record.headers) } : undefined,
+      deadLetter: dead ? deadLetterOf(record.headers) : undefined,
     })
     const eventId = record.meta.eventId
     if (eventId) {
@@ -128,7 +136,7 @@ export function buildGraph(records: TraceRecord[]): TraceGraph {
   for (const node of nodes.values()) {
     if (!node.deadLetter) continue
     const original = node.parentId ? nodes.get(node.parentId) : undefined
-    const why = [node.deadLetter.exception, node.deadLetter.message].filter(Boolean).join(': ')
+    const why = node.deadLetter.reason ?? node.deadLetter.exception ?? ''
     flag('dead-lettered', `${original ? `${original.id} ` : ''}went to dead-letter topic ${node.record.topic}${why ? ` (${why})` : ''}`, original ? [original.id, node.id] : [node.id])
   }
   for (const node of nodes.values()) {

@@ -149,6 +149,6 @@ describe('trace anomalies on real records', () => {
     expect(t.anomalies.find((a) => a.kind === 'duplicate')!.records).toEqual([`${orders}/1@0`, `${orders}/1@1`])
     const tree = await runEvt(['trace', id, '-t', `${prefix}.*`, '--since', '1h', '-f', 'tree'])
     expect(tree.stdout).toContain('DUPLICATE')
-    expect(tree.stdout).toContain('dead letter: java.net.SocketTimeoutException — Read timed out')
+    expect(tree.stdout).toContain('dead letter: SocketTimeoutException: Read timed out')
   })
 })

@@ -71,7 +71,7 @@ describe('buildGraph', () => {
     const aId = `orders.events/1@${a.offset}`
     const dId = `payments.events-dlt/1@${dlt.offset}`
     expect(g.nodes.get(dId)!.parentId).toBe(aId)
-    expect(g.nodes.get(dId)!.deadLetter).toEqual({ exception: 'org.springframework.kafka.listener.ListenerExecutionFailedException', message: 'payment gateway timed out', originalTopic: 'orders.events' })
+    expect(g.nodes.get(dId)!.deadLetter).toEqual({ exception: 'org.springframework.kafka.listener.ListenerExecutionFailedException', message: 'payment gateway timed out', originalTopic: 'orders.events', reason: 'ListenerExecutionFailedException: payment gateway timed out' })
     expect(g.anomalies.map((x) => x.kind)).toEqual(['dead-lettered'])
     expect(g.anomalies[0].message).toContain('payment gateway timed out')
     expect(g.nodes.get(aId)!.anomalies).toEqual(['dead-lettered'])

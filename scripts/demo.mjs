@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// `npm run demo`: starts the local cluster if needed (scripts/cluster.mjs), runs the simulated shop
+// (dist/demo/shop.js: six services as real producers and consumer groups), prints what it wrote,
+// then traces a healthy and a failed request with `evt trace`.
+//
+//   npm run demo                       (builds first; rerunnable: each run adds new requests)
+//   EVT_DEMO_ORDERS=20 npm run demo    (more requests; at least 5)
+//
+// Plain Node ESM; needs the build (dist/). The cluster is reused when it runs, whatever its options.
+
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { status, up } from './cluster.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin', 'run.js');
+const BROKERS = ['127.0.0.1:9092'];
+
+// kafkajs 2.2.4 schedules timers with negative delays; Node ≥ 23 warns about each (see bin/run.js).
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
+  if (type === 'TimeoutNegativeWarning' || warning?.name === 'TimeoutNegativeWarning') return;
+  emitWarning(warning, ...rest);
+};
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+/** Reuse a running (or stopped) local cluster with its own options; start one with the defaults otherwise. */
+async function ensureCluster() {
+  const st = await status().catch(() => null);
+  const opts = st?.options
+    ? { brokers: st.options.brokers, rebalanceDelayMs: st.options.rebalanceDelayMs, saslSsl: st.options.saslSsl, registry: st.options.registry }
+    : {};
+  return up(opts);
+}
+
+function evt(args, stdio = 'inherit') {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, stdio, env: process.env });
+}
+
+async function main() {
+  out('evt demo: a small shop on your local Kafka');
+  out();
+  await ensureCluster();
+
+  const { runShop } = await import('../dist/demo/shop.js');
+  const orders = process.env.EVT_DEMO_ORDERS ? Number(process.env.EVT_DEMO_ORDERS) : undefined;
+  out('Running the shop: order, payment, inventory, shipping, invoice and notification services');
+  out('(each a real consumer group with a producer), placing orders...');
+  const result = await runShop({ brokers: BROKERS, orders, log: (line) => out(`  ${line}`) });
+
+  out();
+  out(result.completed ? `Done in ${(result.elapsedMs / 1000).toFixed(1)} s.` : `Stopped after ${(result.elapsedMs / 1000).toFixed(1)} s; still missing: ${result.missing.join(', ')}`);
+  for (const e of result.errors) out(`  error: ${e}`);
+  out();
+  out('Records written by this run:');
+  const width = Math.max(...Object.values(result.topics).map((t) => t.length));
+  for (const topic of Object.values(result.topics)) out(`  ${topic.padEnd(width)}  ${String(result.produced[topic] ?? 0).padStart(4)}`);
+  out();
+  out(`Consumer groups: ${Object.values(result.groups).join(', ')}`);
+  out();
+  out('Requests (correlation ids):');
+  out(`  healthy            ${result.healthy.join(' ')}`);
+  out(`  payment timeout    ${result.failed}  (OrderPlaced dead-lettered to ${result.topics.paymentsDlt}, Spring headers)`);
+  out(`  duplicate          ${result.duplicated}  (PaymentCaptured written twice, same event_id)`);
+  out(`  stalled            ${result.stalled}  (no ShipmentCreated after OrderConfirmed)`);
+  out(`  disguised command  ${result.disguisedCommand}  (SendInvoiceEmail published as an event)`);
+  out();
+
+  const healthy = result.healthy[0];
+  const traces = [
+    ['a healthy request', healthy],
+    ['the request whose payment timed out', result.failed],
+  ];
+  // Only the shop's topics: a long-lived local cluster may hold other data (benchmarks, tests).
+  const shopTopics = Object.values(result.topics).flatMap((t) => ['-t', t]);
+  for (const [what, id] of traces) {
+    out(`$ evt trace ${id} --since 1h     # ${what}`);
+    const r = evt(['trace', id, '--since', '1h', '-f', 'tree', ...shopTopics]);
+    if (r.error || r.status !== 0) out(`(evt trace exited with ${r.error ? r.error.message : `code ${r.status}`})`);
+    out();
+  }
+
+  out('Try next:');
+  out(`  evt tail ${result.topics.orders} -o start -e -f pretty`);
+  out(`  evt trace ${result.duplicated} -f timeline          # the duplicate delivery`);
+  out(`  evt trace ${result.disguisedCommand}                   # a command disguised as an event`);
+  out(`  evt trace ${result.healthy[1] ?? healthy} --expect OrderConfirmed,ShipmentCreated --timeout 10s   # what CI smoke tests script`);
+  out('  evt groups');
+  out(`  evt dlq inspect ${result.topics.paymentsDlt} --group-by exception`);
+  out(`  evt dlq requeue ${result.topics.paymentsDlt} --dry-run`);
+  out('(`evt` is ./bin/run.js here, or `npm link` to put it on PATH.)');
+}
+
+main().catch((err) => {
+  process.stderr.write(`demo failed: ${err?.stack ?? err}\n`);
+  process.exitCode = 1;
+});
