@@ -143,3 +143,29 @@ describe('connection errors', () => {
     expect(result.stderr).toContain('is not host:port')
   })
 })
+
+describe('profiles', () => {
+  it('list, use and show work on the config file named by EVT_CONFIG, keeping its comments', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const path = join(mkdtempSync(join(tmpdir(), 'evt-e2e-')), 'config.yaml')
+    writeFileSync(path, '# my clusters\ndefault: local\nprofiles:\n  local:\n    brokers: [127.0.0.1:9092]  # the laptop\n  prod:\n    brokers: [b1:9093]\n    sasl: { mechanism: plain, username: u, password: hunter2 }\n')
+    const env = { EVT_CONFIG: path }
+    const list = JSON.parse((await runEvt(['profiles', 'list', '--json'], { env })).stdout) as { default: string; profiles: Array<{ name: string; default: boolean; sasl: string }> }
+    expect(list.default).toBe('local')
+    expect(list.profiles.map((p) => [p.name, p.default, p.sasl])).toEqual([['local', true, ''], ['prod', false, 'plain']])
+    const use = await runEvt(['profiles', 'use', 'prod'], { env })
+    expect(use.code).toBe(0)
+    const text = readFileSync(path, 'utf8')
+    expect(text).toContain('default: prod')
+    expect(text).toContain('# my clusters')
+    expect(text).toContain('# the laptop')
+    const show = await runEvt(['profiles', 'show'], { env })
+    expect(show.stdout).toContain('name: prod')
+    expect(show.stdout).not.toContain('hunter2')
+    const missing = await runEvt(['profiles', 'use', 'nope'], { env })
+    expect(missing.code).toBe(4)
+    expect(missing.stderr).toContain('known profiles: local, prod')
+  })
+})
