@@ -69,7 +69,7 @@ export function keyGlob(glob: string): RecordFilter {
   return (record) => {
     if (record.key === null) return false
     const d = record.keyDecoded as Decoded & { text?: string }
-    const text = d.kind === 'binary' ? record.key.toString('base64') : (d.text ?? String(d.value))
+    const text = d.kind === 'binary' ? record.key.toString('base64') : (d.text ?? (typeof d.value === 'string' ? d.value : JSON.stringify(d.value)))
     return match(text.replaceAll('/', '\0'))
   }
 }

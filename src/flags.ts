@@ -38,6 +38,15 @@ export const connectionFlags = {
   }),
 }
 
+/** `--strict`: a schema registry that cannot be reached fails the command instead of a warning. */
+export const strictFlag = {
+  strict: Flags.boolean({
+    summary: 'Exit 3 when the schema registry cannot be reached (default: show such records raw, with one warning).',
+    env: 'EVT_STRICT',
+    helpGroup: 'CONNECTION',
+  }),
+}
+
 /** `--json`: machine-readable output on stdout (the command's documented JSON contract). */
 export const jsonFlag = {
   json: Flags.boolean({

@@ -31,10 +31,14 @@ export interface Decoded {
   kind: 'null' | 'json' | 'text' | 'binary' | 'avro' | 'protobuf' | 'json-schema'
   /** Parsed JSON / text string / the Buffer itself for binary. */
   value: unknown
-  /** Registry schema id, for avro / protobuf / json-schema. */
+  /** Registry schema id, for avro / protobuf / json-schema (also on raw bytes that carry one). */
   schemaId?: number
+  /** Where the schema is registered (when the registry says), its GUID, and the Protobuf message used. */
+  schema?: { subject?: string; version?: number; guid?: string; message?: string }
   /** Why decoding as the expected kind failed; the raw bytes stay available. */
   error?: string
+  /** What is worth knowing about how the bytes were read (framing found, why not decoded). */
+  note?: string
 }
 
 /** A record after the codec layer (and, where the caller extracted it, its envelope). */

@@ -86,6 +86,7 @@ The plan (offsets, record counts, time span, bytes per partition) is always prin
       summary = await runCopy(connection, def, {
         filter: def.filter ? compileCel(def.filter) : undefined,
         signal: controller.signal,
+        onWarning: (m) => this.note(`evt: warning: ${m}`),
         onProgress: (p) => {
           if (Date.now() - last < (process.stderr.isTTY ? 200 : 2000)) return
           last = Date.now()

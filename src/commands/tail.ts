@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../base-command.ts'
 import { ExitCode, usageError } from '../errors.ts'
 import { combineFilters, compileCel, headerMatch, keyGlob, type RecordFilter } from '../filter.ts'
-import { connectionFlags, filterFlags, isolationFlag, parsePartitionList } from '../flags.ts'
+import { connectionFlags, filterFlags, isolationFlag, parsePartitionList, strictFlag } from '../flags.ts'
 import { parsePositionRange } from '../kafka/positions.ts'
 import { compileTemplate, jsonLine, prettyRecord, rawRecord, TEMPLATE_TOKENS } from '../output/records.ts'
 import { StdoutSink } from '../output/sink.ts'
@@ -29,6 +29,7 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
   }
   static override flags = {
     ...connectionFlags,
+    ...strictFlag,
     offset: Flags.string({ char: 'o', summary: 'Where to start (and stop): see the description.', default: 'end', env: 'EVT_OFFSET' }),
     partition: Flags.string({ char: 'p', summary: 'Only these partitions (0,2 or 0-3). Repeatable.', multiple: true }),
     exit: Flags.boolean({ char: 'e', summary: 'Stop at the end offsets taken at start (never hangs).' }),
@@ -70,6 +71,7 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
         isolation: flags.isolation,
         signal: controller.signal,
         onWarning: (m) => this.note(`evt: warning: ${m}`),
+        strict: flags.strict,
       }, stats)
       if (this.liveView(flags)) {
         const { runTailLiveView } = await import('../ui/tail-live.tsx')

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import chalk from 'chalk'
 import { EvtCommand } from '../base-command.ts'
 import { EvtError, usageError } from '../errors.ts'
-import { connectionFlags } from '../flags.ts'
+import { connectionFlags, strictFlag } from '../flags.ts'
 import { renderDot, renderMermaid, renderTimeline, renderTree, searchSummary, traceJson } from '../output/trace.ts'
 import { trace, type TraceResult } from '../services/trace.ts'
 import { missingExpectations } from '../trace/expect.ts'
@@ -29,6 +29,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
   }
   static override flags = {
     ...connectionFlags,
+    ...strictFlag,
     timeout: Flags.custom<number>({
       summary: 'With --expect or --follow: how long to wait, e.g. 60s. Also bounds connecting (at most 10 s).',
       env: 'EVT_TIMEOUT',
@@ -76,6 +77,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
         signal: controller.signal,
         stopWhen: expected?.length && !flags.follow ? (records) => missingExpectations(records, expected, flags['expect-order']).length === 0 : undefined,
         onWarning: (m) => this.note(`evt: warning: ${m}`),
+        strict: flags.strict,
         onUpdate: (r) => this.liveUpdate(r, format, printed),
       })
     } finally {

@@ -39,6 +39,8 @@ export interface MoveOptions {
   transactionalId: string
   progressGroup: string
   decide: (record: RawRecord) => MoveDecision
+  /** Called with each slice of records before `decide` sees them (e.g. to fetch their registry schemas). */
+  prepare?: (records: RawRecord[]) => Promise<void>
   /** At most this many source records per second. */
   rate?: number
   signal?: AbortSignal
@@ -111,6 +113,7 @@ export async function moveExactlyOnce(connection: Connection, options: MoveOptio
         const nextOffset = i + slice >= chunk.records.length ? chunk.nextOffset : Number(part[part.length - 1].offset) + 1
         const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer>; partition: number; timestamp?: string }>>()
         const skipped: Record<string, number> = {}
+        if (options.prepare) await options.prepare(part)
         for (const r of part) {
           const d = options.decide(r)
           if ('skip' in d) {

@@ -15,7 +15,12 @@ import type { Decoded, DecodedRecord } from '../record.ts'
  *
  * - offset: number; timestamp: epoch ms.
  * - encodings: `json` (the value is the JSON itself, byte-exact), `text` (a JSON string), `base64`
- *   (binary), `null` (no key / a tombstone: `"value": null`, never `""`); schema kinds later.
+ *   (binary), `null` (no key / a tombstone: `"value": null`, never `""`); through a schema registry
+ *   `avro`, `protobuf`, `json-schema` (the decoded value as JSON).
+ * - only when they apply: `keySchemaId` / `valueSchemaId` (registry schema id, also on raw bytes
+ *   that carry one), `keySchemaGuid` / `valueSchemaGuid` (from a `__value_schema_id` header),
+ *   `keyNote` / `valueNote` (how the bytes were read) and `keyError` / `valueError` (why they
+ *   were not decoded; the value is then the raw bytes, base64).
  * - JSON is embedded verbatim (no re-serialisation, big integers intact) when its text has no line
  *   breaks and no surrounding whitespace; otherwise it is given as `text` so nothing changes.
  * - headers: `[{"key","value","encoding"}]` in record order, duplicates and null values kept;
@@ -32,7 +37,18 @@ export function jsonLine(record: DecodedRecord): string {
     headers += `{"key":${JSON.stringify(h.key)},"value":${shown.value === null ? 'null' : JSON.stringify(shown.value)},"encoding":"${shown.encoding}"}`
   }
   headers += ']'
-  return `{"topic":${JSON.stringify(record.topic)},"partition":${record.partition},"offset":${record.offset},"timestamp":${record.timestamp},"key":${key.json},"keyEncoding":"${key.encoding}","value":${value.json},"valueEncoding":"${value.encoding}","headers":${headers}}\n`
+  return `{"topic":${JSON.stringify(record.topic)},"partition":${record.partition},"offset":${record.offset},"timestamp":${record.timestamp},"key":${key.json},"keyEncoding":"${key.encoding}"${schemaFields('key', record.keyDecoded)},"value":${value.json},"valueEncoding":"${value.encoding}"${schemaFields('value', record.valueDecoded)},"headers":${headers}}\n`
+}
+
+/** `,"valueSchemaId":12,"valueNote":"…"`: the registry fields of one side, only those that apply. */
+function schemaFields(side: 'key' | 'value', d: Decoded): string {
+  if (d.schemaId === undefined && d.note === undefined && d.error === undefined && d.schema?.guid === undefined) return ''
+  let out = ''
+  if (d.schemaId !== undefined) out += `,"${side}SchemaId":${d.schemaId}`
+  if (d.schema?.guid !== undefined) out += `,"${side}SchemaGuid":${JSON.stringify(d.schema.guid)}`
+  if (d.note !== undefined) out += `,"${side}Note":${JSON.stringify(d.note)}`
+  if (d.error !== undefined) out += `,"${side}Error":${JSON.stringify(d.error)}`
+  return out
 }
 
 /** How one key or value appears in a JSON line: its JSON text and encoding name. */
@@ -45,6 +61,11 @@ export function encodeForJson(decoded: Decoded, bytes: Buffer | null): { json: s
       if (text !== undefined && isVerbatimJson(text)) return { json: text, encoding: 'json' }
       if (text !== undefined) return { json: JSON.stringify(text), encoding: 'text' }
       return { json: JSON.stringify(decoded.value), encoding: 'json' }
+    }
+    case 'json-schema': {
+      // the JSON after the framing, verbatim when it is one line (big integers intact)
+      const text = (decoded as DecodedWithText).text
+      return { json: text !== undefined && isVerbatimJson(text) ? text : JSON.stringify(decoded.value ?? null), encoding: 'json-schema' }
     }
     case 'text':
       return { json: JSON.stringify(decoded.value), encoding: 'text' }
@@ -105,11 +126,28 @@ export function prettyRecord(record: DecodedRecord, options: PrettyOptions = {})
     const shown = headerText(h.value)
     lines.push(`  ${chalk.magenta(h.key)}: ${shown.value === null ? chalk.dim('(null)') : shown.encoding === 'base64' ? `${chalk.yellow('base64:')}${shown.value}` : shown.value}`)
   }
+  for (const side of ['key', 'value'] as const) {
+    const d = side === 'key' ? record.keyDecoded : record.valueDecoded
+    const schema = schemaLine(d)
+    if (schema) lines.push(`  ${chalk.blue(`${side} schema`)}: ${schema}`)
+    if (d.note) lines.push(`  ${chalk.dim(`${side}: ${d.note}`)}`)
+    if (d.error) lines.push(`  ${chalk.red(`${side === 'key' ? 'key ' : ''}decode: ${d.error}`)}`)
+  }
   let value = shownValue(record.valueDecoded, record.value)
   if (value.length > max) value = `${value.slice(0, max)}\n${chalk.inverse(` … truncated: ${formatBytes(size)} in all; -f json prints it whole `)}`
-  if (record.valueDecoded.error) lines.push(`  ${chalk.red(`decode: ${record.valueDecoded.error}`)}`)
   lines.push(value.split('\n').map((l) => `  ${l}`).join('\n'))
   return `${lines.join('\n')}\n\n`
+}
+
+/** `orders-value v3 · id 12 · avro` (what is known of the schema of one side), or undefined. */
+export function schemaLine(d: Decoded): string | undefined {
+  if (d.schemaId === undefined && !d.schema) return undefined
+  const parts: string[] = []
+  if (d.schema?.subject) parts.push(`${d.schema.subject}${d.schema.version !== undefined ? ` v${d.schema.version}` : ''}`)
+  if (d.schemaId !== undefined) parts.push(`id ${d.schemaId}`)
+  if (d.schema?.guid) parts.push(`guid ${d.schema.guid}`)
+  if (d.kind === 'avro' || d.kind === 'protobuf' || d.kind === 'json-schema') parts.push(d.schema?.message ? `${d.kind} ${d.schema.message}` : d.kind)
+  return parts.join(' · ')
 }
 
 /** `-f raw`: the value bytes as they are, then a newline (a tombstone prints an empty line). */

@@ -25,6 +25,8 @@ export interface DlqInspectOptions {
   isolation?: Isolation
   signal?: AbortSignal
   onWarning?: (message: string) => void
+  /** Fail (exit 3) when the schema registry cannot be reached, instead of showing records raw. */
+  strict?: boolean
 }
 
 /** A dead-letter record and its parsed failure. */
@@ -63,7 +65,7 @@ export async function* inspectDlq(connection: Connection, options: DlqInspectOpt
   const limit = options.maxMessages ?? Infinity
   if (limit <= 0) return
   const read: TailStats = { scanned: 0, matched: 0, bytes: 0 }
-  const source = tailRecords(connection, { topics: [options.topic], range: bounded(options.range), partitions: options.partitions, isolation: options.isolation, signal: options.signal, onWarning: options.onWarning }, read)
+  const source = tailRecords(connection, { topics: [options.topic], range: bounded(options.range), partitions: options.partitions, isolation: options.isolation, signal: options.signal, onWarning: options.onWarning, strict: options.strict }, read)
   for await (const chunk of source) {
     const out: DlqRecord[] = []
     for (const record of chunk) {

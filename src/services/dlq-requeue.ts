@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto'
 import kafkajs from 'kafkajs'
 import type { Connection } from '../config/connection.ts'
 import { decodeRecord } from '../codec/decode.ts'
+import { RegistryDecoder } from '../codec/registry.ts'
 import { isFailureHeader, parseFailure, type DlqFailure } from '../dlq/failure.ts'
 import type { DlqRecordFilter } from '../dlq/filter.ts'
 import { groupKey, type DlqGroupBy } from '../dlq/group.ts'
@@ -23,7 +24,7 @@ import { moveExactlyOnce, progressOffsets, type MoveDecision, type MoveProgress,
 import type { PositionRange } from '../kafka/positions.ts'
 import { KafkaReader } from '../kafka/reader.ts'
 import type { OrderedHeader } from '../kafka/record-encoding.ts'
-import type { RawRecord } from '../record.ts'
+import type { DecodedRecord, RawRecord } from '../record.ts'
 
 const { Partitioners } = kafkajs
 
@@ -76,9 +77,9 @@ function lastHeader(headers: RawRecord['headers'], key: string): Buffer | null |
   return found
 }
 
-/** The decision for one DLQ record (pure given the target partition counts). */
-export function requeueDecision(r: RawRecord, failure: DlqFailure, request: RequeueRequest, targets: Map<string, number>, pick: (topic: string, count: number, r: RawRecord) => number): MoveDecision {
-  if (request.filter && !request.filter(decodeRecord(r), failure)) return { skip: 'filtered' }
+/** The decision for one DLQ record (pure given the target partition counts; `decode` for the filter, e.g. a prepared RegistryDecoder). */
+export function requeueDecision(r: RawRecord, failure: DlqFailure, request: RequeueRequest, targets: Map<string, number>, pick: (topic: string, count: number, r: RawRecord) => number, decode: (r: RawRecord) => DecodedRecord = decodeRecord): MoveDecision {
+  if (request.filter && !request.filter(decode(r), failure)) return { skip: 'filtered' }
   if (request.only && groupKey(failure, request.only.by) !== request.only.value) return { skip: 'not-selected' }
   const count = Number(lastHeader(r.headers, REQUEUE_COUNT_HEADER)?.toString() ?? '0') || 0
   if (count >= (request.maxRequeues ?? 3)) return { skip: 'loop-guard' }
@@ -119,6 +120,7 @@ export async function planRequeue(connection: Connection, request: RequeueReques
   const targets = await topicPartitionCounts(connection)
   const done = await progressOffsets(connection, progressGroup, request.dlqTopic)
   const reader = await KafkaReader.open(connection, 'read_committed')
+  const decoder = new RegistryDecoder(connection.registry, { timeoutMs: Math.min(connection.timeoutMs, 5000) })
   const byTarget = new Map<string, number>()
   const byClass = new Map<string, number>()
   const skipped: Record<string, number> = {}
@@ -127,9 +129,10 @@ export async function planRequeue(connection: Connection, request: RequeueReques
     const plans = (await reader.plan([request.dlqTopic], range, request.partitions)).map((p) => ({ ...p, start: Math.min(p.end!, Math.max(p.start, done.get(p.partition) ?? p.start)) }))
     const pick = picker()
     for await (const chunk of reader.read(plans.filter((p) => p.start < p.end!), { maxWaitMs: 100 })) {
+      if (request.filter) await decoder.prepare(chunk.records)
       for (const r of chunk.records) {
         const failure = parseFailure(r.headers)
-        const d = requeueDecision(r, failure, request, targets, pick)
+        const d = requeueDecision(r, failure, request, targets, pick, (x) => decoder.decodeRecord(x))
         if ('skip' in d) {
           skipped[d.skip] = (skipped[d.skip] ?? 0) + 1
           continue
@@ -159,12 +162,14 @@ export async function planRequeue(connection: Connection, request: RequeueReques
 export async function runRequeue(connection: Connection, request: RequeueRequest, plan: RequeuePlan, options: { signal?: AbortSignal; onProgress?: (p: MoveProgress) => void } = {}): Promise<MoveSummary> {
   const targets = await topicPartitionCounts(connection)
   const pick = picker()
+  const decoder = new RegistryDecoder(connection.registry, { timeoutMs: Math.min(connection.timeoutMs, 5000) })
   return moveExactlyOnce(connection, {
     source: request.dlqTopic,
     partitions: plan.partitions,
     transactionalId: plan.progressGroup,
     progressGroup: plan.progressGroup,
-    decide: (r) => requeueDecision(r, parseFailure(r.headers), request, targets, pick),
+    decide: (r) => requeueDecision(r, parseFailure(r.headers), request, targets, pick, (x) => decoder.decodeRecord(x)),
+    prepare: request.filter ? (records) => decoder.prepare(records) : undefined,
     rate: request.rate,
     signal: options.signal,
     onProgress: options.onProgress,

@@ -4,6 +4,7 @@
 import kafkajs from 'kafkajs'
 import type { Connection } from '../config/connection.ts'
 import { registerKafkajsCodecs } from '../codec/compression.ts'
+import { RecordEncoder, type SchemaSelector } from '../codec/registry.ts'
 import { notFoundError, usageError } from '../errors.ts'
 import { connectProducer, createKafka, withAdmin } from '../kafka/client.ts'
 import { installOrderedHeaderEncoding, type OrderedHeader } from '../kafka/record-encoding.ts'
@@ -36,6 +37,11 @@ export interface ProduceOptions {
   compression?: Compression
   /** Records per request (default 500). */
   batchSize?: number
+  /**
+   * Encode keys / values (given as JSON) with registry schemas: Avro, Protobuf (its first
+   * message) or JSON Schema, Confluent-framed.
+   */
+  schemas?: { key?: SchemaSelector; value?: SchemaSelector }
 }
 
 const COMPRESSION = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy, lz4: CompressionTypes.LZ4, zstd: CompressionTypes.ZSTD }
@@ -44,9 +50,11 @@ const COMPRESSION = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, 
  * Writes records in order (per partition), in batches, and yields where each landed, in input
  * order. Offsets are exact: each batch goes to one request per partition and the broker returns
  * its base offset.
- * @throws EvtError not-found (unknown topic, exit 4), usage (partition out of range), connect (3).
+ * @throws EvtError not-found (unknown topic or schema, exit 4), usage (partition out of range, input
+ * that does not match the schema), connect (3: cluster or schema registry).
  */
 export async function* produceRecords(connection: Connection, records: AsyncIterable<ProduceRecord> | Iterable<ProduceRecord>, options: ProduceOptions): AsyncGenerator<ProducedAt> {
+  const encoder = await RecordEncoder.open(connection.registry, options.schemas ?? {}, { timeoutMs: connection.timeoutMs })
   const partitionCount = await withAdmin(connection, async (admin) => {
     const topics = await admin.listTopics()
     if (!topics.includes(options.topic)) throw notFoundError(`topic "${options.topic}" does not exist`, 'create it first, or list topics with: evt topics')
@@ -86,8 +94,10 @@ export async function* produceRecords(connection: Connection, records: AsyncIter
       batch = []
       return out
     }
+    let n = 0
     for await (const record of records) {
-      batch.push(record)
+      n++
+      batch.push(encoder.has('key') || encoder.has('value') ? { ...record, key: encoder.encode('key', record.key, n), value: encoder.encode('value', record.value, n) } : record)
       if (batch.length >= batchSize) yield* await flush()
     }
     if (batch.length) yield* await flush()

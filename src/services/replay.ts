@@ -11,7 +11,7 @@
 import kafkajs from 'kafkajs'
 import type { Admin } from 'kafkajs'
 import type { Connection } from '../config/connection.ts'
-import { decodeRecord } from '../codec/decode.ts'
+import { RegistryDecoder } from '../codec/registry.ts'
 import { EvtError, notFoundError, refusedError } from '../errors.ts'
 import type { RecordFilter } from '../filter.ts'
 import { withAdmin } from '../kafka/client.ts'
@@ -194,7 +194,7 @@ function copyProgress(p: MoveProgress): CopyProgress {
  * `evt-replay-id` are appended to each record's headers.
  * @throws EvtError connect (3), not-found (4); a failure mid-way aborts the open transaction and the run can be resumed.
  */
-export async function runCopy(connection: Connection, def: ReplayDefinition, options: { filter?: RecordFilter; signal?: AbortSignal; onProgress?: (p: CopyProgress) => void; sliceRecords?: number }): Promise<CopySummary> {
+export async function runCopy(connection: Connection, def: ReplayDefinition, options: { filter?: RecordFilter; signal?: AbortSignal; onProgress?: (p: CopyProgress) => void; sliceRecords?: number; onWarning?: (message: string) => void; strict?: boolean }): Promise<CopySummary> {
   const targetPartitions = await withAdmin(connection, async (admin) => {
     const meta = await admin.fetchTopicMetadata({ topics: [def.target] }).catch(() => {
       throw notFoundError(`target topic "${def.target}" does not exist`, 'create it, then resume')
@@ -209,8 +209,10 @@ export async function runCopy(connection: Connection, def: ReplayDefinition, opt
     if (def.partitioning === 'round-robin' || r.key === null) return roundRobin++ % targetPartitions
     return partitioner({ topic: def.target, partitionMetadata, message: { key: r.key, value: r.value } })
   }
+  // the filter sees values decoded through the schema registry; the copy itself is byte-exact
+  const decoder = new RegistryDecoder(connection.registry, { onWarning: options.onWarning, strict: options.strict, timeoutMs: Math.min(connection.timeoutMs, 5000) })
   const decide = (r: RawRecord): MoveDecision => {
-    if (options.filter && !options.filter(decodeRecord(r))) return { skip: 'filtered' }
+    if (options.filter && !options.filter(decoder.decodeRecord(r))) return { skip: 'filtered' }
     const headers: OrderedHeader[] = [...r.headers, { key: 'evt-replay-source', value: Buffer.from(`${r.topic}/${r.partition}/${r.offset}`) }, { key: 'evt-replay-id', value: Buffer.from(def.id) }]
     return { topic: def.target, partition: targetPartition(r), key: r.key, value: r.value, headers, timestamp: def.keepTimestamps ? r.timestamp : undefined }
   }
@@ -220,6 +222,7 @@ export async function runCopy(connection: Connection, def: ReplayDefinition, opt
     transactionalId: def.transactionalId,
     progressGroup: def.progressGroup,
     decide,
+    prepare: options.filter ? (records) => decoder.prepare(records) : undefined,
     rate: def.rate,
     signal: options.signal,
     sliceRecords: options.sliceRecords,

@@ -2,19 +2,23 @@ import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
 import { ExitCode } from '../../errors.ts'
 import { headerMatch, keyGlob } from '../../filter.ts'
-import { connectionFlags, filterFlags, isolationFlag, jsonFlag, parsePartitionList } from '../../flags.ts'
+import { connectionFlags, filterFlags, isolationFlag, jsonFlag, parsePartitionList, strictFlag } from '../../flags.ts'
 import { combineDlqFilters, compileDlqCel, onRecord, type DlqRecordFilter } from '../../dlq/filter.ts'
 import { DLQ_GROUP_BY } from '../../dlq/group.ts'
 import { parsePositionRange } from '../../kafka/positions.ts'
 import { dlqJsonLine, prettyDlqRecord, renderDlqGroups } from '../../output/dlq.ts'
 import { StdoutSink } from '../../output/sink.ts'
 import { groupDlq, inspectDlq, type DlqInspectOptions, type DlqInspectStats } from '../../services/dlq-inspect.ts'
+import { planRequeue, runRequeue } from '../../services/dlq-requeue.ts'
+import { markedRequeue } from '../../ui/dlq/marked.ts'
 
 export default class DlqInspect extends EvtCommand {
   static override summary = 'Show the records of a dead-letter topic with their parsed failures, or triage them by group.'
   static override description = `Each record with its failure parsed from the dead-letter headers of Spring Kafka (DLT and retry topics), Spring Cloud Stream, Kafka Connect, SmallRye and MassTransit: original topic/partition/offset/timestamp, consumer group, exception, message, cause, stack trace (folded to its first lines; --stack shows it whole), attempts — and the key and value decoded.
 
 Reads without a consumer group from -o (default start:end) to the end offsets taken at start: it always stops. --filter is CEL over the record (topic, partition, offset, timestamp, key, value, headers) and failure (its fields below), e.g. 'failure.exception.endsWith("TimeoutException")'; a field the failure lacks makes it false (test with has(failure.cause)).
+
+On a terminal (without --json, --group-by or --no-ui) the records open in a browser: groups on the left (g cycles exception, reason, original topic, stage), the group's records on the right, enter for one record's failure, headers and value; space marks a record, a the whole group, r requeues the marked records (as dlq requeue does) after showing the plan and asking y/n; q quits.
 
 --json prints one JSON line per record: the tail -f json line plus "failure":
 {"topic","partition","offset","timestamp","key","keyEncoding","value","valueEncoding","headers":[{"key","value","encoding"}],"failure":{"framework","originalTopic","originalPartition","originalOffset","originalTimestamp","originalTimestampType","consumerGroup","exception","message","cause","causeMessage","stacktrace","stage","stageClass","connector","task","attempts","redeliveries","backoffTimestamp","reason","keyFailure","warnings"}}
@@ -32,12 +36,14 @@ With --group-by, --json prints one object:
   }
   static override flags = {
     ...connectionFlags,
+    ...strictFlag,
     ...jsonFlag,
     offset: Flags.string({ char: 'o', summary: 'Which records: positions as in tail (start, end, 47, +N, -N, @time, FROM:TO); an open end stops at the end offsets taken at start.', default: 'start:end', env: 'EVT_DLQ_OFFSET' }),
     partition: Flags.string({ char: 'p', summary: 'Only these partitions (0,2 or 0-3). Repeatable.', multiple: true }),
     'max-messages': Flags.integer({ char: 'n', summary: 'Stop after this many records (after filters).', min: 0 }),
     'group-by': Flags.option({ options: DLQ_GROUP_BY, summary: 'Print a triage table instead of records: count, first and last seen, a sample message per group.' })(),
     stack: Flags.boolean({ summary: 'Show whole stack traces (default: the first lines and the causes).' }),
+    'no-ui': Flags.boolean({ summary: 'Plain output even on a terminal (no browser).' }),
     ...filterFlags,
     filter: Flags.string({
       summary: 'Only records for which this CEL expression is true. Sees topic, partition, offset, timestamp, key, value, headers and failure, e.g. \'failure.exception.endsWith("TimeoutException")\'.',
@@ -66,14 +72,26 @@ With --group-by, --json prints one object:
       isolation: flags.isolation,
       signal: controller.signal,
       onWarning: (m) => this.note(`evt: warning: ${m}`),
+      strict: flags.strict,
     }
     const connection = this.connection(flags)
     const sink = new StdoutSink(() => controller.abort())
     const stats: DlqInspectStats = { scanned: 0, matched: 0, bytes: 0 }
+    let quit = false
     try {
       if (flags['group-by']) {
         const result = await groupDlq(connection, { ...options, groupBy: flags['group-by'] })
         this.out(flags.json ? JSON.stringify(result) : renderDlqGroups(result))
+      } else if (this.browser(flags)) {
+        const { runDlqBrowser } = await import('../../ui/dlq/dlq-browser.tsx')
+        await runDlqBrowser(inspectDlq(connection, options, stats), {
+          topic: args.topic,
+          stats,
+          stackExpanded: flags.stack,
+          abort: (reason) => { quit = reason === 'quit'; controller.abort() },
+          planRequeue: (marked) => { const m = markedRequeue(args.topic, marked); return planRequeue(connection, m.request, m.filterText) },
+          onRequeue: (marked, plan, o) => runRequeue(connection, markedRequeue(args.topic, marked).request, plan, o),
+        })
       } else {
         for await (const chunk of inspectDlq(connection, options, stats)) await sink.write(chunk.map((item) => (flags.json ? dlqJsonLine(item) : prettyDlqRecord(item, { stack: flags.stack }))))
         if (!flags.json && !sink.closed) this.note(`${stats.matched} record${stats.matched === 1 ? '' : 's'} shown (${stats.scanned} read)`)
@@ -81,6 +99,11 @@ With --group-by, --json prints one object:
     } finally {
       process.removeListener('SIGINT', onSigint)
     }
-    if (controller.signal.aborted && !sink.closed) process.exitCode = ExitCode.Interrupted
+    if (controller.signal.aborted && !sink.closed && !quit) process.exitCode = ExitCode.Interrupted
+  }
+
+  /** The Ink browser: on a terminal (stdin and stdout), outside CI, unless plain output was asked for. */
+  private browser(flags: { 'no-ui': boolean; json: boolean }): boolean {
+    return Boolean(process.stdout.isTTY && process.stdin.isTTY) && !process.env.CI && !flags['no-ui'] && !flags.json
   }
 }

@@ -1,0 +1,31 @@
+/**
+ * JSON Schema validation (ajv) for `evt produce --value-schema` with a JSON Schema subject: the
+ * draft is taken from `$schema` (2020-12, 2019-09, else draft-07 rules), referenced schemas are
+ * added under their reference names, unknown formats are not checked.
+ */
+import { Ajv } from 'ajv'
+import { Ajv2019 } from 'ajv/dist/2019.js'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+
+/** Checks a parsed JSON value; returns the problems (empty when valid). */
+export type JsonValidator = (value: unknown) => string[]
+
+/**
+ * Compiles a JSON Schema (text) with its references (name → schema text).
+ * @throws Error when the schema does not compile.
+ */
+export function jsonSchemaValidator(schema: string, references: Array<{ name: string; schema: string }> = []): JsonValidator {
+  const parsed = JSON.parse(schema) as Record<string, unknown> | boolean
+  const draft = typeof parsed === 'object' ? String(parsed.$schema ?? '') : ''
+  const options = { strict: false, allErrors: true, validateFormats: false, validateSchema: false }
+  const ajv = draft.includes('2020-12') ? new Ajv2020(options) : draft.includes('2019-09') ? new Ajv2019(options) : new Ajv(options)
+  for (const ref of references) {
+    const refSchema = JSON.parse(ref.schema) as Record<string, unknown>
+    ajv.addSchema(refSchema, ref.name)
+  }
+  const validate = ajv.compile(parsed)
+  return (value) => {
+    if (validate(value)) return []
+    return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`)
+  }
+}

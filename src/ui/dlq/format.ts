@@ -1,0 +1,168 @@
+/**
+ * Plain-text pieces of the `evt dlq inspect` browser (no colours, no React): record ids, list
+ * lines, the lines of the detail pane, the plan and result texts of a requeue. Pure functions,
+ * tested without rendering; the view only picks colours by line kind.
+ */
+import { isFailureHeader, type DlqFailure } from '../../dlq/failure.ts'
+import type { DlqGroupBy } from '../../dlq/group.ts'
+import type { MoveProgress, MoveSummary } from '../../kafka/mover.ts'
+import type { DlqRecord } from '../../services/dlq-inspect.ts'
+import type { RequeuePlan } from '../../services/dlq-requeue.ts'
+import { headerLines, valueLines } from '../format.ts'
+
+/** Stack lines shown while the stack trace is folded (then its `Caused by:` lines). */
+export const FOLDED_STACK_LINES = 4
+/** Longest header value or field shown on its one line (the view truncates to the width). */
+const LINE_CHARS = 400
+
+/** A DLQ record's id within its topic: `partition@offset`. */
+export function recordId(item: { partition: number; offset: string }): string {
+  return `${item.partition}@${item.offset}`
+}
+
+/** The record time as `YYYY-MM-DD HH:MM:SS` (UTC). */
+export function recordTime(timestamp: number): string {
+  return new Date(timestamp).toISOString().slice(0, 19).replace('T', ' ')
+}
+
+/** A group's label: its key, or `(none)` when the records do not say. */
+export function groupLabel(key: string | null): string {
+  return key ?? '(none)'
+}
+
+/** What each grouping is called in the view. */
+export const GROUP_BY_LABEL: Record<DlqGroupBy, string> = { exception: 'exception', reason: 'reason', 'original-topic': 'original topic', stage: 'stage' }
+
+/** Tabs and line breaks out, so a text stays on one line and Ink measures it right. */
+export function oneLine(text: string, max = LINE_CHARS): string {
+  const line = text.replace(/\s*[\r\n]+\s*/g, ' ⏎ ').replace(/\t/g, '  ')
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line
+}
+
+/** One line of the detail pane; the view colours it by `kind`. */
+export interface DetailLine {
+  kind: 'section' | 'field' | 'stack' | 'more' | 'warning' | 'header' | 'value' | 'error' | 'note'
+  /** Field name or header key. */
+  label?: string
+  text: string
+  /** A null header value (shown as `(null)`). */
+  isNull?: boolean
+  /** A header value in base64 (not UTF-8 text). */
+  base64?: boolean
+}
+
+/** The stack trace as lines: whole, or folded to its first lines and `Caused by:` lines. */
+export function stackLines(stacktrace: string, expanded: boolean): DetailLine[] {
+  const all = stacktrace.replace(/\s+$/, '').split(/\r?\n/).map((l) => l.replace(/\t/g, '    '))
+  if (expanded) {
+    const lines: DetailLine[] = all.map((text) => ({ kind: 'stack', text }))
+    if (all.length > FOLDED_STACK_LINES + 1) lines.push({ kind: 'more', text: '(s folds the stack trace)' })
+    return lines
+  }
+  if (all.length <= FOLDED_STACK_LINES + 1) return all.map((text) => ({ kind: 'stack', text }))
+  const causes = all.slice(FOLDED_STACK_LINES).filter((l) => /^\s*(Caused by:|--->)/.test(l))
+  const hidden = all.length - FOLDED_STACK_LINES - causes.length
+  return [
+    ...all.slice(0, FOLDED_STACK_LINES).map((text): DetailLine => ({ kind: 'stack', text })),
+    ...causes.map((text): DetailLine => ({ kind: 'stack', text })),
+    { kind: 'more', text: `… ${hidden} more line${hidden === 1 ? '' : 's'} (s expands)` },
+  ]
+}
+
+function origin(f: DlqFailure): string | undefined {
+  if (f.originalTopic === undefined && f.originalPartition === undefined && f.originalOffset === undefined) return undefined
+  let s = `${f.originalTopic ?? '?'}${f.originalPartition === undefined ? '' : `/${f.originalPartition}`}${f.originalOffset === undefined ? '' : `@${f.originalOffset}`}`
+  if (f.originalTimestamp !== undefined) s += `  ${new Date(f.originalTimestamp).toISOString()}${f.originalTimestampType ? ` (${f.originalTimestampType})` : ''}`
+  return s
+}
+
+/** The parsed failure as detail lines. */
+export function failureDetailLines(f: DlqFailure, stackExpanded: boolean): DetailLine[] {
+  if (f.framework === 'unknown') return [{ kind: 'warning', text: 'no dead-letter headers' }]
+  const out: DetailLine[] = [{ kind: 'section', text: `failure (${f.framework})${f.keyFailure ? ' · the key failed' : ''}` }]
+  const field = (label: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') out.push({ kind: 'field', label, text: oneLine(value) })
+  }
+  field('exception', f.exception)
+  field('message', f.message)
+  field('cause', f.cause !== undefined ? `${f.cause}${f.causeMessage !== undefined ? `: ${f.causeMessage}` : ''}` : f.causeMessage)
+  field('from', origin(f))
+  field('group', f.consumerGroup)
+  field('connector', [f.connector, f.task !== undefined ? `task ${f.task}` : undefined].filter(Boolean).join(' ') || undefined)
+  field('stage', f.stage !== undefined ? `${f.stage}${f.stageClass ? ` (${f.stageClass})` : ''}` : undefined)
+  const counts = [f.attempts !== undefined ? `attempts ${f.attempts}` : undefined, f.redeliveries !== undefined ? `redeliveries ${f.redeliveries}` : undefined, f.backoffTimestamp !== undefined ? `next attempt ${new Date(f.backoffTimestamp).toISOString()}` : undefined].filter(Boolean).join('  ')
+  field('retries', counts || undefined)
+  field('reason', f.reason)
+  for (const w of f.warnings ?? []) out.push({ kind: 'warning', text: `malformed ${oneLine(w)}` })
+  if (f.stacktrace) {
+    out.push({ kind: 'section', text: stackExpanded ? 'stack trace:' : 'stack trace (folded):' })
+    out.push(...stackLines(f.stacktrace, stackExpanded))
+  }
+  return out
+}
+
+/**
+ * Everything the detail pane shows below its title, as lines: the parsed failure (stack trace
+ * folded unless `stackExpanded`), the other headers (in record order, nulls kept; the
+ * dead-letter headers are shown parsed above), the decode error if any, and the decoded value.
+ */
+export function dlqDetailLines(item: DlqRecord, stackExpanded: boolean): DetailLine[] {
+  const { record, failure } = item
+  const out = failureDetailLines(failure, stackExpanded)
+  const all = headerLines(record)
+  const headers = all.filter((h) => !isFailureHeader(h.key))
+  const parsed = all.length - headers.length
+  out.push({ kind: 'section', text: `headers (${headers.length})${parsed ? ` + ${parsed} dead-letter header${parsed === 1 ? '' : 's'} parsed above` : ''}:` })
+  for (const h of headers) out.push({ kind: 'header', label: oneLine(h.key, 80), text: h.value === null ? '(null)' : oneLine(h.value), isNull: h.value === null, base64: h.encoding === 'base64' })
+  if (record.valueDecoded.error) out.push({ kind: 'error', text: `decode: ${oneLine(record.valueDecoded.error)}` })
+  out.push({ kind: 'section', text: `value (${record.valueDecoded.kind}):` })
+  for (const line of valueLines(record)) out.push({ kind: 'value', text: line.replace(/\t/g, '  ') })
+  return out
+}
+
+/** How skip reasons read in the browser (`filtered` = the records that were not marked). */
+export function skipReasonLabel(reason: string): string {
+  return reason === 'filtered' ? 'not marked' : reason
+}
+
+/** `2 not marked, 1 loop-guard`, or `none`. */
+export function skippedText(skipped: Record<string, number>, options: { withFiltered?: boolean } = {}): string {
+  const parts = Object.entries(skipped)
+    .filter(([reason, n]) => n > 0 && (options.withFiltered || reason !== 'filtered'))
+    .map(([reason, n]) => `${n} ${skipReasonLabel(reason)}`)
+  return parts.length ? parts.join(', ') : 'none'
+}
+
+/** Records a plan will send. */
+export function planTotal(plan: RequeuePlan): number {
+  return plan.targets.reduce((s, t) => s + t.records, 0)
+}
+
+/**
+ * The confirmation's lines for a plan of `marked` records: what goes where, what is skipped
+ * and why, and what an earlier run of the same selection already sent.
+ */
+export function planLines(plan: RequeuePlan, marked: number): string[] {
+  const total = planTotal(plan)
+  const lines = [total === 0 ? `Nothing to requeue of the ${marked} marked record${marked === 1 ? '' : 's'}.` : `Requeue ${total} of the ${marked} marked record${marked === 1 ? '' : 's'}?`]
+  for (const t of plan.targets) lines.push(`  ${t.records} → ${t.topic}`)
+  const skipped = Object.entries(plan.skipped).filter(([reason, n]) => reason !== 'filtered' && n > 0)
+  const skippedCount = skipped.reduce((s, [, n]) => s + n, 0)
+  if (skippedCount) lines.push(`  skipped: ${skippedText(plan.skipped)}`)
+  const earlier = marked - total - skippedCount
+  if (earlier > 0) lines.push(`  ${earlier} already requeued by an earlier run of this selection`)
+  lines.push(`  progress group ${plan.progressGroup}`)
+  return lines
+}
+
+/** The status line while a requeue runs. */
+export function progressText(p: MoveProgress | undefined, marked: number): string {
+  if (!p) return `requeue: starting (${marked} marked)…`
+  return `requeue: ${p.done}/${p.total} DLQ offsets · ${p.moved} sent`
+}
+
+/** The status line after a requeue. */
+export function summaryText(s: MoveSummary): string {
+  const targets = Object.entries(s.byTarget).map(([t, n]) => `${n} → ${t}`).join(', ')
+  return `requeue ${s.interrupted ? 'interrupted' : 'done'}: ${s.moved} sent${targets ? ` (${targets})` : ''} · skipped: ${skippedText(s.skipped, { withFiltered: true })} · ${(s.elapsedMs / 1000).toFixed(1)} s`
+}
