@@ -73,8 +73,38 @@ export interface RecordBatch {
   controlType?: 'abort' | 'commit'
   compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
   records: BatchRecord[]
+  /**
+   * Only with {@link DecodeOptions.needles}: set when none of the needles occurs anywhere in the
+   * batch's (decompressed) record bytes. Its records were walked and are well-formed, but not
+   * materialised: `records` is empty, `count` says how many there are and `records()` builds them
+   * (e.g. for a batch that straddles the start or end of a range).
+   */
+  unmatched?: { count: number; records(): BatchRecord[] }
+  /**
+   * Only with {@link DecodeOptions.deferRecords} (and not `unmatched`): the records were walked and
+   * are well-formed, `records` is empty and `records()` builds them when they are wanted.
+   */
+  deferred?: { count: number; records(): BatchRecord[] }
   /** Bytes of the batch on the wire (12-byte offset/length prefix + batchLength, compressed). */
   sizeBytes: number
+}
+
+/** Options of {@link decodeFetchResponse}. */
+export interface DecodeOptions {
+  /**
+   * Byte strings searched for (e.g. a correlation id): a non-control batch whose record bytes
+   * contain none of them is returned with `unmatched` instead of its records. A record that contains
+   * a needle in its key, value or a header is always in a batch whose bytes contain it, so nothing
+   * that could match is left out; a byte search per batch is much cheaper than a record object per
+   * record.
+   */
+  needles?: Buffer[]
+  /**
+   * Check every record now (errors are reported exactly as without this option) but build the
+   * record objects only when `deferred.records()` is called: a reader that hands out one partition
+   * at a time then holds the objects of one partition, not of a whole response (and its prefetch).
+   */
+  deferRecords?: boolean
 }
 
 /** One record of a batch. */
@@ -113,12 +143,12 @@ function int64(buf: Buffer, p: number): number {
  * @throws Error when the response itself (not a record batch) is malformed or truncated, or the
  *   version is not supported. Record batch problems are reported in `FetchPartition.error`.
  */
-export function decodeFetchResponse(buf: Buffer, apiVersion: number): FetchResponse {
+export function decodeFetchResponse(buf: Buffer, apiVersion: number, options: DecodeOptions = {}): FetchResponse {
   if (!Number.isInteger(apiVersion) || apiVersion < 4 || apiVersion > 11) {
     throw new RangeError(`Fetch response v${apiVersion} is not supported (v4 to v11 are)`)
   }
   try {
-    return decodeResponse(buf, apiVersion)
+    return decodeResponse(buf, apiVersion, options)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (e instanceof MalformedResponse || (e instanceof RangeError && (code === 'ERR_OUT_OF_RANGE' || code === 'ERR_BUFFER_OUT_OF_BOUNDS'))) {
@@ -128,7 +158,7 @@ export function decodeFetchResponse(buf: Buffer, apiVersion: number): FetchRespo
   }
 }
 
-function decodeResponse(buf: Buffer, v: number): FetchResponse {
+function decodeResponse(buf: Buffer, v: number, options: DecodeOptions): FetchResponse {
   let p = 0
   const throttleTimeMs = buf.readInt32BE(p)
   p += 4
@@ -192,7 +222,7 @@ function decodeResponse(buf: Buffer, v: number): FetchResponse {
       if (recordsLength > 0) {
         const end = p + recordsLength
         if (end > buf.length) throw new MalformedResponse(`records of ${topic}/${partition} (${recordsLength} bytes at byte ${p}) run past the end`)
-        const error = decodeBatches(buf, p, end, part.batches)
+        const error = decodeBatches(buf, p, end, part.batches, options)
         if (error !== undefined) part.error = error
         p = end
       }
@@ -206,7 +236,7 @@ function decodeResponse(buf: Buffer, v: number): FetchResponse {
  * Decodes the record batches in buf[start, end) into `out`.
  * @returns an error message when a batch cannot be decoded (decoding stops there), else undefined.
  */
-function decodeBatches(buf: Buffer, start: number, end: number, out: RecordBatch[]): string | undefined {
+function decodeBatches(buf: Buffer, start: number, end: number, out: RecordBatch[], options: DecodeOptions): string | undefined {
   let p = start
   // 17 bytes: baseOffset, batchLength, partitionLeaderEpoch, magic. Fewer: a trailing partial batch.
   while (end - p >= 17) {
@@ -221,7 +251,7 @@ function decodeBatches(buf: Buffer, start: number, end: number, out: RecordBatch
     if (batchLength < BATCH_HEADER_AFTER_LENGTH) return `invalid record batch length ${batchLength} at offset ${int64(buf, p)}`
     const batchEnd = p + 12 + batchLength
     if (batchEnd > end) return undefined // the broker cut the last batch at maxBytes: normal
-    const error = decodeBatch(buf, p, batchEnd, out)
+    const error = decodeBatch(buf, p, batchEnd, out, options)
     if (error !== undefined) return error
     p = batchEnd
   }
@@ -229,7 +259,7 @@ function decodeBatches(buf: Buffer, start: number, end: number, out: RecordBatch
 }
 
 /** Decodes one complete v2 batch buf[p, batchEnd) and pushes it to `out`; returns an error message instead on failure. */
-function decodeBatch(buf: Buffer, p: number, batchEnd: number, out: RecordBatch[]): string | undefined {
+function decodeBatch(buf: Buffer, p: number, batchEnd: number, out: RecordBatch[], options: DecodeOptions): string | undefined {
   const baseOffset = int64(buf, p)
   const attributes = buf.readInt16BE(p + 21)
   const lastOffsetDelta = buf.readInt32BE(p + 23)
@@ -259,7 +289,11 @@ function decodeBatch(buf: Buffer, p: number, batchEnd: number, out: RecordBatch[
   if (count < 0 || count > dEnd - dp) return `record batch at offset ${baseOffset}: invalid record count ${count} for ${dEnd - dp} bytes of records`
 
   const records: BatchRecord[] = []
-  const recordsOrError = decodeRecords(data, dp, dEnd, count, baseOffset, baseTimestamp, logAppendTime, maxTimestamp, records)
+  // with needles: a batch without any of them is only walked (same checks, no objects);
+  // deferred: walked now, built later (control batches are always built: their key is read below)
+  const skip = options.needles !== undefined && !isControl && !containsNeedle(data, dp, dEnd, options.needles)
+  const defer = !skip && !isControl && options.deferRecords === true
+  const recordsOrError = decodeRecords(data, dp, dEnd, count, baseOffset, baseTimestamp, logAppendTime, maxTimestamp, skip || defer ? null : records)
   if (recordsOrError !== undefined) return `record batch at offset ${baseOffset}: ${recordsOrError}`
 
   const batch: RecordBatch = {
@@ -276,6 +310,19 @@ function decodeBatch(buf: Buffer, p: number, batchEnd: number, out: RecordBatch[
     records,
     sizeBytes: batchEnd - p,
   }
+  if (skip || defer) {
+    const from = dp
+    const later = {
+      count,
+      records: () => {
+        const all: BatchRecord[] = []
+        decodeRecords(data, from, dEnd, count, baseOffset, baseTimestamp, logAppendTime, maxTimestamp, all)
+        return all
+      },
+    }
+    if (skip) batch.unmatched = later
+    else batch.deferred = later
+  }
   if (isControl && records.length > 0) {
     const key = records[0].key
     if (key !== null && key.length >= 4) {
@@ -288,10 +335,18 @@ function decodeBatch(buf: Buffer, p: number, batchEnd: number, out: RecordBatch[
   return undefined
 }
 
+/** Whether any needle occurs in d[start, end). */
+function containsNeedle(d: Buffer, start: number, end: number, needles: Buffer[]): boolean {
+  const region = d.subarray(start, end)
+  for (const n of needles) if (region.indexOf(n) !== -1) return true
+  return false
+}
+
 /**
  * The record loop: the hot path. Varints are decoded inline (zigzag int32: up to 5 bytes; the
  * timestamp delta is a zigzag varlong: up to 10 bytes, exact for |delta| < 2^53).
  * @param logAppendTime for LogAppendTime batches every record's timestamp is `maxTimestamp`.
+ * @param out where the records go; null: only walk and check them (no objects, no strings).
  * @returns an error message when a record is truncated or malformed, else undefined.
  */
 function decodeRecords(
@@ -303,7 +358,7 @@ function decodeRecords(
   baseTimestamp: number,
   logAppendTime: boolean,
   maxTimestamp: number,
-  out: BatchRecord[],
+  out: BatchRecord[] | null,
 ): string | undefined {
   // Header keys repeat from record to record (same keys, same order): remember, per header index,
   // where the last key was and its string, and reuse the string when the bytes are equal.
@@ -391,7 +446,7 @@ function decodeRecords(
     let key: Buffer | null = null
     if (len >= 0) {
       if (p + len > recEnd) return `record ${n}: key (${len} bytes) runs past the record end`
-      key = d.subarray(p, p + len)
+      if (out !== null) key = d.subarray(p, p + len)
       p += len
     } else if (len !== -1) return `record ${n}: bad key length ${len}`
 
@@ -412,7 +467,7 @@ function decodeRecords(
     let value: Buffer | null = null
     if (len >= 0) {
       if (p + len > recEnd) return `record ${n}: value (${len} bytes) runs past the record end`
-      value = d.subarray(p, p + len)
+      if (out !== null) value = d.subarray(p, p + len)
       p += len
     } else if (len !== -1) return `record ${n}: bad value length ${len}`
 
@@ -431,7 +486,7 @@ function decodeRecords(
     }
     const headerCount = (u >>> 1) ^ -(u & 1)
     if (headerCount < 0 || headerCount > recEnd - p) return `record ${n}: bad header count ${headerCount}`
-    const headers: BatchRecord['headers'] = []
+    const headers: BatchRecord['headers'] | null = out === null ? null : []
     for (let h = 0; h < headerCount; h++) {
       b = d[p++]
       u = b & 0x7f
@@ -447,8 +502,10 @@ function decodeRecords(
       }
       len = (u >>> 1) ^ -(u & 1)
       if (len < 0 || p + len > recEnd) return `record ${n}: header ${h} key (${len} bytes) runs past the record end`
-      let hkey: string
-      if (h < keyStr.length && keyLen[h] === len) {
+      let hkey = ''
+      if (out === null) {
+        // only walking: no strings
+      } else if (h < keyStr.length && keyLen[h] === len) {
         const q = keyPos[h]
         let i = 0
         while (i < len && d[q + i] === d[p + i]) i++
@@ -482,20 +539,21 @@ function decodeRecords(
       let hvalue: Buffer | null = null
       if (len >= 0) {
         if (p + len > recEnd) return `record ${n}: header ${h} value (${len} bytes) runs past the record end`
-        hvalue = d.subarray(p, p + len)
+        if (headers !== null) hvalue = d.subarray(p, p + len)
         p += len
       } else if (len !== -1) return `record ${n}: bad header ${h} value length ${len}`
-      headers.push({ key: hkey, value: hvalue })
+      if (headers !== null) headers.push({ key: hkey, value: hvalue })
     }
     if (p > recEnd) return `record ${n}: fields run past the record end`
     p = recEnd // skip anything a later record version may add
 
+    if (out === null) continue
     out.push({
       offset: baseOffset + offsetDelta,
       timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
       key,
       value,
-      headers,
+      headers: headers!,
       sizeBytes: recEnd - recStart,
     })
   }

@@ -50,6 +50,11 @@ export interface ReadChunk {
   highWatermark: number
   /** Bytes of record batches in this chunk (compressed size on the wire). */
   bytes: number
+  /**
+   * Records in range that are not in `records` because none of {@link ReadOptions.needles} occurs
+   * in their batch (0 without needles). `records.length + skipped` is what was read.
+   */
+  skipped: number
 }
 
 /** Tuning and control of {@link KafkaReader.read}. */
@@ -58,12 +63,22 @@ export interface ReadOptions {
   signal?: AbortSignal
   /** How long the broker may hold a fetch open when there is nothing new, ms (default 500). */
   maxWaitMs?: number
-  /** Bytes per partition per fetch (default 4 MiB); a larger first batch is still returned whole. */
+  /** Bytes per partition per fetch (default 1 MiB, as librdkafka); a larger first batch is still returned whole. */
   partitionMaxBytes?: number
-  /** Bytes per fetch request (default 32 MiB). */
+  /**
+   * Bytes per fetch request (default 8 MiB). Two requests are held at a time (the one being handed
+   * out and the prefetch), each also copied once when kafkajs joins the socket chunks: this bounds
+   * the memory of a read, whatever the number of partitions.
+   */
   requestMaxBytes?: number
   /** Called with a one-line warning (e.g. an offset reset). */
   onWarning?: (message: string) => void
+  /**
+   * Only records that may contain one of these byte strings are wanted (a search): batches whose
+   * bytes contain none of them are counted in {@link ReadChunk.skipped} instead of being decoded
+   * into records. Records of batches that do contain one are all returned (filter them exactly).
+   */
+  needles?: Buffer[]
 }
 
 interface KafkaCluster {
@@ -230,8 +245,8 @@ export class KafkaReader {
    */
   async *read(plans: PartitionPlan[], options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
     const maxWaitMs = options.maxWaitMs ?? 500
-    const partitionMaxBytes = options.partitionMaxBytes ?? 4 * 1024 * 1024
-    const requestMaxBytes = options.requestMaxBytes ?? 32 * 1024 * 1024
+    const partitionMaxBytes = options.partitionMaxBytes ?? 1024 * 1024
+    const requestMaxBytes = options.requestMaxBytes ?? 8 * 1024 * 1024
     const state = new Map<string, { plan: PartitionPlan; next: number }>()
     for (const plan of plans) if (plan.end === undefined || plan.start < plan.end) state.set(`${plan.topic}/${plan.partition}`, { plan, next: plan.start })
 
@@ -248,7 +263,7 @@ export class KafkaReader {
         if (!byLeader.has(leader)) byLeader.set(leader, [])
         byLeader.get(leader)!.push({ topic: plan.topic, partition: plan.partition, next })
       }
-      const responses = await Promise.all([...byLeader].map(([leader, parts]) => this.fetchFrom(leader, parts, { maxWaitMs, partitionMaxBytes, requestMaxBytes })))
+      const responses = await Promise.all([...byLeader].map(([leader, parts]) => this.fetchFrom(leader, parts, { maxWaitMs, partitionMaxBytes, requestMaxBytes, needles: options.needles })))
       return responses.flat()
     }
 
@@ -269,7 +284,9 @@ export class KafkaReader {
           pending = round()
           continue
         }
-        const chunks: ReadChunk[] = []
+        // records are built one partition at a time, when handed out (not for the whole response and
+        // its prefetch at once); where each partition continues is known from the batch headers
+        const chunks: Array<() => ReadChunk> = []
         let refresh = false
         for (const part of results) {
           const key = `${part.topic}/${part.partition}`
@@ -285,18 +302,20 @@ export class KafkaReader {
           } else if (part.errorCode !== 0) {
             throw new EvtError('internal', `fetch of ${key} failed with Kafka error code ${part.errorCode}`)
           } else {
-            const chunk = this.collect(part, s.next, s.plan.end)
-            s.next = chunk.nextOffset
-            if (chunk.records.length) chunks.push(chunk)
+            const from = s.next
+            const end = s.plan.end
+            s.next = nextOffset(part, from, end)
+            chunks.push(() => this.collect(part, from, end))
             if (part.error) options.onWarning?.(`${key}: ${part.error}`)
           }
           if (s.plan.end !== undefined && s.next >= s.plan.end) state.delete(key)
         }
         if (refresh) await this.cluster.refreshMetadata().catch(() => {})
         pending = state.size && !options.signal?.aborted ? round() : undefined
-        for (const chunk of chunks) {
+        for (const make of chunks) {
           if (options.signal?.aborted) break
-          yield chunk
+          const chunk = make()
+          if (chunk.records.length || chunk.skipped) yield chunk
         }
         if (options.signal?.aborted) return
       }
@@ -307,7 +326,7 @@ export class KafkaReader {
   }
 
   /** Sends one Fetch to a leader for several partitions, decoded by evt's decoder. */
-  private async fetchFrom(leader: number, parts: Array<{ topic: string; partition: number; next: number }>, o: { maxWaitMs: number; partitionMaxBytes: number; requestMaxBytes: number }): Promise<FetchPartition[]> {
+  private async fetchFrom(leader: number, parts: Array<{ topic: string; partition: number; next: number }>, o: { maxWaitMs: number; partitionMaxBytes: number; requestMaxBytes: number; needles?: Buffer[] }): Promise<FetchPartition[]> {
     const broker = await this.cluster.findBroker({ nodeId: String(leader) })
     const topics = new Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number; currentLeaderEpoch: number; logStartOffset: number }>>()
     for (const p of parts) {
@@ -325,7 +344,7 @@ export class KafkaReader {
     })
     const apiVersion = protocolRequest.request.apiVersion
     protocolRequest.response = {
-      decode: async (raw: Buffer) => decodeFetchResponse(raw, apiVersion),
+      decode: async (raw: Buffer) => decodeFetchResponse(raw, apiVersion, { needles: o.needles, deferRecords: true }),
       parse: async (data: unknown) => data,
     }
     try {
@@ -347,6 +366,7 @@ export class KafkaReader {
     const records: RawRecord[] = []
     let next = from
     let bytes = 0
+    let skipped = 0
     const aborted = this.isolation === 'read_committed' ? [...part.abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset) : []
     const abortedProducers = new Set<bigint>()
     for (const batch of part.batches) {
@@ -362,15 +382,30 @@ export class KafkaReader {
         if (abortedProducers.has(batch.producerId)) continue
       }
       if (batch.isControl) continue
-      for (const r of batch.records) {
+      if (batch.unmatched) {
+        if (batch.baseOffset >= from && (end === undefined || batch.lastOffset < end)) skipped += batch.unmatched.count
+        else for (const r of batch.unmatched.records()) if (r.offset >= from && (end === undefined || r.offset < end)) skipped++
+        continue
+      }
+      for (const r of batch.deferred ? batch.deferred.records() : batch.records) {
         if (r.offset < from) continue
         if (end !== undefined && r.offset >= end) break
         records.push({ topic: part.topic, partition: part.partition, offset: String(r.offset), timestamp: r.timestamp, timestampType: batch.timestampType, key: r.key, value: r.value, headers: r.headers })
       }
     }
     if (end !== undefined) next = Math.min(next, Math.max(end, from))
-    return { topic: part.topic, partition: part.partition, records, nextOffset: next, highWatermark: part.highWatermark, bytes }
+    return { topic: part.topic, partition: part.partition, records, nextOffset: next, highWatermark: part.highWatermark, bytes, skipped }
   }
+}
+
+/**
+ * Where a partition continues after this fetch result: past the last whole batch that reaches
+ * `from`, but not beyond `end` (what {@link KafkaReader.collect} computes, from batch headers only).
+ */
+function nextOffset(part: FetchPartition, from: number, end: number | undefined): number {
+  let next = from
+  for (const batch of part.batches) if (batch.lastOffset >= from) next = Math.max(next, batch.lastOffset + 1)
+  return end === undefined ? next : Math.min(next, Math.max(end, from))
 }
 
 function sleep(ms: number): Promise<void> {

@@ -9,13 +9,14 @@
 import picomatch from 'picomatch'
 import type { Admin } from 'kafkajs'
 import type { Connection } from '../config/connection.ts'
-import { decodeRecord } from '../codec/decode.ts'
+import { RegistryDecoder } from '../codec/registry.ts'
 import { createExtractor, searchNeedles, type EnvelopeConfig, type EventMeta } from '../envelope/index.ts'
 import { notFoundError } from '../errors.ts'
 import { withAdmin } from '../kafka/client.ts'
 import { KafkaReader, type PartitionPlan } from '../kafka/reader.ts'
 import type { RawRecord } from '../record.ts'
 import { buildGraph, recordId, type TraceGraph, type TraceRecord } from '../trace/graph.ts'
+import { mapWithConcurrency } from '../util/concurrency.ts'
 
 /** What to search. */
 export interface TraceOptions {
@@ -35,6 +36,8 @@ export interface TraceOptions {
   /** Called after the initial scan and after each new matching record in the live phase. */
   onUpdate?: (result: TraceResult) => void
   onWarning?: (message: string) => void
+  /** Fail (exit 3) when the schema registry cannot be reached, instead of showing records raw. */
+  strict?: boolean
   /** Look up which consumer groups have consumed each record (default true). */
   consumption?: boolean
 }
@@ -120,6 +123,7 @@ function preview(record: RawRecord): string {
 export async function trace(connection: Connection, options: TraceOptions): Promise<TraceResult> {
   const reader = await KafkaReader.open(connection, 'read_committed')
   const extract = createExtractor(options.envelope ?? connection.envelope)
+  const decoder = new RegistryDecoder(connection.registry, { onWarning: options.onWarning, strict: options.strict, timeoutMs: Math.min(connection.timeoutMs, 5000) })
   const needles = searchNeedles(options.id)
   const records: TraceRecord[] = []
   const result: TraceResult = { id: options.id, window: { since: options.since, until: options.until ?? null }, topics: [], scanned: 0, bytes: 0, records, graph: buildGraph([]), consumption: new Map(), live: false }
@@ -128,12 +132,14 @@ export async function trace(connection: Connection, options: TraceOptions): Prom
     const range = { from: { kind: 'time' as const, timestamp: options.since }, to: options.until === undefined ? { kind: 'end' as const } : { kind: 'time' as const, timestamp: options.until } }
     const plans = await reader.plan(result.topics, range)
     const scan = async (toRead: PartitionPlan[], signal: AbortSignal | undefined, onMatch?: () => void) => {
-      for await (const chunk of reader.read(toRead, { signal, onWarning: options.onWarning })) {
-        result.scanned += chunk.records.length
+      // needles: batches without the id are only counted, never turned into records
+      for await (const chunk of reader.read(toRead, { signal, onWarning: options.onWarning, needles })) {
+        result.scanned += chunk.records.length + chunk.skipped
         result.bytes += chunk.bytes
-        for (const raw of chunk.records) {
-          if (!containsAny(raw, needles)) continue
-          const meta = extract(decodeRecord(raw))
+        const candidates = chunk.records.filter((raw) => containsAny(raw, needles))
+        if (candidates.length) await decoder.prepare(candidates)
+        for (const raw of candidates) {
+          const meta = extract(decoder.decodeRecord(raw))
           if (!belongsTo(raw, meta, options.id)) continue
           records.push({ topic: raw.topic, partition: raw.partition, offset: raw.offset, timestamp: raw.timestamp, key: raw.key === null ? null : raw.key.toString('utf8'), headers: raw.headers, meta, preview: preview(raw) })
           onMatch?.()
@@ -179,10 +185,12 @@ export async function consumption(connection: Connection, records: TraceRecord[]
   const topics = [...new Set(records.map((r) => r.topic))]
   return withAdmin(connection, async (admin: Admin) => {
     const { groups } = await admin.listGroups()
+    const consumers = groups.filter((g) => !g.protocolType || g.protocolType === 'consumer')
+    // one OffsetFetch per group, several in flight (clusters have hundreds of groups); folded in list order
+    const fetched = await mapWithConcurrency(consumers, 16, (g) => admin.fetchOffsets({ groupId: g.groupId, topics }).catch(() => []))
     const committed = new Map<string, Array<{ group: string; offset: number }>>()
-    for (const g of groups) {
-      if (g.protocolType && g.protocolType !== 'consumer') continue
-      const offsets = await admin.fetchOffsets({ groupId: g.groupId, topics }).catch(() => [])
+    for (const [i, g] of consumers.entries()) {
+      const offsets = fetched[i]
       for (const t of offsets) {
         for (const p of t.partitions) {
           if (Number(p.offset) < 0) continue
