@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Development entry: recompiles src/ to dist/ (native TypeScript compiler, a second or two), then runs it.
+// Development entry: recompiles src/ to dist/ (native TypeScript compiler, a second or two) and the
+// command manifest, then runs it.
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { execute } from '@oclif/core'
@@ -7,4 +8,6 @@ import { execute } from '@oclif/core'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tsc = spawnSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
 if (tsc.status !== 0) process.exit(tsc.status ?? 1)
+const manifest = spawnSync(process.execPath, ['scripts/manifest.mjs'], { cwd: root, stdio: 'ignore' })
+if (manifest.status !== 0) process.exit(manifest.status ?? 1)
 await execute({ dir: import.meta.url })
