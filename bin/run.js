@@ -11,4 +11,10 @@ process.emitWarning = (warning, ...rest) => {
   emitWarning(warning, ...rest)
 }
 
+// A reader that went away (`evt … | head`) ends the output, not the process with an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0)
+})
+process.stderr.on('error', () => {})
+
 await execute({ dir: import.meta.url })

@@ -39,10 +39,15 @@ export abstract class EvtCommand extends Command {
     if (err instanceof Errors.ExitError) throw err
     const verbose = this.verbose || process.argv.includes('--verbose') || Boolean(process.env.EVT_VERBOSE)
     let evt: EvtError
-    if (err instanceof EvtError) evt = err
-    else if (err.oclif?.exit !== undefined && err.constructor.name !== 'Error') {
-      // oclif parse errors (unknown flag, missing argument, bad option): usage
-      evt = new EvtError(err.oclif.exit === 2 ? 'usage' : 'internal', err.message.trim(), { hint: `see: evt ${this.id?.replaceAll(':', ' ') ?? ''} --help`.trimEnd() })
+    if (err instanceof EvtError) {
+      evt = err
+      // oclif prefixes errors thrown by a flag's parse function ("Parsing --flag …See more help")
+      const clean = err.message.replace(/^Parsing --\S+\s*\n\s*/, '').replace(/\nSee more help with --help\s*$/, '').trim()
+      if (clean !== err.message) evt = new EvtError(err.kind, clean, { hint: err.hint, cause: err.cause })
+    }
+    else if ('parse' in err || (err.oclif?.exit === 2 && err.constructor.name !== 'Error') || /^Flag --\S+ expects a value/.test(err.message)) {
+      // oclif parse errors (unknown flag, missing argument or value, bad option, excluded flags): usage
+      evt = new EvtError('usage', err.message.replace(/\nSee more help with --help\s*$/, '').replace(/^The following error occurred:\s*/, '').trim(), { hint: `see: evt ${this.id?.replaceAll(':', ' ') ?? ''} --help`.trimEnd() })
     } else if (/^KafkaJS/.test(err.name ?? '')) evt = mapKafkaError(err)
     else evt = new EvtError('internal', err.message || String(err), { cause: err })
 

@@ -3,7 +3,7 @@
  */
 import { Flags } from '@oclif/core'
 import { usageError } from './errors.ts'
-import { parseDuration } from './time.ts'
+import { parseTimeout } from './time.ts'
 
 /** Connection flags, on every command that talks to Kafka (precedence: flag > env > profile > default). */
 export const connectionFlags = {
@@ -28,7 +28,7 @@ export const connectionFlags = {
     env: 'EVT_TIMEOUT',
     default: 10_000,
     defaultHelp: async () => '10s',
-    parse: async (input) => parseDuration(input, '--timeout'),
+    parse: async (input) => parseTimeout(input, '--timeout'),
     helpGroup: 'CONNECTION',
   })(),
   verbose: Flags.boolean({
@@ -89,7 +89,12 @@ export function parsePartitionList(values: string[] | undefined): number[] | und
   const out = new Set<number>()
   for (const v of values.flatMap((x) => x.split(','))) {
     const range = /^(\d+)-(\d+)$/.exec(v.trim())
-    if (range) for (let i = Number(range[1]); i <= Number(range[2]); i++) out.add(i)
+    if (range) {
+      const [from, to] = [Number(range[1]), Number(range[2])]
+      if (from > to) throw usageError(`-p: range "${v}" ends before it starts`, `write it low-high, e.g. -p ${to}-${from}`)
+      if (to - from >= 100_000) throw usageError(`-p: range "${v}" names ${to - from + 1} partitions`, 'topics have far fewer: name the partitions you want, e.g. -p 0-11')
+      for (let i = from; i <= to; i++) out.add(i)
+    }
     else if (/^\d+$/.test(v.trim())) out.add(Number(v.trim()))
     else throw usageError(`-p: "${v}" is not a partition number or range`, 'e.g. -p 0,2 or -p 0-3')
   }

@@ -42,3 +42,17 @@ export function parseInstant(text: string, flag = 'time'): number {
   }
   throw usageError(`${flag}: "${text}" is not a time`, 'use epoch ms (1700000000000), RFC 3339 (2026-11-29T14:00:00Z) or a date (2026-11-29)')
 }
+
+/** The longest timer Node can run: 2^31 − 1 ms (about 24.8 days). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1
+
+/**
+ * Parses a timeout: a duration above zero and at most {@link MAX_TIMEOUT_MS}.
+ * @throws EvtError (usage) otherwise.
+ */
+export function parseTimeout(text: string, flag = '--timeout'): number {
+  const value = parseDuration(text, flag)
+  if (value <= 0) throw usageError(`${flag}: "${text}" must be longer than zero`, 'e.g. 500ms, 10s, 2m')
+  if (value > MAX_TIMEOUT_MS) throw usageError(`${flag}: "${text}" is too long`, 'at most 24d')
+  return value
+}

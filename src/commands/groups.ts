@@ -12,7 +12,7 @@ export default class Groups extends EvtCommand {
     '<%= config.bin %> <%= command.id %> shipping-service --json | jq \'.partitions[] | select(.lag > 0)\'',
   ]
   static override args = {
-    group: Args.string({ description: 'Consumer group id to show in detail.' }),
+    group: Args.string({ ignoreStdin: true, description: 'Consumer group id to show in detail.' }),
   }
   static override flags = { ...connectionFlags, ...jsonFlag }
 

@@ -23,8 +23,8 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
     { description: 'Copy records between topics, headers and binary intact', command: '<%= config.bin %> tail orders.events -o start -e -f json | <%= config.bin %> <%= command.id %> orders.copy --input json' },
   ]
   static override args = {
-    topic: Args.string({ description: 'Topic to write to.', required: true }),
-    value: Args.string({ description: 'The value, or @file to read it from a file. Omitted: read stdin.' }),
+    topic: Args.string({ ignoreStdin: true, description: 'Topic to write to.', required: true }),
+    value: Args.string({ ignoreStdin: true, description: 'The value, or @file to read it from a file. Omitted: read stdin.' }),
   }
   static override flags = {
     ...connectionFlags,

@@ -26,7 +26,7 @@ The plan (offsets, record counts, time span, bytes per partition) is always prin
     { description: 'Resume an interrupted copy', command: '<%= config.bin %> <%= command.id %> --resume rp-20261129-141500-3fa2 --yes' },
   ]
   static override args = {
-    topic: Args.string({ description: 'Source topic (not needed with --resume).' }),
+    topic: Args.string({ ignoreStdin: true, description: 'Source topic (not needed with --resume).' }),
   }
   static override flags = {
     ...connectionFlags,

@@ -17,7 +17,7 @@ With <subject>[:version]: that version (default the latest) with its id, type an
     '<%= config.bin %> <%= command.id %> orders-value:2 --json | jq -r .schema',
   ]
   static override args = {
-    subject: Args.string({ description: 'Subject to show, optionally with :version (default: the latest).' }),
+    subject: Args.string({ ignoreStdin: true, description: 'Subject to show, optionally with :version (default: the latest).' }),
   }
   static override flags = { ...connectionFlags, ...jsonFlag }
 

@@ -25,7 +25,7 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
   ]
   static override strict = false
   static override args = {
-    topics: Args.string({ description: 'Topics to read (with -r: regular expressions).', required: true }),
+    topics: Args.string({ ignoreStdin: true, description: 'Topics to read (with -r: regular expressions).', required: true }),
   }
   static override flags = {
     ...connectionFlags,

@@ -1,12 +1,12 @@
 import { Args, Flags } from '@oclif/core'
 import chalk from 'chalk'
 import { EvtCommand } from '../base-command.ts'
-import { EvtError, usageError } from '../errors.ts'
+import { EvtError, ExitCode, usageError } from '../errors.ts'
 import { connectionFlags, strictFlag } from '../flags.ts'
 import { renderDot, renderMermaid, renderTimeline, renderTree, searchSummary, traceJson } from '../output/trace.ts'
 import { trace, type TraceResult } from '../services/trace.ts'
 import { missingExpectations } from '../trace/expect.ts'
-import { parseDuration, parseInstant } from '../time.ts'
+import { parseDuration, parseInstant, parseTimeout } from '../time.ts'
 
 /** `--since 24h` (a duration ago) or an instant (epoch ms, RFC 3339, date). */
 function parseWhen(text: string, flag: string, now: number): number {
@@ -25,7 +25,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     { description: 'A sequence diagram for the incident write-up', command: '<%= config.bin %> <%= command.id %> req_abc123 -f mermaid > trace.mmd' },
   ]
   static override args = {
-    id: Args.string({ description: 'Correlation id (or W3C trace id) of the request.', required: true }),
+    id: Args.string({ ignoreStdin: true, description: 'Correlation id (or W3C trace id) of the request.', required: true }),
   }
   static override flags = {
     ...connectionFlags,
@@ -33,7 +33,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     timeout: Flags.custom<number>({
       summary: 'With --expect or --follow: how long to wait, e.g. 60s. Also bounds connecting (at most 10 s).',
       env: 'EVT_TIMEOUT',
-      parse: async (input) => parseDuration(input, '--timeout'),
+      parse: async (input) => parseTimeout(input, '--timeout'),
       helpGroup: 'CONNECTION',
     })(),
     topic: Flags.string({ char: 't', summary: 'Topics to search (names or globs). Repeatable. Default: every topic not starting with __.', multiple: true }),
@@ -48,6 +48,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Trace)
+    if (args.id.trim() === '') throw usageError('the correlation id is empty', 'e.g. evt trace req_abc123')
     const now = Date.now()
     const since = parseWhen(flags.since, '--since', now)
     const until = flags.until ? parseWhen(flags.until, '--until', now) : undefined
@@ -60,8 +61,12 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     const connection = this.connection({ ...flags, timeout: Math.min(waitMs, 10_000) })
 
     const controller = new AbortController()
-    const onSigint = () => controller.abort()
-    process.once('SIGINT', onSigint)
+    let interrupted = false
+    const onSigint = () => {
+      interrupted = true
+      controller.abort()
+    }
+    process.on('SIGINT', onSigint)
     const live = Boolean(flags.follow || expected?.length)
     const timer = live ? setTimeout(() => controller.abort(), waitMs) : undefined
     const printed = new Set<string>()
@@ -86,9 +91,14 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     }
     const elapsed = Date.now() - started
     this.out(this.render(result, format, elapsed))
+    if (interrupted) {
+      this.note(`interrupted: ${live ? 'stopped following' : 'the search did not finish, the result above is partial'} (${result.scanned} records scanned)`)
+      process.exitCode = ExitCode.Interrupted
+      return
+    }
     if (expected?.length) {
       const missing = missingExpectations(result.records, expected, flags['expect-order'])
-      if (missing.length) throw new EvtError('expectation', `after ${Math.round(elapsed / 1000)} s, ${args.id} is missing: ${missing.join(', ')}`, { hint: 'raise --timeout, or look at the tree above for a dead letter or a stalled hop' })
+      if (missing.length) throw new EvtError('expectation', `after ${Math.round(elapsed / 1000)} s, ${args.id} ${missing.every((m) => m.endsWith('(out of order)')) ? 'has event types out of order' : 'is missing'}: ${missing.join(', ')}`, { hint: 'raise --timeout, or look at the tree above for a dead letter or a stalled hop' })
       this.note(chalk.green(`all expected event types seen: ${expected.join(', ')}`))
       return
     }

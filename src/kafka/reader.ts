@@ -218,11 +218,14 @@ export class KafkaReader {
   async plan(topics: string[], range: PositionRange, onlyPartitions?: number[]): Promise<PartitionPlan[]> {
     const meta = await this.useTopics(topics)
     if (onlyPartitions?.length) {
-      for (const [topic, ps] of meta) {
-        const missing = onlyPartitions.filter((p) => !ps.includes(p))
-        if (missing.length === onlyPartitions.length) throw new EvtError('not-found', `topic "${topic}" has no partition ${missing.join(',')}`, { hint: `its partitions are 0..${ps.length - 1}` })
-        meta.set(topic, ps.filter((p) => onlyPartitions.includes(p)))
+      // With several topics, a partition may exist in some of them only; one that exists in none is an error.
+      const existing = new Set([...meta.values()].flat())
+      const missing = onlyPartitions.filter((p) => !existing.has(p))
+      if (missing.length) {
+        const counts = [...meta].map(([t, ps]) => `${t}: 0..${ps.length - 1}`).join(', ')
+        throw new EvtError('not-found', `no partition ${missing.join(',')} in ${[...meta.keys()].map((t) => `"${t}"`).join(', ')}`, { hint: `partitions are ${counts}` })
       }
+      for (const [topic, ps] of meta) meta.set(topic, ps.filter((p) => onlyPartitions.includes(p)))
     }
     const bounds = await this.bounds(meta, timesIn(range))
     const plans: PartitionPlan[] = []

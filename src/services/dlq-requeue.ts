@@ -62,6 +62,8 @@ export interface RequeuePlan {
   classes: Array<{ exception: string; records: number }>
   /** Records that will not be sent, by reason: filtered, not-selected, loop-guard, no-original-topic, target-missing. */
   skipped: Record<string, number>
+  /** Target topics named by records that do not exist (those records are `target-missing`). */
+  missingTargets: string[]
 }
 
 /** The progress group (also the transactional id) of a requeue: DLQ topic + a hash of the selection. */
@@ -124,6 +126,7 @@ export async function planRequeue(connection: Connection, request: RequeueReques
   const byTarget = new Map<string, number>()
   const byClass = new Map<string, number>()
   const skipped: Record<string, number> = {}
+  const missingTargets = new Set<string>()
   try {
     const range = request.range.to ? request.range : { ...request.range, to: { kind: 'end' as const } }
     const plans = (await reader.plan([request.dlqTopic], range, request.partitions)).map((p) => ({ ...p, start: Math.min(p.end!, Math.max(p.start, done.get(p.partition) ?? p.start)) }))
@@ -135,6 +138,7 @@ export async function planRequeue(connection: Connection, request: RequeueReques
         const d = requeueDecision(r, failure, request, targets, pick, (x) => decoder.decodeRecord(x))
         if ('skip' in d) {
           skipped[d.skip] = (skipped[d.skip] ?? 0) + 1
+          if (d.skip === 'target-missing') missingTargets.add(request.to ?? failure.originalTopic!)
           continue
         }
         byTarget.set(d.topic, (byTarget.get(d.topic) ?? 0) + 1)
@@ -149,6 +153,7 @@ export async function planRequeue(connection: Connection, request: RequeueReques
       targets: [...byTarget].map(([topic, records]) => ({ topic, records })).sort((a, b) => b.records - a.records),
       classes: [...byClass].map(([exception, records]) => ({ exception, records })).sort((a, b) => b.records - a.records),
       skipped,
+      missingTargets: [...missingTargets].sort(),
     }
   } finally {
     await reader.close()

@@ -76,9 +76,18 @@ describe('dlq requeue', () => {
     expect(plan.skipped).toEqual({ 'loop-guard': 1, 'no-original-topic': 1 })
     expect(await readAll(orders)).toEqual([])
 
+    // a record whose original topic does not exist: refused before anything is sent (exit 4)
+    const gone = await createTopic(`${p}.gone-dlt`, 1)
+    await write(gone, [springDlt(`${p}.no-such-topic`, 0, 1, Buffer.from('x'))])
+    const refused = await runEvt(['dlq', 'requeue', gone, '--yes'])
+    expect(refused.code).toBe(4)
+    expect(refused.stderr).toContain(`${p}.no-such-topic`)
+
     const run = await runEvt(['dlq', 'requeue', dlt, '--yes', '--json'])
-    expect(run.code).toBe(0)
-    const summary = JSON.parse(run.stdout.trim().split('\n').pop()!).summary as { moved: number; skipped: Record<string, number> }
+    // the loop guard held one record back: exit 6 after sending the others
+    expect(run.code).toBe(6)
+    expect(run.stderr).toContain('loop guard')
+    const summary = JSON.parse(run.stdout.trim().split('\n').find((l) => l.includes('"summary"'))!).summary as { moved: number; skipped: Record<string, number> }
     expect(summary.moved).toBe(3)
     expect(summary.skipped).toEqual({ 'loop-guard': 1, 'no-original-topic': 1 })
 
@@ -97,8 +106,9 @@ describe('dlq requeue', () => {
     expect(inPayments[0].value).toEqual(binary)
 
     const again = await runEvt(['dlq', 'requeue', dlt, '--yes', '--json'])
+    // everything was gone through already: nothing to send, nothing held back
     expect(again.code).toBe(0)
-    expect(JSON.parse(again.stdout).plan.targets).toEqual([])
+    expect(JSON.parse(again.stdout.split('\n')[0]).plan.targets).toEqual([])
     expect((await readAll(orders)).length).toBe(2)
   })
 

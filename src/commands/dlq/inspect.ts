@@ -32,7 +32,7 @@ With --group-by, --json prints one object:
     { description: 'The failures as JSON lines, into jq', command: '<%= config.bin %> <%= command.id %> connect-dlq --json | jq .failure.reason' },
   ]
   static override args = {
-    topic: Args.string({ description: 'The dead-letter topic.', required: true }),
+    topic: Args.string({ ignoreStdin: true, description: 'The dead-letter topic.', required: true }),
   }
   static override flags = {
     ...connectionFlags,

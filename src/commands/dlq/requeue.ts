@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
-import { ExitCode, usageError } from '../../errors.ts'
+import { ExitCode, notFoundError, refusedError, usageError } from '../../errors.ts'
 import { compileDlqCel } from '../../dlq/filter.ts'
 import { DLQ_GROUP_BY, type DlqGroupBy } from '../../dlq/group.ts'
 import { connectionFlags, jsonFlag, parsePartitionList } from '../../flags.ts'
@@ -24,7 +24,7 @@ The plan (records per target topic and per failure class, and what is skipped) i
     { description: 'Everything from the last hour into a retry topic', command: '<%= config.bin %> <%= command.id %> orders-dlt -o @-1h --to orders.retry --yes' },
   ]
   static override args = {
-    topic: Args.string({ description: 'The dead-letter topic.', required: true }),
+    topic: Args.string({ ignoreStdin: true, description: 'The dead-letter topic.', required: true }),
   }
   static override flags = {
     ...connectionFlags,
@@ -39,6 +39,12 @@ The plan (records per target topic and per failure class, and what is skipped) i
     rate: Flags.integer({ summary: 'At most this many records per second.', min: 1 }),
     'dry-run': Flags.boolean({ summary: 'Print the plan and stop: nothing is written.' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).' }),
+  }
+
+  /** Records held back by the loop guard make the run end with exit 6 (after sending the rest). */
+  private refuseLoops(skipped: Record<string, number>): void {
+    if (!skipped['loop-guard']) return
+    throw refusedError(`${skipped['loop-guard']} records were not requeued: they already were ${'--max-requeues'} times (loop guard)`, 'fix what makes them fail, then raise --max-requeues if they should go again')
   }
 
   async run(): Promise<void> {
@@ -56,7 +62,11 @@ The plan (records per target topic and per failure class, and what is skipped) i
     const plan = await planRequeue(connection, request, flags.filter)
     this.out(flags.json ? JSON.stringify({ plan }) : renderRequeuePlan(plan))
     const toSend = plan.targets.reduce((s, t) => s + t.records, 0)
-    if (flags['dry-run'] || toSend === 0) return
+    if (flags['dry-run']) return
+    // Progress is committed past every record a run goes through: a record whose target topic is
+    // missing would never be requeued later, so refuse instead of skipping it.
+    if (plan.missingTargets.length) throw notFoundError(`${plan.skipped['target-missing']} records go to topics that do not exist: ${plan.missingTargets.join(', ')}`, 'create them, send everything elsewhere with --to, or leave those records out with --filter')
+    if (toSend === 0) return this.refuseLoops(plan.skipped)
     await confirmWrite(`Requeue ${toSend} records?`, { yes: flags.yes })
     const controller = new AbortController()
     const onSigint = () => controller.abort()
@@ -75,7 +85,7 @@ The plan (records per target topic and per failure class, and what is skipped) i
       if (summary.interrupted) {
         this.note('interrupted: the open transaction was aborted; run the same command again to continue')
         process.exitCode = ExitCode.Interrupted
-      }
+      } else this.refuseLoops(summary.skipped)
     } finally {
       process.removeListener('SIGINT', onSigint)
     }

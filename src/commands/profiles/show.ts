@@ -8,7 +8,7 @@ import { jsonFlag } from '../../flags.ts'
 export default class ProfilesShow extends EvtCommand {
   static override summary = 'Show one profile (the default one without a name), secrets redacted.'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> prod --json']
-  static override args = { name: Args.string({ description: 'Profile name (default: $EVT_PROFILE, else the file\'s default).' }) }
+  static override args = { name: Args.string({ ignoreStdin: true, description: 'Profile name (default: $EVT_PROFILE, else the file\'s default).' }) }
   static override flags = { ...jsonFlag }
 
   async run(): Promise<void> {

@@ -5,7 +5,7 @@ import { configPath, setDefaultProfile } from '../../config/profiles.ts'
 export default class ProfilesUse extends EvtCommand {
   static override summary = 'Make a profile the default (written to the config file, comments kept).'
   static override examples = ['<%= config.bin %> <%= command.id %> prod']
-  static override args = { name: Args.string({ description: 'Profile name.', required: true }) }
+  static override args = { name: Args.string({ ignoreStdin: true, description: 'Profile name.', required: true }) }
 
   async run(): Promise<void> {
     const { args } = await this.parse(ProfilesUse)
