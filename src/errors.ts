@@ -162,6 +162,16 @@ export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic
       cause: err,
     })
   }
+  const rejected = chain.find((e) => e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE' || e.type === 'INVALID_TIMESTAMP' || e.type === 'INVALID_RECORD')
+  if (rejected) {
+    const hints: Record<string, string> = {
+      MESSAGE_TOO_LARGE: 'the record is larger than the topic accepts: raise the topic\'s max.message.bytes, or write a smaller value',
+      RECORD_LIST_TOO_LARGE: 'the batch is larger than the topic accepts: raise the topic\'s max.message.bytes',
+      INVALID_TIMESTAMP: 'the timestamp is outside what the topic accepts (message.timestamp.*.max.ms): drop --keep-timestamps, or fix the timestamps',
+      INVALID_RECORD: 'the broker refused the record (e.g. a compacted topic needs a key)',
+    }
+    return new EvtError('usage', `the broker refused the write: ${firstLine(rejected.message)}`, { hint: hints[rejected.type!], cause: err })
+  }
   if (chain.some((e) => e.type === 'UNKNOWN_TOPIC_OR_PARTITION')) {
     return new EvtError('not-found', `topic ${context.topic ? `"${context.topic}" ` : ''}does not exist`, {
       hint: 'list topics with: evt topics',

@@ -45,17 +45,33 @@ export function celContext(record: DecodedRecord): Record<string, unknown> {
  * Compiles a CEL expression. @throws EvtError (usage, exit 2) with the parser's message, which
  * points at the position of the problem.
  */
-export function compileCel(expression: string, flag = '--filter'): RecordFilter {
+export function compileCel(expression: string, flag = '--filter', onWarning?: (message: string) => void): RecordFilter {
   let program: (context: Record<string, unknown>) => unknown
   try {
     program = parse(expression) as unknown as (context: Record<string, unknown>) => unknown
   } catch (err) {
     throw usageError(`${flag} does not compile: ${(err as Error).message}`, 'CEL syntax: https://github.com/google/cel-spec/blob/master/doc/langdef.md; e.g. value.event_type == "OrderPlaced" && partition == 2')
   }
-  return (record) => {
+  return celPredicate(program, celContext, flag, onWarning)
+}
+
+/**
+ * Runs a compiled CEL program as a predicate. A record on which the expression fails is left
+ * out; a missing field is normal (many records lack it), any other failure (an unknown variable,
+ * comparing a string with a number, …) is reported once through `onWarning`, so a filter that
+ * silently matches nothing does not go unnoticed.
+ */
+export function celPredicate<T extends unknown[]>(program: (context: Record<string, unknown>) => unknown, context: (...args: T) => Record<string, unknown>, flag: string, onWarning?: (message: string) => void): (...args: T) => boolean {
+  const warned = new Set<string>()
+  return (...args: T) => {
     try {
-      return program(celContext(record)) === true
-    } catch {
+      return program(context(...args)) === true
+    } catch (err) {
+      const message = ((err as Error).message ?? String(err)).split('\n')[0]
+      if (onWarning && !/^No such key/.test(message) && !warned.has(message)) {
+        warned.add(message)
+        onWarning(`${flag} fails on some records (left out): ${message}`)
+      }
       return false
     }
   }

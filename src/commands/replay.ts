@@ -84,7 +84,7 @@ The plan (offsets, record counts, time span, bytes per partition) is always prin
     let summary: CopySummary
     try {
       summary = await runCopy(connection, def, {
-        filter: def.filter ? compileCel(def.filter) : undefined,
+        filter: def.filter ? compileCel(def.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)) : undefined,
         signal: controller.signal,
         onWarning: (m) => this.note(`evt: warning: ${m}`),
         onProgress: (p) => {

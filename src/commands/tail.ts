@@ -48,7 +48,7 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
     const range = parsePositionRange(flags.offset)
     if (flags.exit && !range.to) range.to = { kind: 'end' }
     const filters: RecordFilter[] = []
-    if (flags.filter) filters.push(compileCel(flags.filter))
+    if (flags.filter) filters.push(compileCel(flags.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)))
     if (flags.key) filters.push(keyGlob(flags.key))
     for (const h of flags.header ?? []) filters.push(headerMatch(h))
     if (flags.template && flags.format) throw usageError('--template and -f/--format cannot be combined', 'use one of them')

@@ -6,7 +6,7 @@
  * A field the failure does not have makes the expression false (use `has(failure.cause)`).
  */
 import { parse } from '@marcbachmann/cel-js'
-import { celContext, compileCel, type RecordFilter } from '../filter.ts'
+import { celContext, celPredicate, compileCel, type RecordFilter } from '../filter.ts'
 import type { DecodedRecord } from '../record.ts'
 import type { DlqFailure } from './failure.ts'
 
@@ -17,16 +17,10 @@ export type DlqRecordFilter = (record: DecodedRecord, failure: DlqFailure) => bo
  * Compiles a CEL expression that may use `failure`.
  * @throws EvtError (usage, exit 2) when it does not compile (same message as `--filter` elsewhere).
  */
-export function compileDlqCel(expression: string, flag = '--filter'): DlqRecordFilter {
+export function compileDlqCel(expression: string, flag = '--filter', onWarning?: (message: string) => void): DlqRecordFilter {
   compileCel(expression, flag) // validates, with evt's usage error and hint
   const program = parse(expression) as unknown as (context: Record<string, unknown>) => unknown
-  return (record, failure) => {
-    try {
-      return program({ ...celContext(record), failure }) === true
-    } catch {
-      return false
-    }
-  }
+  return celPredicate(program, (record: DecodedRecord, failure: DlqFailure) => ({ ...celContext(record), failure }), flag, onWarning)
 }
 
 /** Lifts a record-only filter (`--key`, `--header`) to a {@link DlqRecordFilter}. */

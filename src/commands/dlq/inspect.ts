@@ -57,7 +57,7 @@ With --group-by, --json prints one object:
     const { args, flags } = await this.parse(DlqInspect)
     this.setJsonOutput(flags.json)
     const filters: DlqRecordFilter[] = []
-    if (flags.filter) filters.push(compileDlqCel(flags.filter))
+    if (flags.filter) filters.push(compileDlqCel(flags.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)))
     if (flags.key) filters.push(onRecord(keyGlob(flags.key)))
     for (const h of flags.header ?? []) filters.push(onRecord(headerMatch(h)))
     const controller = new AbortController()

@@ -57,7 +57,7 @@ The plan (records per target topic and per failure class, and what is skipped) i
       if (eq <= 0 || !DLQ_GROUP_BY.includes(by)) throw usageError(`--group-by "${flags['group-by']}" is not <dimension>=<value>`, `dimensions: ${DLQ_GROUP_BY.join(', ')}; e.g. --group-by exception=java.net.SocketTimeoutException`)
       only = { by, value: flags['group-by'].slice(eq + 1) }
     }
-    const request: RequeueRequest = { dlqTopic: args.topic, range: parsePositionRange(flags.offset), partitions: parsePartitionList(flags.partition), filter: flags.filter ? compileDlqCel(flags.filter) : undefined, only, to: flags.to, keepErrorHeaders: flags['keep-error-headers'], maxRequeues: flags['max-requeues'], rate: flags.rate }
+    const request: RequeueRequest = { dlqTopic: args.topic, range: parsePositionRange(flags.offset), partitions: parsePartitionList(flags.partition), filter: flags.filter ? compileDlqCel(flags.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)) : undefined, only, to: flags.to, keepErrorHeaders: flags['keep-error-headers'], maxRequeues: flags['max-requeues'], rate: flags.rate }
     const connection = this.connection(flags)
     const plan = await planRequeue(connection, request, flags.filter)
     this.out(flags.json ? JSON.stringify({ plan }) : renderRequeuePlan(plan))
