@@ -71,6 +71,10 @@ function splitRange(text: string): [string, string] | [string] {
   return [text]
 }
 
+function inverted(text: string): never {
+  throw usageError(`bad position "${text}": the range ends before it starts`, 'write FROM:TO with FROM first, e.g. 100:200 or @-2h:-1h')
+}
+
 /**
  * Parses an `-o/--offset` (or `--from` / `--to`) value. `now` (epoch ms) anchors `@-duration`.
  * @throws EvtError (usage, exit 2) with the grammar when the text does not parse.
@@ -88,8 +92,14 @@ export function parsePositionRange(text: string, now: number = Date.now()): Posi
     const from: Position = a.trim() === '' ? { kind: 'start' } : parseOne(a, false, false, now)
     if (b.trim() === '') return { from }
     const to = parseOne(b, true, timeContext, now)
+    const backwards =
+      (from.kind === 'offset' && to.kind === 'offset' && to.offset < from.offset) ||
+      (from.kind === 'time' && to.kind === 'time' && to.timestamp < from.timestamp) ||
+      (from.kind === 'end' && to.kind !== 'end' && to.kind !== 'count')
+    if (backwards) return inverted(text)
     return { from, to }
   } catch (err) {
+    if (err instanceof Error && err.name === 'EvtError' && err.message.includes('ends before it starts')) throw err
     if (err instanceof Error && err.name === 'EvtError') {
       throw usageError(`bad position "${text}": ${err.message}`, `positions: ${POSITION_GRAMMAR}`)
     }

@@ -240,8 +240,15 @@ describe('resolveRange', () => {
   })
 
   it('end is never below start', () => {
-    expect(resolveRange(range('180:120'), bounds)).toEqual({ start: 180, end: 180 })
-    expect(resolveRange(range('end:start'), bounds)).toEqual({ start: 200, end: 200 })
+    // ranges written backwards are refused by the parser; these only go backwards once resolved
+    expect(resolveRange(range('-10:150'), bounds)).toEqual({ start: 190, end: 190 })
+    expect(resolveRange({ from: { kind: 'offset', offset: 180 }, to: { kind: 'offset', offset: 120 } }, bounds)).toEqual({ start: 180, end: 180 })
+  })
+
+  it('a range written backwards is a usage error', () => {
+    for (const text of ['180:120', 'end:start', '@-1h:@-2h', 'end:100']) {
+      expect(() => parsePositionRange(text, NOW)).toThrow(/ends before it starts/)
+    }
   })
 
   it('a time range resolves through the lookups; a null TO lookup → end', () => {
