@@ -30,8 +30,8 @@ export function searchSummary(r: TraceResult, elapsedMs?: number): string {
 
 function nodeLine(n: TraceNode, r: TraceResult): string {
   const m = n.record.meta
-  const type = m.eventType ?? chalk.dim('(no type)')
-  const service = m.source ? chalk.blue(m.source) : chalk.dim('?')
+  const type = m.eventType ? oneLine(m.eventType) : chalk.dim('(no type)')
+  const service = m.source ? chalk.blue(oneLine(m.source)) : chalk.dim('?')
   const delay = n.delayMs === undefined ? '' : chalk.yellow(` +${n.delayMs} ms`)
   const flags = n.anomalies.map((a) => chalk.red.bold(` [${ANOMALY_LABEL[a] ?? a}]`)).join('')
   const why = n.deadLetter?.reason ?? n.deadLetter?.exception
@@ -129,29 +129,39 @@ function safe(text: string): string {
   return text.replace(/[^A-Za-z0-9_.-]/g, '_')
 }
 
+/** Text from records on one line: control characters (newlines too) become spaces. */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+}
+
+/** A Graphviz double-quoted string body. */
+function dotString(text: string): string {
+  return oneLine(text).replace(/\\/g, '\\\\').replace(/"/g, '\\"')
+}
+
 /** A Mermaid sequence diagram between services (one arrow per causal edge). */
 export function renderMermaid(r: TraceResult): string {
-  const lines = ['sequenceDiagram', `  title trace ${r.id}`]
+  const lines = ['sequenceDiagram', `  title trace ${oneLine(r.id).replace(/[;#]/g, ' ')}`]
   const nodes = [...r.graph.nodes.values()].sort((a, b) => a.record.timestamp - b.record.timestamp)
   for (const n of nodes) {
     const to = safe(n.record.meta.source ?? n.record.topic)
     const parent = n.parentId ? r.graph.nodes.get(n.parentId) : undefined
     const from = parent ? safe(parent.record.meta.source ?? parent.record.topic) : to
     const label = `${n.record.meta.eventType ?? '?'} (${n.record.topic})${n.delayMs !== undefined ? ` +${n.delayMs}ms` : ''}${n.anomalies.length ? ` ⚠ ${n.anomalies.join(',')}` : ''}`
-    lines.push(`  ${from}->>${n.deadLetter ? safe(n.record.topic) : to}: ${label.replace(/[;#]/g, ' ')}`)
+    lines.push(`  ${from}->>${n.deadLetter ? safe(n.record.topic) : to}: ${oneLine(label).replace(/[;#]/g, ' ')}`)
   }
   return lines.join('\n')
 }
 
 /** A Graphviz digraph: one node per record, edges from cause to effect. */
 export function renderDot(r: TraceResult): string {
-  const lines = [`digraph "trace ${r.id}" {`, '  rankdir=LR;', '  node [shape=box, fontname="Helvetica"];']
+  const lines = [`digraph "trace ${dotString(r.id)}" {`, '  rankdir=LR;', '  node [shape=box, fontname="Helvetica"];']
   for (const n of r.graph.nodes.values()) {
-    const label = `${n.record.meta.eventType ?? '?'}\\n${n.record.meta.source ?? ''}\\n${n.id}`
+    const label = [n.record.meta.eventType ?? '?', n.record.meta.source ?? '', n.id].map(dotString).join('\\n')
     const style = n.deadLetter || n.anomalies.length ? ', color=red' : ''
-    lines.push(`  "${n.id}" [label="${label.replace(/"/g, '\\"')}"${style}];`)
+    lines.push(`  "${dotString(n.id)}" [label="${label}"${style}];`)
   }
-  for (const n of r.graph.nodes.values()) if (n.parentId) lines.push(`  "${n.parentId}" -> "${n.id}" [label="${n.delayMs ?? ''} ms"];`)
+  for (const n of r.graph.nodes.values()) if (n.parentId) lines.push(`  "${dotString(n.parentId)}" -> "${dotString(n.id)}" [label="${n.delayMs ?? ''} ms"];`)
   lines.push('}')
   return lines.join('\n')
 }
