@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { notFoundError } from '../errors.ts'
+import { notFoundError, usageError } from '../errors.ts'
 
 /** One source partition of a replay: `[start, end)` fixed when the replay was planned. */
 export interface ReplayPartition {
@@ -48,14 +48,25 @@ export function saveReplay(def: ReplayDefinition, env: NodeJS.ProcessEnv = proce
   return path
 }
 
-/** Loads a definition. @throws EvtError not-found (exit 4) for an unknown id. */
+/** Loads a definition. @throws EvtError usage (exit 2) for a malformed id or state file, not-found (exit 4) for an unknown id. */
 export function loadReplay(id: string, env: NodeJS.ProcessEnv = process.env): ReplayDefinition {
+  if (!/^rp-\d{8}-\d{6}-[0-9a-f]{4}$/.test(id)) throw usageError(`"${id}" is not a replay id`, 'replay ids look like rp-20261129-141500-3fa2; the id is printed when a replay starts')
   const path = join(replayStateDir(env), `${id}.json`)
+  let text: string
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as ReplayDefinition
+    text = readFileSync(path, 'utf8')
   } catch {
     throw notFoundError(`no replay "${id}" on this machine (${path})`, 'the id is printed when a replay starts; resume on the machine that started it')
   }
+  let def: Partial<ReplayDefinition>
+  try {
+    def = JSON.parse(text) as Partial<ReplayDefinition>
+  } catch (err) {
+    throw usageError(`the state file of replay "${id}" is not valid JSON (${path}): ${(err as Error).message}`, 'restore it, or start a new replay')
+  }
+  const complete = def.id === id && typeof def.source === 'string' && typeof def.target === 'string' && Array.isArray(def.partitions) && typeof def.transactionalId === 'string' && typeof def.progressGroup === 'string'
+  if (!complete) throw usageError(`the state file of replay "${id}" is incomplete (${path})`, 'restore it, or start a new replay')
+  return def as ReplayDefinition
 }
 
 /** A new replay id: `rp-<UTC yyyymmdd-hhmmss>-<4 hex>`. */
