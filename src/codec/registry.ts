@@ -292,7 +292,7 @@ export class RegistryDecoder {
 
   #framed(raw: RawRecord, side: RecordSide, bytes: Buffer, schemaId: number, payload: Buffer): Decoded {
     const rawShown: Decoded = { kind: 'binary', value: bytes, schemaId }
-    if (!this.#store) return { ...rawShown, note: `Confluent-framed, schema id ${schemaId}; pass --registry to decode` }
+    if (!this.#store) return { ...rawShown, note: `starts like a Confluent frame (magic byte 0, schema id ${schemaId}); pass --registry to try decoding it` }
     const found = this.#ready.get(`id:${schemaId}`)
     if (!found) return { ...rawShown, error: this.#down ? `not decoded: ${this.#down}` : `schema id ${schemaId} was not looked up` }
     if (found.error !== undefined) return { ...rawShown, error: found.error }

@@ -170,7 +170,7 @@ describe('Avro', () => {
 
   it('without --registry: framed bytes are binary with the schema id and a hint', async () => {
     const [r] = await readAll(topic, { maxMessages: 1 }, testConnection())
-    expect(r.valueDecoded).toMatchObject({ kind: 'binary', schemaId: orderId, note: `Confluent-framed, schema id ${orderId}; pass --registry to decode` })
+    expect(r.valueDecoded).toMatchObject({ kind: 'binary', schemaId: orderId, note: `starts like a Confluent frame (magic byte 0, schema id ${orderId}); pass --registry to try decoding it` })
   })
 
   it('evt produce --value-schema/--key-schema writes what the library decodes', async () => {

@@ -107,7 +107,7 @@ describe('schema GUID headers and Apicurio framing', () => {
 describe('RegistryDecoder without a registry, or for bytes that are not framed', () => {
   it('framed bytes without --registry: binary, with the schema id and what to do', () => {
     const d = new RegistryDecoder(undefined).decode(raw(hex('00 0000000c 02 78')), 'value')
-    expect(d).toMatchObject({ kind: 'binary', schemaId: 12, note: 'Confluent-framed, schema id 12; pass --registry to decode' })
+    expect(d).toMatchObject({ kind: 'binary', schemaId: 12, note: 'starts like a Confluent frame (magic byte 0, schema id 12); pass --registry to try decoding it' })
   })
 
   it('a JSON value with a registry configured: JSON, with a note, never "magic byte was 123"', () => {
