@@ -96,12 +96,61 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`
 }
 
+/**
+ * Re-indents JSON text without parsing it into JavaScript values, so what is shown is exactly
+ * what was written: big integers, `1e400`, `-0`, duplicate keys and key order stay as they are.
+ * `text` must be valid JSON (the decoder checked it).
+ */
+export function indentJsonText(text: string, indent = 2): string {
+  let out = ''
+  let depth = 0
+  const n = text.length
+  const newline = () => `\n${' '.repeat(depth * indent)}`
+  for (let i = 0; i < n; ) {
+    const c = text[i]
+    if (c === '"') {
+      const start = i++
+      while (i < n && text[i] !== '"') i += text[i] === '\\' ? 2 : 1
+      out += text.slice(start, ++i)
+    } else if (c === ' ' || c === '\t' || c === '\n' || c === '\r') i++
+    else if (c === '{' || c === '[') {
+      let j = i + 1
+      while (j < n && (text[j] === ' ' || text[j] === '\t' || text[j] === '\n' || text[j] === '\r')) j++
+      if (text[j] === (c === '{' ? '}' : ']')) {
+        out += c + text[j]
+        i = j + 1
+      } else {
+        depth++
+        out += c + newline()
+        i++
+      }
+    } else if (c === '}' || c === ']') {
+      depth--
+      out += newline() + c
+      i++
+    } else if (c === ',') {
+      out += `,${newline()}`
+      i++
+    } else if (c === ':') {
+      out += ': '
+      i++
+    } else {
+      const start = i
+      while (i < n && !',:{}[]" \t\n\r'.includes(text[i])) i++
+      out += text.slice(start, i)
+    }
+  }
+  return out
+}
+
 function shownValue(decoded: Decoded, bytes: Buffer | null): string {
   switch (decoded.kind) {
     case 'null':
       return chalk.dim('(null: tombstone)')
-    case 'json':
-      return JSON.stringify(decoded.value, null, 2)
+    case 'json': {
+      const text = (decoded as DecodedWithText).text
+      return text !== undefined ? indentJsonText(text) : JSON.stringify(decoded.value, null, 2)
+    }
     case 'text':
       return String(decoded.value)
     case 'binary':

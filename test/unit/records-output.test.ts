@@ -196,3 +196,16 @@ describe('rawRecord', () => {
     expect(rawRecord(record(null, null))).toEqual(Buffer.from('\n'))
   })
 })
+
+describe('indentJsonText', () => {
+  it('indents like JSON.stringify(…, 2) for ordinary JSON', async () => {
+    const { indentJsonText } = await import('../../src/output/records.ts')
+    const value = { a: [1, { b: 'x, y: {z}' }, []], c: {}, d: 'quote \" and \\\\ backslash', e: null, f: true }
+    expect(indentJsonText(JSON.stringify(value))).toBe(JSON.stringify(value, null, 2))
+  })
+  it('keeps numbers, duplicate keys and order exactly as written', async () => {
+    const { indentJsonText } = await import('../../src/output/records.ts')
+    expect(indentJsonText('{"n":123456789012345678901234567890,"x":1e400,"z":-0,"k":1,"k":2}')).toBe('{\n  "n": 123456789012345678901234567890,\n  "x": 1e400,\n  "z": -0,\n  "k": 1,\n  "k": 2\n}')
+    expect(indentJsonText(' [ 1 ,\n 2 ] ')).toBe('[\n  1,\n  2\n]')
+  })
+})
