@@ -6,7 +6,7 @@ import { connectionFlags, jsonFlag, parsePartitionList } from '../flags.ts'
 import { parsePositionRange } from '../kafka/positions.ts'
 import { renderCopyProgress, renderCopySummary, renderReplayPlan } from '../output/replay.ts'
 import { loadReplay } from '../replay/state.ts'
-import { applyGroupReplay, defineCopy, planReplay, runCopy, type CopySummary } from '../services/replay.ts'
+import { applyGroupReplay, defineCopy, planReplay, refuseActiveGroup, runCopy, type CopySummary } from '../services/replay.ts'
 import { confirmWrite } from '../ui/confirm.ts'
 
 export default class Replay extends EvtCommand {
@@ -60,6 +60,7 @@ The plan (offsets, record counts, time span, bytes per partition) is always prin
     if (flags.filter) compileCel(flags.filter) // a filter that does not compile is a usage error before anything else
     const plan = await planReplay(connection, { source: args.topic, range, partitions: parsePartitionList(flags.partition), group: flags.group, toTopic: flags['to-topic'], partitioning: flags.partitioning })
     this.out(flags.json ? JSON.stringify({ plan }) : renderReplayPlan(plan))
+    refuseActiveGroup(plan)
     if (flags['dry-run']) return
     await confirmWrite(plan.mode === 'group' ? `Move the offsets of group "${plan.target}"?` : `Copy into "${plan.target}"?`, { yes: flags.yes })
     if (plan.mode === 'group') {

@@ -53,6 +53,15 @@ export interface ReplayPlan {
   targetPartitions?: number
   /** Group mode: the group exists already (offsets will be moved) or is new. */
   groupExists?: boolean
+  /** Group mode: members consuming now (the replay is refused while there are any). */
+  activeMembers?: number
+}
+
+/** @throws EvtError refused (exit 6) when the plan's group has active members. */
+export function refuseActiveGroup(plan: ReplayPlan): void {
+  const members = plan.activeMembers ?? 0
+  if (plan.mode !== 'group' || members === 0) return
+  throw refusedError(`consumer group "${plan.target}" has ${members} active member${members === 1 ? '' : 's'}: its offsets cannot be moved safely while it consumes`, `stop the service using it (all its instances), or replay into a new group: --group ${plan.target}-replay`)
 }
 
 /** Options for planning a replay. */
@@ -101,9 +110,8 @@ export async function planReplay(connection: Connection, request: ReplayRequest)
     if (request.group) {
       const group = request.group
       const { exists, members, committed } = await withAdmin(connection, async (admin) => describeGroupForReplay(admin, group, request.source))
-      if (members > 0) throw refusedError(`consumer group "${group}" has ${members} active member${members === 1 ? '' : 's'}: its offsets cannot be moved safely while it consumes`, `stop the service using it (all its instances), or replay into a new group: --group ${group}-replay`)
       for (const p of partitions) p.currentOffset = committed.get(p.partition) ?? null
-      return { source: request.source, mode: 'group', target: group, partitions: partitions.map((p) => ({ ...p, end: p.end })), groupExists: exists }
+      return { source: request.source, mode: 'group', target: group, partitions, groupExists: exists, activeMembers: members }
     }
     const target = request.toTopic!
     const meta = await reader.useTopics([target]).catch((err: unknown) => {
