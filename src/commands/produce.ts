@@ -1,10 +1,9 @@
 import { createReadStream, readFileSync } from 'node:fs'
-import { createInterface } from 'node:readline'
 import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../base-command.ts'
-import { parseHeaderFlag, parseJsonLine } from '../codec/input.ts'
+import { parseHeaderFlag, parseJsonLine, splitLines, untilAborted } from '../codec/input.ts'
 import { parseSchemaSelector } from '../codec/registry.ts'
-import { EvtError, usageError } from '../errors.ts'
+import { EvtError, ExitCode, usageError } from '../errors.ts'
 import { connectionFlags, jsonFlag } from '../flags.ts'
 import { produceRecords, type ProduceRecord } from '../services/produce.ts'
 
@@ -13,6 +12,10 @@ export default class Produce extends EvtCommand {
   static override description = `The value comes from the argument, from @file, or from stdin: the whole of stdin as one record, one record per line with --lines, or the JSON lines of \`evt tail -f json\` with --input json (keys, values, headers, binary and nulls come back byte-exact).
 
 With --value-schema <subject>[:version] or --value-schema-id <id> (and --key-schema / --key-schema-id) the input is JSON, encoded with that registry schema — Avro, Protobuf (the schema's first message) or JSON Schema (validated) — and Confluent-framed (0x00 + schema id), as real serializers write it. The JSON is what \`evt tail -f json\` shows for such records: Avro decimals, dates and timestamps as strings, unions as {"<branch>": value} unless nullable, bytes as base64; Protobuf as proto3 JSON. Input that is not JSON is taken as a string.
+
+Lines are split on \n only (a \r, U+2028 or U+2029 inside a value stays in it); CRLF line ends are accepted. Records are sent in batches of up to 500, and as soon as input pauses (50 ms), so a live stream (\`tail -f … | evt produce …\`) goes out as it comes.
+
+A bad line stops the run with exit 2, after every record before it has been written: the error names the line, so you can fix it and resume with \`tail -n +<line>\`. Ctrl-C stops reading, writes what was already read, and exits 130.
 
 Prints topic/partition@offset per record; with --json one {"topic","partition","offset"} line per record.`
   static override examples = [
@@ -33,8 +36,8 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
     header: Flags.string({ char: 'H', summary: 'Header name=value. Repeatable; duplicates are kept in order.', multiple: true }),
     partition: Flags.integer({ char: 'p', summary: 'Write to this partition (default: by key, round-robin without a key).', min: 0 }),
     tombstone: Flags.boolean({ summary: 'Write a null value (delete the key on a compacted topic).' }),
-    lines: Flags.boolean({ summary: 'One record per line of stdin or the @file.' }),
-    input: Flags.option({ options: ['raw', 'json'] as const, default: 'raw' as const, summary: 'raw: values as given; json: JSON lines as written by evt tail -f json.' })(),
+    lines: Flags.boolean({ summary: 'One record per line of stdin or the @file (split on \\n only; CRLF line ends are accepted).' }),
+    input: Flags.option({ options: ['raw', 'json'] as const, default: 'raw' as const, summary: 'raw: values as given; json: JSON lines as written by evt tail -f json (CRLF line ends are accepted).' })(),
     'keep-timestamps': Flags.boolean({ summary: 'With --input json: keep each record\'s timestamp (default: now).' }),
     'value-schema': Flags.string({ summary: 'Encode the value (JSON) with this registry subject: <subject>[:version], default latest.', exclusive: ['value-schema-id'], helpGroup: 'SCHEMA', env: 'EVT_VALUE_SCHEMA' }),
     'value-schema-id': Flags.integer({ summary: 'Encode the value (JSON) with this registry schema id.', min: 1, exclusive: ['value-schema'], helpGroup: 'SCHEMA' }),
@@ -54,33 +57,58 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
       value: flags['value-schema'] ? parseSchemaSelector(flags['value-schema'], '--value-schema') : flags['value-schema-id'] ? { id: flags['value-schema-id'] } : undefined,
     }
     if (flags.input === 'json' && (schemas.key || schemas.value)) throw usageError('--input json writes records back byte-exact: it cannot be combined with --value-schema/--key-schema', 'give JSON values with --lines (one per line) or as the argument instead')
-    const records = this.records(args.value, flags, base)
-    let count = 0
-    for await (const at of produceRecords(this.connection(flags), records, { topic: args.topic, compression: flags.compression, schemas })) {
-      count++
-      this.out(flags.json ? JSON.stringify(at) : `${at.topic}/${at.partition}@${at.offset}`)
+    const controller = new AbortController()
+    const onSigint = () => {
+      if (controller.signal.aborted) process.exit(ExitCode.Interrupted) // a second Ctrl-C: stop now
+      controller.abort()
     }
-    if (count === 0) this.note('evt: no records to write (empty input)')
+    process.on('SIGINT', onSigint)
+    const where: BadLine = {}
+    const records = this.records(args.value, flags, base, controller.signal, where)
+    let count = 0
+    let interrupted = false
+    try {
+      for await (const at of produceRecords(this.connection(flags), records, { topic: args.topic, compression: flags.compression, schemas })) {
+        count++
+        this.out(flags.json ? JSON.stringify(at) : `${at.topic}/${at.partition}@${at.offset}`)
+      }
+    } catch (err) {
+      // the error ends the process: first let stdout take the offsets already printed
+      await new Promise<void>((resolve) => process.stdout.write('', () => resolve()))
+      const written = `${count} record${count === 1 ? '' : 's'} written before`
+      if (where.line !== undefined && err === where.error && err instanceof EvtError) {
+        const line = where.line
+        throw usageError(`${err.message} (${written} line ${line})`, `fix line ${line} and resume from it: tail -n +${line} <input> | evt produce ${args.topic} …`)
+      }
+      if (count > 0 && err instanceof EvtError) throw new EvtError(err.kind, `${err.message} (${written} it)`, { hint: err.hint, cause: err.cause })
+      throw err
+    } finally {
+      process.removeListener('SIGINT', onSigint)
+      interrupted = controller.signal.aborted
+      controller.abort() // lets go of stdin if the run stopped early
+    }
+    if (interrupted) {
+      this.note(`evt: interrupted: ${count} record${count === 1 ? '' : 's'} written`)
+      process.exitCode = ExitCode.Interrupted
+    } else if (count === 0) this.note('evt: no records to write (empty input)')
   }
 
-  private async *records(value: string | undefined, flags: { tombstone: boolean; lines: boolean; input: 'raw' | 'json'; 'keep-timestamps': boolean; partition?: number }, base: Omit<ProduceRecord, 'value'>): AsyncGenerator<ProduceRecord> {
+  /** The records of the input; a line that cannot be read is noted in `where` before its error is thrown. */
+  private async *records(value: string | undefined, flags: LineFlags & { tombstone: boolean; lines: boolean }, base: Omit<ProduceRecord, 'value'>, signal: AbortSignal, where: BadLine): AsyncGenerator<ProduceRecord> {
     if (flags.tombstone) {
       yield { ...base, value: null }
       return
     }
+    const byLine = flags.lines || flags.input === 'json'
     const file = value?.startsWith('@') ? value.slice(1) : undefined
     if (value !== undefined && !file && value !== '-') {
-      if (flags.lines || flags.input === 'json') {
-        for (const [i, line] of value.split('\n').entries()) yield* this.fromLine(line, i + 1, flags, base)
+      if (byLine) {
+        let n = 0
+        for (const line of value.split('\n')) yield* this.fromLine(Buffer.from(line.endsWith('\r') ? line.slice(0, -1) : line, 'utf8'), ++n, flags, base, where)
       } else yield { ...base, value: Buffer.from(value) }
       return
     }
     if (!file && process.stdin.isTTY) throw usageError('no value given and stdin is a terminal', 'pass the value as an argument, @file, or pipe records into stdin')
-    const open = () => {
-      const stream = file ? createReadStream(file) : process.stdin
-      stream.on('error', () => {})
-      return stream
-    }
     if (file) {
       try {
         readFileSync(file, { flag: 'r' }).length
@@ -88,21 +116,56 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
         throw new EvtError('usage', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`, { hint: 'check the path after @' })
       }
     }
-    if (flags.lines || flags.input === 'json') {
-      let n = 0
-      for await (const line of createInterface({ input: open(), crlfDelay: Infinity })) yield* this.fromLine(line, ++n, flags, base)
-      return
+    const stream = file ? createReadStream(file) : process.stdin
+    stream.on('error', () => {})
+    // Ctrl-C: stop reading, and let go of stdin so the process can exit once the rest is written
+    const release = () => stream.destroy()
+    signal.addEventListener('abort', release, { once: true })
+    try {
+      if (byLine) {
+        let n = 0
+        for await (const line of splitLines(stream, { stripCr: true, signal })) yield* this.fromLine(line, ++n, flags, base, where)
+        return
+      }
+      const chunks: Buffer[] = []
+      for await (const chunk of untilAborted<Buffer | string>(stream, signal)) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+      // interrupted: the value may be cut short, so nothing is written
+      if (!signal.aborted) yield { ...base, value: Buffer.concat(chunks) }
+    } finally {
+      signal.removeEventListener('abort', release)
     }
-    const chunks: Buffer[] = []
-    for await (const chunk of open()) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
-    yield { ...base, value: Buffer.concat(chunks) }
   }
 
-  private *fromLine(line: string, n: number, flags: { input: 'raw' | 'json'; 'keep-timestamps': boolean; partition?: number }, base: Omit<ProduceRecord, 'value'>): Generator<ProduceRecord> {
-    if (line.trim() === '') return
+  private *fromLine(line: Buffer, n: number, flags: LineFlags, base: Omit<ProduceRecord, 'value'>, where: BadLine): Generator<ProduceRecord> {
+    if (isBlank(line)) return
     if (flags.input === 'json') {
-      const r = parseJsonLine(line, n)
+      let r: ReturnType<typeof parseJsonLine>
+      try {
+        r = parseJsonLine(line.toString('utf8'), n, { keepTimestamps: flags['keep-timestamps'] })
+      } catch (err) {
+        where.line = n
+        where.error = err
+        throw err
+      }
       yield { key: r.key, value: r.value, headers: r.headers, partition: flags.partition, timestamp: flags['keep-timestamps'] ? r.timestamp : undefined }
-    } else yield { ...base, value: Buffer.from(line) }
+    } else yield { ...base, value: line }
   }
+}
+
+/** The input line that could not be read, and its error. */
+interface BadLine {
+  line?: number
+  error?: unknown
+}
+
+interface LineFlags {
+  input: 'raw' | 'json'
+  'keep-timestamps': boolean
+  partition?: number
+}
+
+/** Empty or only spaces and tabs: skipped (a line holding U+2028 or any other byte is a record). */
+function isBlank(line: Buffer): boolean {
+  for (const b of line) if (b !== 0x20 && b !== 0x09) return false
+  return true
 }

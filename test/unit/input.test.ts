@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { decodeRecord } from '../../src/codec/decode.ts'
-import { parseHeaderFlag, parseJsonLine, rawMembers } from '../../src/codec/input.ts'
+import { isStrictBase64, parseHeaderFlag, parseJsonLine, rawMembers, splitLines, untilAborted } from '../../src/codec/input.ts'
 import { EvtError } from '../../src/errors.ts'
 import { jsonLine } from '../../src/output/records.ts'
 import type { RawRecord, RecordHeader } from '../../src/record.ts'
@@ -207,5 +207,205 @@ describe('parseHeaderFlag', () => {
     expect(err.exitCode).toBe(2)
     expect(err.message).toBe(`-H "${spec}" is not name=value`)
     expect(err.hint).toBe('e.g. -H content-type=application/json (repeatable)')
+  })
+})
+
+describe('isStrictBase64: as Node and evt tail -f json write it', () => {
+  it.each(['', 'eA==', 'eHk=', 'eHl6', '//4=', 'AAECAwQFBgc=', Buffer.from([0xfb, 0xff]).toString('base64')])('%j is valid', (s) => {
+    expect(isStrictBase64(s)).toBe(true)
+  })
+
+  it.each([
+    ['x', 'length not a multiple of 4'],
+    ['!!!', 'not the alphabet'],
+    ['!!!!', 'not the alphabet'],
+    ['eA', 'unpadded'],
+    ['eA=', 'short padding'],
+    ['eA===', 'too much padding'],
+    ['====', 'only padding'],
+    ['e===', 'three padding characters'],
+    ['eA==eA==', 'padding in the middle'],
+    ['eB==', 'stray bits in the last group'],
+    ['eHl6 ', 'trailing space'],
+    ['eH\nl6', 'newline inside'],
+    ['-_8=', 'url-safe alphabet'],
+  ])('%j is rejected (%s)', (s) => {
+    expect(isStrictBase64(s)).toBe(false)
+  })
+})
+
+describe('parseJsonLine: strict checks', () => {
+  it.each([
+    ['{"value":"x","valueEncoding":"base64"}', 'value is not valid base64 (standard alphabet, padded with =)'],
+    ['{"value":"!!!","valueEncoding":"base64"}', 'value is not valid base64 (standard alphabet, padded with =)'],
+    ['{"value":"-_8=","valueEncoding":"base64"}', 'value is not valid base64 (standard alphabet, padded with =)'],
+    ['{"key":"eA","keyEncoding":"base64"}', 'key is not valid base64 (standard alphabet, padded with =)'],
+    ['{"value":12,"valueEncoding":"base64"}', 'value: base64 encoding needs a JSON string'],
+    ['{"headers":[{"key":"h","value":"x","encoding":"base64"}]}', 'header "h" is not valid base64 (standard alphabet, padded with =)'],
+    ['{"headers":[{"key":"h","value":"!!!","encoding":"base64"}]}', 'header "h" is not valid base64 (standard alphabet, padded with =)'],
+    ['{"headers":[{"key":"h","value":7,"encoding":"base64"}]}', 'header "h": base64 encoding needs a JSON string'],
+    ['{"headers":[{"key":"h","value":"x","encoding":"hex"}]}', 'header "h": encoding "hex" cannot be written back (use text, base64 or null)'],
+    ['{"headers":[{"key":"h","value":"x","encoding":"json"}]}', 'header "h": encoding "json" cannot be written back (use text, base64 or null)'],
+    ['{"headers":[{"key":"h","value":{"a":1}}]}', 'header "h": the value must be a string, number, boolean or null'],
+    ['{"value":{"a":1},"valueEncoding":"text"}', 'valueEncoding "text" needs a JSON string as the value (use valueEncoding "json" for other JSON)'],
+    ['{"value":12,"valueEncoding":"text"}', 'valueEncoding "text" needs a JSON string as the value (use valueEncoding "json" for other JSON)'],
+    ['{"key":[1],"keyEncoding":"text"}', 'keyEncoding "text" needs a JSON string as the key (use keyEncoding "json" for other JSON)'],
+  ])('%j → usage error naming the line', (line, reason) => {
+    const err = errorOf(() => parseJsonLine(line, 5))
+    expect(err.kind).toBe('usage')
+    expect(err.exitCode).toBe(2)
+    expect(err.message).toBe(`--input json: line 5: ${reason}`)
+  })
+
+  it('valid base64 keys, values and headers decode to their bytes; null header values stay null', () => {
+    const r = parseJsonLine('{"key":"//4=","keyEncoding":"base64","value":"","valueEncoding":"base64","headers":[{"key":"a","value":"AAE=","encoding":"base64"},{"key":"b","value":null,"encoding":"base64"},{"key":"c","value":null,"encoding":"null"},{"key":"d","value":"t","encoding":"text"}]}', 1)
+    expect(r.key).toEqual(Buffer.from([0xff, 0xfe]))
+    expect(r.value).toEqual(Buffer.alloc(0))
+    expect(r.headers).toEqual([
+      { key: 'a', value: Buffer.from([0, 1]) },
+      { key: 'b', value: null },
+      { key: 'c', value: null },
+      { key: 'd', value: Buffer.from('t') },
+    ])
+  })
+
+  it.each(['"abc"', '1.5', '-1', '1e3', '"1700000000000"', 'true', '99999999999999999999'])('timestamp %s with keepTimestamps → usage error naming the line', (ts) => {
+    const err = errorOf(() => parseJsonLine(`{"value":"x","timestamp":${ts}}`, 8, { keepTimestamps: true }))
+    expect(err.kind).toBe('usage')
+    expect(err.message).toBe(`--input json: line 8: "timestamp" ${ts} is not an integer epoch-ms ≥ 0 (needed with --keep-timestamps)`)
+  })
+
+  it('timestamps: integers ≥ 0 are kept; without keepTimestamps a bad one is ignored (not written)', () => {
+    expect(parseJsonLine('{"timestamp":0}', 1, { keepTimestamps: true }).timestamp).toBe(0)
+    expect(parseJsonLine('{"timestamp":1700000000123}', 1, { keepTimestamps: true }).timestamp).toBe(1_700_000_000_123)
+    expect(parseJsonLine('{"timestamp":null}', 1, { keepTimestamps: true }).timestamp).toBeUndefined()
+    expect(parseJsonLine('{}', 1, { keepTimestamps: true }).timestamp).toBeUndefined()
+    expect(() => parseJsonLine('{"timestamp":"abc"}', 1)).not.toThrow()
+  })
+})
+
+/** A source whose chunks the test pushes one by one; `end()` ends it. */
+function controlled(): { source: AsyncIterable<Buffer | string>; push: (c: Buffer | string) => void; end: () => void; reads: () => number } {
+  const queue: Array<Buffer | string | null> = []
+  let wake: (() => void) | undefined
+  let reads = 0
+  return {
+    source: {
+      async *[Symbol.asyncIterator]() {
+        for (;;) {
+          reads++
+          while (!queue.length) await new Promise<void>((resolve) => (wake = resolve))
+          const c = queue.shift()!
+          if (c === null) return
+          yield c
+        }
+      },
+    },
+    push: (c) => {
+      queue.push(c)
+      wake?.()
+    },
+    end: () => {
+      queue.push(null)
+      wake?.()
+    },
+    reads: () => reads,
+  }
+}
+
+async function* chunksOf(...chunks: Array<Buffer | string>): AsyncGenerator<Buffer | string> {
+  yield* chunks
+}
+
+async function linesOf(chunks: Array<Buffer | string>, stripCr = true): Promise<string[]> {
+  const out: string[] = []
+  for await (const line of splitLines(chunksOf(...chunks), { stripCr })) out.push(line.toString('utf8'))
+  return out
+}
+
+describe('splitLines', () => {
+  it('splits on \\n only: a lone \\r, U+2028, U+2029 and U+0085 stay inside the line', async () => {
+    expect(await linesOf(['a\rb\nc\u2028d\ne\u2029f\ng\u0085h\n'])).toEqual(['a\rb', 'c\u2028d', 'e\u2029f', 'g\u0085h'])
+  })
+
+  it('strips one \\r before \\n (CRLF), only with stripCr', async () => {
+    expect(await linesOf(['a\r\nb\r\r\nc\r'])).toEqual(['a', 'b\r', 'c'])
+    expect(await linesOf(['a\r\nb'], false)).toEqual(['a\r', 'b'])
+  })
+
+  it('lines across chunk boundaries, CRLF and multi-byte characters cut between chunks', async () => {
+    const bytes = Buffer.from('one\r\ntw\u2028o\nthree\r\n', 'utf8')
+    for (let cut = 1; cut < bytes.length; cut++) {
+      expect(await linesOf([bytes.subarray(0, cut), bytes.subarray(cut)])).toEqual(['one', 'tw\u2028o', 'three'])
+    }
+    expect(await linesOf([...bytes].map((b) => Buffer.from([b])))).toEqual(['one', 'tw\u2028o', 'three'])
+  })
+
+  it('bytes as they are (no UTF-8 decoding)', async () => {
+    const out: Buffer[] = []
+    for await (const line of splitLines(chunksOf(Buffer.from([0xff, 0xfe, 0x0a, 0xc3, 0x0d, 0x0a])), { stripCr: true })) out.push(line)
+    expect(out).toEqual([Buffer.from([0xff, 0xfe]), Buffer.from([0xc3])])
+  })
+
+  it('empty input: no lines; empty lines are lines; a last line without \\n counts', async () => {
+    expect(await linesOf([])).toEqual([])
+    expect(await linesOf([''])).toEqual([])
+    expect(await linesOf(['\n\n'])).toEqual(['', ''])
+    expect(await linesOf(['a\nb'])).toEqual(['a', 'b'])
+    expect(await linesOf(['a\n'])).toEqual(['a'])
+  })
+
+  it('a long line over many chunks is one line', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'x')
+    const chunks = Array.from({ length: 48 }, () => chunk) // 3 MB
+    const out: Buffer[] = []
+    for await (const line of splitLines(chunksOf(...chunks, '\nshort\n'), { stripCr: true })) out.push(line)
+    expect(out.map((l) => l.length)).toEqual([48 * 64 * 1024, 5])
+    expect(out[0].every((b) => b === 0x78)).toBe(true)
+  })
+
+  it('streams: a line is given as soon as its \\n arrives, before the input ends', async () => {
+    const src = controlled()
+    const it = splitLines(src.source, { stripCr: true })[Symbol.asyncIterator]()
+    src.push('first\nsec')
+    expect((await it.next()).value?.toString()).toBe('first')
+    const second = it.next()
+    src.push('ond\r\n')
+    expect((await second).value?.toString()).toBe('second')
+    src.end()
+    expect((await it.next()).done).toBe(true)
+  })
+
+  it('an abort ends it while a read waits, without the unfinished line', async () => {
+    const src = controlled()
+    const controller = new AbortController()
+    const it = splitLines(src.source, { stripCr: true, signal: controller.signal })[Symbol.asyncIterator]()
+    src.push('done\nunfinish')
+    expect((await it.next()).value?.toString()).toBe('done')
+    const next = it.next()
+    controller.abort()
+    expect(await next).toEqual({ done: true, value: undefined })
+  })
+})
+
+describe('untilAborted', () => {
+  it('passes chunks through and ends at the abort, even with a read pending', async () => {
+    const src = controlled()
+    const controller = new AbortController()
+    const it = untilAborted(src.source, controller.signal)[Symbol.asyncIterator]()
+    src.push('a')
+    expect((await it.next()).value).toBe('a')
+    const pending = it.next()
+    setTimeout(() => controller.abort(), 10)
+    expect((await pending).done).toBe(true)
+  })
+
+  it('an already aborted signal reads nothing', async () => {
+    const src = controlled()
+    src.push('a')
+    const out: unknown[] = []
+    for await (const c of untilAborted(src.source, AbortSignal.abort())) out.push(c)
+    expect(out).toEqual([])
+    expect(src.reads()).toBe(0)
   })
 })
