@@ -193,6 +193,13 @@ export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic
       cause: err,
     })
   }
+  const retriable = chain.find((e) => e.retriable === true && e.type)
+  if (retriable) {
+    return new EvtError('connect', `Kafka is not available: ${firstLine(retriable.message)}`, {
+      hint: 'the cluster may be moving leaders or coordinators after a broker failure: retry in a moment, and check the brokers',
+      cause: err,
+    })
+  }
   const top = chain[0] ?? {}
   return new EvtError('internal', `Kafka error: ${firstLine(top.message ?? String(err))}`, { cause: err })
 }

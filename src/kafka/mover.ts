@@ -47,7 +47,12 @@ export interface MoveOptions {
   onProgress?: (progress: MoveProgress) => void
   /** Source records per transaction (default 2000; smaller with a rate). */
   sliceRecords?: number
+  /** Called when a transaction failed and is retried (attempt counts from 1). */
+  onRetry?: (error: Error, attempt: number) => void
 }
+
+/** How often a failed transaction (or reconnecting after it) is retried before giving up: with the backoff, about a minute. */
+const RETRIES = 15
 
 /** Counters, updated as the move runs. */
 export interface MoveProgress {
@@ -89,8 +94,25 @@ export async function moveExactlyOnce(connection: Connection, options: MoveOptio
   installOrderedHeaderEncoding()
   registerKafkajsCodecs(kafkajs)
   const kafka = createKafka(connection)
-  const producer = kafka.producer({ transactionalId: options.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, transactionTimeout: 60_000 })
-  await withDeadline(connection, 'connect', producer.connect()) // fences an earlier run with this transactional id
+  const connectProducer = async () => {
+    const p = kafka.producer({ transactionalId: options.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, transactionTimeout: 60_000 })
+    await withDeadline(connection, 'connect', p.connect()) // fences an earlier producer with this transactional id
+    return p
+  }
+  let producer = await connectProducer()
+  /** A fresh producer (which settles the failed one's transaction), then the committed progress. */
+  const recover = async (): Promise<Map<number, number>> => {
+    await producer.disconnect().catch(() => {})
+    for (let i = 0; ; i++) {
+      try {
+        producer = await connectProducer()
+        return await progressOffsets(connection, options.progressGroup, options.source)
+      } catch (err) {
+        if (i >= RETRIES) throw err
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** i)))
+      }
+    }
+  }
   const reader = await KafkaReader.open(connection, 'read_committed')
   const progress: MoveProgress = { moved: 0, skipped: {}, done: 0, total: options.partitions.reduce((s, p) => s + Math.max(0, p.end - p.start), 0), startedAt: Date.now(), byTarget: {} }
   let interrupted = false
@@ -123,20 +145,33 @@ export async function moveExactlyOnce(connection: Connection, options: MoveOptio
           if (!byTopic.has(d.topic)) byTopic.set(d.topic, [])
           byTopic.get(d.topic)!.push({ key: d.key, value: d.value, headers: d.headers as unknown as Record<string, Buffer>, partition: d.partition, timestamp: d.timestamp === undefined ? undefined : String(d.timestamp) })
         }
-        const txn = await producer.transaction()
-        try {
-          for (const [topic, messages] of byTopic) for (let j = 0; j < messages.length; j += 500) await txn.send({ topic, acks: -1, messages: messages.slice(j, j + 500) })
-          await txn.sendOffsets({ consumerGroupId: options.progressGroup, topics: [{ topic: options.source, partitions: [{ partition: chunk.partition, offset: String(nextOffset) }] }] })
-          if (options.signal?.aborted) {
-            await txn.abort()
-            interrupted = true
+        // One transaction: the records and the source offsets after them. When it fails (a leader or
+        // coordinator moving, a broker gone), a new producer fences the old one and settles its open
+        // transaction; the progress group then says whether the commit went through, and if not the
+        // same slice is sent again.
+        for (let attempt = 0; ; attempt++) {
+          let txn: Awaited<ReturnType<typeof producer.transaction>> | undefined
+          try {
+            txn = await producer.transaction()
+            for (const [topic, messages] of byTopic) for (let j = 0; j < messages.length; j += 500) await txn.send({ topic, acks: -1, messages: messages.slice(j, j + 500) })
+            await txn.sendOffsets({ consumerGroupId: options.progressGroup, topics: [{ topic: options.source, partitions: [{ partition: chunk.partition, offset: String(nextOffset) }] }] })
+            if (options.signal?.aborted) {
+              await txn.abort()
+              interrupted = true
+              break
+            }
+            await txn.commit()
             break
+          } catch (err) {
+            await txn?.abort().catch(() => {})
+            if (attempt >= RETRIES || options.signal?.aborted) throw err
+            options.onRetry?.(err as Error, attempt + 1)
+            await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)))
+            const committedNow = await recover()
+            if ((committedNow.get(chunk.partition) ?? -1) >= nextOffset) break // the commit had gone through
           }
-          await txn.commit()
-        } catch (err) {
-          await txn.abort().catch(() => {})
-          throw err
         }
+        if (interrupted) break
         for (const [topic, messages] of byTopic) {
           progress.moved += messages.length
           progress.byTarget[topic] = (progress.byTarget[topic] ?? 0) + messages.length

@@ -164,7 +164,7 @@ export async function planRequeue(connection: Connection, request: RequeueReques
  * Executes a planned requeue exactly once (see the module doc). Resumes from the progress group.
  * @throws EvtError connect (3), not-found (4).
  */
-export async function runRequeue(connection: Connection, request: RequeueRequest, plan: RequeuePlan, options: { signal?: AbortSignal; onProgress?: (p: MoveProgress) => void } = {}): Promise<MoveSummary> {
+export async function runRequeue(connection: Connection, request: RequeueRequest, plan: RequeuePlan, options: { signal?: AbortSignal; onProgress?: (p: MoveProgress) => void; onWarning?: (message: string) => void } = {}): Promise<MoveSummary> {
   const targets = await topicPartitionCounts(connection)
   const pick = picker()
   const decoder = new RegistryDecoder(connection.registry, { timeoutMs: Math.min(connection.timeoutMs, 5000) })
@@ -178,5 +178,6 @@ export async function runRequeue(connection: Connection, request: RequeueRequest
     rate: request.rate,
     signal: options.signal,
     onProgress: options.onProgress,
+    onRetry: (err, attempt) => options.onWarning?.(`a transaction failed (${err.message}); retrying (${attempt})`),
   })
 }

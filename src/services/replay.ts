@@ -234,6 +234,7 @@ export async function runCopy(connection: Connection, def: ReplayDefinition, opt
     rate: def.rate,
     signal: options.signal,
     sliceRecords: options.sliceRecords,
+    onRetry: (err, attempt) => options.onWarning?.(`a transaction failed (${err.message}); retrying (${attempt})`),
     onProgress: options.onProgress && ((p) => options.onProgress!(copyProgress(p))),
   })
   return { ...copyProgress(summary), id: def.id, elapsedMs: summary.elapsedMs, interrupted: summary.interrupted }

@@ -75,6 +75,7 @@ The plan (records per target topic and per failure class, and what is skipped) i
     try {
       const summary = await runRequeue(connection, request, plan, {
         signal: controller.signal,
+        onWarning: (m) => this.note(`evt: warning: ${m}`),
         onProgress: (p) => {
           if (Date.now() - last < 2000) return
           last = Date.now()
