@@ -182,8 +182,12 @@ describe('mapKafkaError', () => {
     expect(m.hint).toBeUndefined()
   })
 
-  it('an unmapped protocol error (NOT_LEADER_FOR_PARTITION) → internal with kafkajs\'s message', () => {
-    expect(mapKafkaError(new KafkaJSProtocolError(createErrorFromCode(6)), context)).toMatchObject({ kind: 'internal', exitCode: 1, message: 'Kafka error: This server is not the leader for that topic-partition' })
+  it('a retriable protocol error left after retries (NOT_LEADER_FOR_PARTITION) → connect: the cluster is not available', () => {
+    expect(mapKafkaError(new KafkaJSProtocolError(createErrorFromCode(6)), context)).toMatchObject({ kind: 'connect', exitCode: 3, message: 'Kafka is not available: This server is not the leader for that topic-partition' })
+  })
+
+  it('a non-retriable unmapped protocol error (INVALID_REQUEST) → internal with kafkajs\'s message', () => {
+    expect(mapKafkaError(new KafkaJSProtocolError(createErrorFromCode(42)), context)).toMatchObject({ kind: 'internal', exitCode: 1, message: 'Kafka error: This most likely occurs because of a request being malformed by the client library or the message was sent to an incompatible broker. See the broker logs for more details' })
   })
 
   it('a generic KafkaJSError without connection words → internal', () => {
