@@ -68,9 +68,16 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     }
     process.on('SIGINT', onSigint)
     const live = Boolean(flags.follow || expected?.length)
-    const timer = live ? setTimeout(() => controller.abort(), waitMs) : undefined
+    // --expect waits at most --timeout (default 60 s); --follow runs until stopped, or --timeout if given
+    const timer = live && (expected?.length || flags.timeout !== undefined) ? setTimeout(() => controller.abort(), waitMs) : undefined
     const printed = new Set<string>()
     const started = Date.now()
+    const view = flags.follow && format === 'tree' && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI
+      ? (await import('../ui/trace-follow.tsx')).startTraceFollowView((reason) => {
+          interrupted = reason === 'interrupt'
+          controller.abort()
+        })
+      : undefined
     let result: TraceResult
     try {
       result = await trace(connection, {
@@ -83,14 +90,15 @@ Reads all partitions in parallel without a consumer group, from --since to the e
         stopWhen: expected?.length && !flags.follow ? (records) => missingExpectations(records, expected, flags['expect-order']).length === 0 : undefined,
         onWarning: (m) => this.note(`evt: warning: ${m}`),
         strict: flags.strict,
-        onUpdate: (r) => this.liveUpdate(r, format, printed),
+        onUpdate: (r) => (view ? view.update(r) : this.liveUpdate(r, format, printed)),
       })
     } finally {
       clearTimeout(timer)
       process.removeListener('SIGINT', onSigint)
+      await view?.end()
     }
     const elapsed = Date.now() - started
-    this.out(this.render(result, format, elapsed))
+    if (!view) this.out(this.render(result, format, elapsed)) // the live view leaves its last frame on screen
     if (interrupted) {
       this.note(`interrupted: ${live ? 'stopped following' : 'the search did not finish, the result above is partial'} (${result.scanned} records scanned)`)
       process.exitCode = ExitCode.Interrupted
