@@ -27,12 +27,16 @@ process.emitWarning = (warning, ...rest) => {
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
-/** Reuse a running (or stopped) local cluster with its own options; start one with the defaults otherwise. */
+/**
+ * Reuse a running (or stopped) local cluster with its own options; otherwise start one shaped
+ * like the one `npm test` uses (with the SASL_SSL listener), so that running the tests after the
+ * demo reuses it instead of replacing it (and its demo topics).
+ */
 async function ensureCluster() {
   const st = await status().catch(() => null);
   const opts = st?.options
     ? { brokers: st.options.brokers, rebalanceDelayMs: st.options.rebalanceDelayMs, saslSsl: st.options.saslSsl, registry: st.options.registry }
-    : {};
+    : { saslSsl: true };
   return up(opts);
 }
 

@@ -90,7 +90,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
         stopWhen: expected?.length && !flags.follow ? (records) => missingExpectations(records, expected, flags['expect-order']).length === 0 : undefined,
         onWarning: (m) => this.note(`evt: warning: ${m}`),
         strict: flags.strict,
-        onUpdate: (r) => (view ? view.update(r) : this.liveUpdate(r, format, printed)),
+        onUpdate: (r) => (view ? view.update(r) : flags.follow ? this.liveUpdate(r, format, printed) : this.waiting(r, expected ?? [], waitMs)),
       })
     } finally {
       clearTimeout(timer)
@@ -112,6 +112,16 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     }
     if (result.records.length === 0 && flags['fail-empty']) throw new EvtError('expectation', `no records of ${args.id}`, { hint: `${searchSummary(result)}; widen --since or -t` })
   }
+
+  /** --expect without --follow: one line when the wait starts, nothing per record (the result comes at the end). */
+  private waiting(r: TraceResult, expected: string[], waitMs: number): void {
+    if (r.live && !this.waitNoted) {
+      this.waitNoted = true
+      this.note(chalk.dim(`found ${r.records.length} records; waiting up to ${Math.round(waitMs / 1000)} s for: ${missingExpectations(r.records, expected).join(', ') || expected.join(', ')}`))
+    }
+  }
+
+  private waitNoted = false
 
   private liveUpdate(r: TraceResult, format: string, printed: Set<string>): void {
     if (format === 'json') return

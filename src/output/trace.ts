@@ -75,9 +75,14 @@ export function renderTimeline(r: TraceResult, width = 40): string {
     const bar = `${' '.repeat(pos)}${n.deadLetter ? chalk.red('✗') : '●'}`.padEnd(width)
     const gap = n.record.timestamp - prev
     prev = n.record.timestamp
-    lines.push(`${String(at).padStart(7)} ms │${bar}│ ${chalk.bold(n.record.meta.eventType ?? '(no type)')} ${chalk.blue(n.record.meta.source ?? '?')} ${chalk.dim(n.record.topic)}${gap ? chalk.yellow(` (+${gap} ms)`) : ''}`)
+    const flags = n.anomalies.map((a) => chalk.red.bold(` [${ANOMALY_LABEL[a] ?? a}]`)).join('')
+    lines.push(`${String(at).padStart(7)} ms │${bar}│ ${chalk.bold(oneLine(n.record.meta.eventType ?? '(no type)'))} ${chalk.blue(oneLine(n.record.meta.source ?? '?'))} ${chalk.dim(n.record.topic)}${gap ? chalk.yellow(` (${gap} ms after the previous record)`) : ''}${flags}`)
   }
   lines.push(`${' '.repeat(11)}total ${span} ms from first to last record`)
+  if (r.graph.anomalies.length) {
+    lines.push('', chalk.bold('anomalies'))
+    for (const a of r.graph.anomalies) lines.push(`  ${chalk.red(ANOMALY_LABEL[a.kind] ?? a.kind)}  ${a.message}`)
+  }
   return lines.join('\n')
 }
 
