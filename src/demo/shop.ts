@@ -310,8 +310,16 @@ async function ensureTopics(admin: Admin, topics: ShopTopics, log: (line: string
   try {
     await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })), waitForLeaders: true })
   } catch (err) {
-    // Another run may have created some of them in the meantime.
-    if (!/already exists/i.test(String((err as Error).message))) throw err
+    // Another run may have created some of them in the meantime; and in KRaft new topics' metadata
+    // propagates asynchronously, so kafkajs's wait for leaders can see "does not host" for a moment.
+    const known = /already exists/i.test(String((err as Error).message)) || (err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION'
+    if (!known) throw err
+  }
+  for (let i = 0; ; i++) {
+    const meta = await admin.fetchTopicMetadata({ topics: missing }).catch(() => undefined)
+    if (meta?.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break
+    if (i >= 150) throw new Error(`topics ${missing.join(', ')} have no leaders after 15 s`)
+    await new Promise((r) => setTimeout(r, 100))
   }
   log(`created topics ${missing.join(', ')}`)
 }

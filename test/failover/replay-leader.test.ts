@@ -44,7 +44,15 @@ describe('replay while a partition leader dies', () => {
     const dst = `failover-dst-${suffix}`
     const admin = kafka.admin()
     await admin.connect()
-    await admin.createTopics({ topics: [{ topic: src, numPartitions: 3, replicationFactor: 3 }, { topic: dst, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true })
+    await admin.createTopics({ topics: [{ topic: src, numPartitions: 3, replicationFactor: 3 }, { topic: dst, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true }).catch((err: { type?: string }) => {
+      if (err.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err // new-topic metadata still propagating: wait below
+    })
+    for (let i = 0; ; i++) {
+      const meta = await admin.fetchTopicMetadata({ topics: [src, dst] }).catch(() => undefined)
+      if (meta?.topics.every((t) => t.partitions.length === 3 && t.partitions.every((p) => p.leader >= 0))) break
+      if (i > 150) throw new Error('topics have no leaders after 15 s')
+      await new Promise((r) => setTimeout(r, 100))
+    }
     const producer = kafka.producer({ idempotent: true })
     await producer.connect()
     for (let batch = 0; batch < 6; batch++) {

@@ -40,7 +40,21 @@ export async function withTestAdmin<T>(fn: (admin: Admin) => Promise<T>): Promis
 /** Creates a topic and waits until its partitions have leaders. */
 export async function createTopic(topic: string, partitions = 3, configEntries: Array<{ name: string; value: string }> = []): Promise<string> {
   await withTestAdmin(async (admin) => {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true })
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true })
+    } catch (err) {
+      // KRaft propagates new topics' metadata asynchronously: kafkajs's wait for leaders can see
+      // "does not host this topic-partition" for a moment. Wait for the leaders ourselves then.
+      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err
+    }
+    const deadline = Date.now() + 15_000
+    for (;;) {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined)
+      const ps = meta?.topics[0]?.partitions ?? []
+      if (ps.length === partitions && ps.every((p) => p.leader >= 0)) return
+      if (Date.now() > deadline) throw new Error(`topic ${topic} has no leaders after 15 s`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
   })
   return topic
 }
