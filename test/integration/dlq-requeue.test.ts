@@ -130,7 +130,11 @@ describe('dlq requeue', () => {
     const dlt = await createTopic(`${p}.orders-dlt`, 1)
     await write(dlt, Array.from({ length: 600 }, (_, i) => springDlt(orders, i % 2, i, Buffer.from(`v${i}`))))
     const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'dlq', 'requeue', dlt, '--rate', '150', '--yes'], { env: { ...process.env, EVT_BROKERS: BROKERS.join(',') } })
-    await new Promise((r) => setTimeout(r, 2500))
+    // kill it once some transactions are committed (seen by a read_committed reader), whatever the machine's speed
+    for (let i = 0; (await readAll(orders)).length === 0; i++) {
+      if (i > 300) throw new Error('nothing was requeued within 30 s')
+      await new Promise((r) => setTimeout(r, 100))
+    }
     child.kill('SIGKILL')
     await new Promise((r) => child.on('close', r))
     const partial = (await readAll(orders)).length

@@ -95,7 +95,11 @@ describe('replay into a topic', () => {
     const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'replay', big, '--from', 'start', '--to-topic', dst, '--rate', '300', '--yes'], { env: { ...process.env, EVT_BROKERS: BROKERS.join(',') } })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
-    await new Promise((r) => setTimeout(r, 3000))
+    // kill it once some transactions are committed (seen by a read_committed reader), whatever the machine's speed
+    for (let i = 0; (await readAll(dst)).length === 0; i++) {
+      if (i > 300) throw new Error('nothing was copied within 30 s')
+      await new Promise((r) => setTimeout(r, 100))
+    }
     child.kill('SIGKILL')
     await new Promise((r) => child.on('close', r))
     const id = /replay id (\S+)/.exec(stderr)![1]
