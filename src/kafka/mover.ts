@@ -54,6 +54,20 @@ export interface MoveOptions {
 /** How often a failed transaction (or reconnecting after it) is retried before giving up: with the backoff, about a minute. */
 const RETRIES = 15
 
+/** Runs `fn`, retrying with backoff (about 30 s in all) while the cluster is not available. */
+async function retrying<T>(fn: () => Promise<T>, onRetry?: (error: Error, attempt: number) => void): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn()
+    } catch (err) {
+      const kind = (err as { kind?: string }).kind
+      if (i >= 8 || (kind !== undefined && kind !== 'connect')) throw err
+      onRetry?.(err as Error, i + 1)
+      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** i)))
+    }
+  }
+}
+
 /** Counters, updated as the move runs. */
 export interface MoveProgress {
   /** Records written by this run. */
@@ -99,7 +113,9 @@ export async function moveExactlyOnce(connection: Connection, options: MoveOptio
     await withDeadline(connection, 'connect', p.connect()) // fences an earlier producer with this transactional id
     return p
   }
-  let producer = await connectProducer()
+  // Connecting (and settling an earlier run's transaction) needs the transaction coordinator, which
+  // may be moving after a broker failure: retry like a failed transaction.
+  let producer = await retrying(connectProducer, options.onRetry)
   /** A fresh producer (which settles the failed one's transaction), then the committed progress. */
   const recover = async (): Promise<Map<number, number>> => {
     await producer.disconnect().catch(() => {})
@@ -117,7 +133,7 @@ export async function moveExactlyOnce(connection: Connection, options: MoveOptio
   const progress: MoveProgress = { moved: 0, skipped: {}, done: 0, total: options.partitions.reduce((s, p) => s + Math.max(0, p.end - p.start), 0), startedAt: Date.now(), byTarget: {} }
   let interrupted = false
   try {
-    const committed = await progressOffsets(connection, options.progressGroup, options.source)
+    const committed = await retrying(() => progressOffsets(connection, options.progressGroup, options.source), options.onRetry)
     await reader.useTopics([options.source])
     const plans: PartitionPlan[] = options.partitions
       .map((p) => ({ topic: options.source, partition: p.partition, start: Math.min(p.end, Math.max(p.start, committed.get(p.partition) ?? p.start)), end: p.end, low: p.start, high: p.end }))

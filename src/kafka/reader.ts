@@ -100,6 +100,8 @@ interface KafkaBroker {
 
 const RETRIABLE_PARTITION_ERRORS = new Set([3, 5, 6, 74, 75, 76, 78, 100]) // unknown topic/partition, leader not available, not leader, fenced/unknown leader epoch, offset not available, unknown topic id, …
 const OFFSET_OUT_OF_RANGE = 1
+/** How long failing fetches are retried (with backoff and metadata refreshes) before giving up, ms. */
+const FETCH_RETRY_MS = 30_000
 
 /**
  * Builds a kafkajs `Cluster` through the client's private factory (same brokers, TLS, SASL,
@@ -271,6 +273,7 @@ export class KafkaReader {
     }
 
     let failures = 0
+    let failingSince = 0
     let pending: Promise<FetchPartition[]> | undefined = state.size ? round() : undefined
     try {
       while (pending) {
@@ -279,8 +282,10 @@ export class KafkaReader {
           results = await pending
           failures = 0
         } catch (err) {
-          failures++
-          if (failures > 5 || options.signal?.aborted) throw mapKafkaError(err, { brokers: this.connection.brokers })
+          // A dead leader stays in the metadata until the controller fences it (broker.session.timeout.ms,
+          // 9 s by default) and elects another: keep retrying for longer than that.
+          if (failures++ === 0) failingSince = Date.now()
+          if (Date.now() - failingSince > FETCH_RETRY_MS || options.signal?.aborted) throw mapKafkaError(err, { brokers: this.connection.brokers })
           options.onWarning?.(`fetch failed (${(err as Error).message}); refreshing metadata and retrying`)
           await sleep(Math.min(2000, 100 * 2 ** failures))
           await this.cluster.refreshMetadata().catch(() => {})
