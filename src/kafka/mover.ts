@@ -54,6 +54,13 @@ export interface MoveOptions {
 /** How often a failed transaction (or reconnecting after it) is retried before giving up: with the backoff, about a minute. */
 const RETRIES = 15
 
+/** Waits for `promise` at most `ms` (default 10 s), ignoring its outcome: for clean-ups that may hang on a dead broker. */
+async function bounded(promise: Promise<unknown>, ms = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise.catch(() => {}), new Promise<void>((r) => (timer = setTimeout(r, ms)))])
+  clearTimeout(timer)
+}
+
 /** Runs `fn`, retrying with backoff (about 30 s in all) while the cluster is not available. */
 async function retrying<T>(fn: () => Promise<T>, onRetry?: (error: Error, attempt: number) => void): Promise<T> {
   for (let i = 0; ; i++) {
@@ -118,7 +125,7 @@ export async function moveExactlyOnce(connection: Connection, options: MoveOptio
   let producer = await retrying(connectProducer, options.onRetry)
   /** A fresh producer (which settles the failed one's transaction), then the committed progress. */
   const recover = async (): Promise<Map<number, number>> => {
-    await producer.disconnect().catch(() => {})
+    await bounded(producer.disconnect())
     for (let i = 0; ; i++) {
       try {
         producer = await connectProducer()
@@ -179,7 +186,7 @@ export async function moveExactlyOnce(connection: Connection, options: MoveOptio
             await txn.commit()
             break
           } catch (err) {
-            await txn?.abort().catch(() => {})
+            if (txn) await bounded(txn.abort()) // against a dead coordinator this may never answer; the next producer settles it
             if (attempt >= RETRIES || options.signal?.aborted) throw err
             options.onRetry?.(err as Error, attempt + 1)
             await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)))
@@ -208,6 +215,6 @@ export async function moveExactlyOnce(connection: Connection, options: MoveOptio
     return { ...progress, elapsedMs: Date.now() - progress.startedAt, interrupted }
   } finally {
     await reader.close()
-    await producer.disconnect().catch(() => {})
+    await bounded(producer.disconnect())
   }
 }
