@@ -4,7 +4,6 @@
  * Spring Cloud Stream, Kafka Connect, SmallRye/Quarkus and MassTransit (see MESSAGE-FORMATS.md).
  */
 import type { RecordHeader } from '../record.ts'
-import { parseFailure } from './failure.ts'
 
 /** Default DLQ topic name patterns: *.DLT, *-dlt, *.dlq, *.DLQ, *-dlq, dlq.*, *.dlq.v1, error.<topic>.<group>, dead-letter-topic-*. */
 export const DEFAULT_DLQ_TOPIC_PATTERNS: RegExp[] = [
@@ -34,19 +33,4 @@ export function hasDlqHeaders(headers: RecordHeader[]): boolean {
     for (const p of DLQ_HEADER_PREFIXES) if (k.startsWith(p)) return true
   }
   return false
-}
-
-/** The original topic named by dead-letter headers (Spring, Spring Cloud Stream, Connect, SmallRye, generic), if any. */
-export function dlqOriginalTopic(headers: RecordHeader[]): string | undefined {
-  return parseFailure(headers).originalTopic
-}
-
-/** The exception class, message and cause class of a dead-letter record, when its headers say (see {@link parseFailure} for everything). */
-export function dlqFailure(headers: RecordHeader[]): { exception?: string; message?: string; cause?: string } {
-  const { exception, message, cause } = parseFailure(headers)
-  const out: { exception?: string; message?: string; cause?: string } = {}
-  if (exception !== undefined) out.exception = exception
-  if (message !== undefined) out.message = message
-  if (cause !== undefined) out.cause = cause
-  return out
 }
