@@ -3,7 +3,10 @@
 // command manifest, then runs it.
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { execute } from '@oclif/core'
+import { ensureNode } from './node-check.js'
+
+await ensureNode(import.meta.url)
+const { execute } = await import('@oclif/core')
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tsc = spawnSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })

@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core'
+import { ensureNode } from './node-check.js'
+
+// On a Node older than 22 this re-runs evt with the Node installed with it (or explains and exits).
+await ensureNode(import.meta.url)
+const { execute } = await import('@oclif/core')
 
 // kafkajs 2.2.4 schedules its request-queue check with a negative delay when it is not
 // throttled; Node ≥ 23 warns about that on every connection. The delay is clamped to 1 ms

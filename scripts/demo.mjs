@@ -80,25 +80,34 @@ async function main() {
   ];
   // Only the shop's topics: a long-lived local cluster may hold other data (benchmarks, tests).
   const shopTopics = Object.values(result.topics).flatMap((t) => ['-t', t]);
+  const failed = [];
   for (const [what, id] of traces) {
-    out(`$ evt trace ${id} --since 1h     # ${what}`);
+    out(`$ ./bin/run.js trace ${id} --since 1h     # ${what}`);
     const r = evt(['trace', id, '--since', '1h', '-f', 'tree', ...shopTopics]);
-    if (r.error || r.status !== 0) out(`(evt trace exited with ${r.error ? r.error.message : `code ${r.status}`})`);
+    if (r.error || r.status !== 0) failed.push(`evt trace ${id} (${what}) ${r.error ? `did not start: ${r.error.message}` : r.signal ? `was killed by ${r.signal}` : `exited with code ${r.status}`}`);
     out();
   }
+  if (!result.completed) failed.unshift(`the shop did not finish: still missing ${result.missing.join(', ')}`);
+  if (result.errors.length > 0) failed.unshift(`the shop reported ${result.errors.length} error(s)`);
+  if (failed.length > 0) {
+    for (const step of failed) process.stderr.write(`demo failed: ${step}\n`);
+    process.exitCode = 1;
+    return;
+  }
 
+  const evtCmd = './bin/run.js';
   out('Try next:');
-  out(`  evt tail ${result.topics.orders} -o start -e -f pretty`);
-  out(`  evt trace ${result.duplicated} -f timeline          # the duplicate delivery`);
-  out(`  evt trace ${result.disguisedCommand}                   # a command disguised as an event`);
-  out(`  evt trace ${result.healthy[1] ?? healthy} --expect OrderConfirmed,ShipmentCreated --timeout 10s   # what CI smoke tests script`);
-  out('  evt groups');
-  out(`  evt dlq inspect ${result.topics.paymentsDlt} --group-by exception`);
-  out(`  evt dlq requeue ${result.topics.paymentsDlt} --dry-run`);
-  out('(`evt` is ./bin/run.js here, or `npm link` to put it on PATH.)');
+  out(`  ${evtCmd} tail ${result.topics.orders} -o start -e -f pretty`);
+  out(`  ${evtCmd} trace ${result.duplicated} -f timeline          # the duplicate delivery`);
+  out(`  ${evtCmd} trace ${result.disguisedCommand}                   # a command disguised as an event`);
+  out(`  ${evtCmd} trace ${result.healthy[1] ?? healthy} --expect OrderConfirmed,ShipmentCreated --timeout 10s   # what CI smoke tests script`);
+  out(`  ${evtCmd} groups`);
+  out(`  ${evtCmd} dlq inspect ${result.topics.paymentsDlt} --group-by exception`);
+  out(`  ${evtCmd} dlq requeue ${result.topics.paymentsDlt} --dry-run`);
+  out('(`npm link` puts `evt` on PATH; on a Node older than 22, ./bin/run.js runs itself with the Node 24 in node_modules.)');
 }
 
 main().catch((err) => {
-  process.stderr.write(`demo failed: ${err?.stack ?? err}\n`);
+  process.stderr.write(`demo failed: ${err?.message ?? err}\n`);
   process.exitCode = 1;
 });
