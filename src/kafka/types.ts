@@ -1,0 +1,247 @@
+/**
+ * evt's own Kafka interfaces: what services and domain code need from a Kafka client, in evt's
+ * types. A client adapter (one folder under src/kafka/, today src/kafka/kafkajs/) implements them;
+ * nothing outside that folder knows which client library is used.
+ *
+ * Units: offsets are JS numbers (exact below 2^53), timestamps epoch ms, durations ms, sizes bytes.
+ * Errors: every method throws {@link EvtError}s (mapped once, by the adapter, through
+ * `mapKafkaError`): connect/auth (exit 3) when the cluster cannot be reached or refuses the
+ * credentials, not-found (exit 4) for an unknown topic or group, usage (exit 2) when the broker
+ * refuses a write, internal (exit 1) otherwise.
+ */
+import type { Connection } from '../config/connection.ts'
+import type { FetchPartition } from './fetch-decoder.ts'
+
+/** read_committed hides records of aborted transactions and stops at the last stable offset. */
+export type Isolation = 'read_committed' | 'read_uncommitted'
+
+/** A header as evt reads and writes it: order kept, duplicates kept, null allowed. */
+export interface OrderedHeader {
+  key: string
+  value: Buffer | null
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin
+
+/** One partition of a topic's metadata. */
+export interface PartitionMetadata {
+  partition: number
+  /** Broker id of the leader (-1 when there is none). */
+  leader: number
+  /** Broker ids of the replicas and of the in-sync replicas. */
+  replicas: number[]
+  isr: number[]
+}
+
+/** A topic and its partitions (in partition order as the broker reports them). */
+export interface TopicMetadata {
+  name: string
+  partitions: PartitionMetadata[]
+}
+
+/** A topic to create. */
+export interface NewTopic {
+  topic: string
+  partitions: number
+  /** Default: the broker's default replication factor. */
+  replicationFactor?: number
+  /** Topic configuration (e.g. `cleanup.policy: compact`). */
+  config?: Record<string, string>
+}
+
+/** Low and high watermark of one partition. */
+export interface PartitionWatermarks {
+  partition: number
+  /** First offset still in the log. */
+  low: number
+  /** Offset of the next record to be written. */
+  high: number
+}
+
+/** An offset of one partition, or null when there is none (no commit; no record at or after a time). */
+export interface PartitionOffset {
+  partition: number
+  offset: number | null
+}
+
+/** A consumer group as listed. */
+export interface GroupListing {
+  groupId: string
+  /** `consumer` for Kafka consumers; '' or another protocol (connect, …) otherwise. */
+  protocolType: string
+}
+
+/** A member of a group with its assigned partitions (decoded for the `consumer` protocol; [] otherwise). */
+export interface GroupMemberDescription {
+  memberId: string
+  clientId: string
+  host: string
+  assignments: Array<{ topic: string; partitions: number[] }>
+}
+
+/** A described consumer group. */
+export interface GroupDescription {
+  groupId: string
+  /** Stable, Empty, PreparingRebalance, CompletingRebalance, Dead, Unknown. */
+  state: string
+  protocolType: string
+  members: GroupMemberDescription[]
+}
+
+/** Committed offsets of a group on one topic. */
+export interface TopicCommittedOffsets {
+  topic: string
+  partitions: PartitionOffset[]
+}
+
+/**
+ * The admin operations evt uses. Obtained connected from a session (`session.admin()`); the
+ * session closes it.
+ * @throws EvtError (see the module doc) from every method.
+ */
+export interface KafkaAdmin {
+  /** All topic names (internal ones included), unsorted. */
+  listTopics(): Promise<string[]>
+  /** Metadata of the given topics, or of all topics. @throws EvtError not-found for an unknown topic. */
+  topicMetadata(topics?: string[]): Promise<TopicMetadata[]>
+  /** Creates topics and waits for their leaders. */
+  createTopics(topics: NewTopic[]): Promise<void>
+  /** Low and high watermarks of every partition of a topic. */
+  watermarks(topic: string): Promise<PartitionWatermarks[]>
+  /** For each partition, the first offset whose timestamp is at or after `timestamp` (epoch ms); null when none. */
+  offsetsForTime(topic: string, timestamp: number): Promise<PartitionOffset[]>
+  /** All consumer groups. */
+  listGroups(): Promise<GroupListing[]>
+  /** The given groups (an unknown group comes back with state `Dead` and no members). */
+  describeGroups(groupIds: string[]): Promise<GroupDescription[]>
+  /** Committed offsets of a group: on the given topics, or on every topic it committed for. */
+  committedOffsets(groupId: string, topics?: string[]): Promise<TopicCommittedOffsets[]>
+  /** Sets a group's committed offsets on one topic (the group must have no active members). */
+  setOffsets(groupId: string, topic: string, partitions: Array<{ partition: number; offset: number }>): Promise<void>
+  /** Disconnects. Never throws. */
+  close(): Promise<void>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw partition reading
+
+/** One partition to fetch from its leader, from `offset`. */
+export interface FetchRequestPartition {
+  topic: string
+  partition: number
+  offset: number
+}
+
+/** Tuning of one Fetch request. */
+export interface FetchOptions {
+  /** How long the broker may hold the request open when there is nothing new, ms. */
+  maxWaitMs: number
+  /** Bytes per partition (a larger first batch is still returned whole). */
+  partitionMaxBytes: number
+  /** Bytes for the whole response. */
+  requestMaxBytes: number
+  /** Batches containing none of these byte strings are not decoded into records (see the decoder's `needles`). */
+  needles?: Buffer[]
+}
+
+/** Which offset a ListOffsets asks for: the earliest, the latest (last stable under read_committed), or by time (epoch ms). */
+export type OffsetQuery = 'earliest' | 'latest' | { timestamp: number }
+
+/**
+ * The transport under evt's partition reader ({@link KafkaReader}): metadata, ListOffsets and
+ * raw Fetch requests to partition leaders, for one isolation level. Fetch responses are decoded by
+ * evt's own decoder (fetch-decoder.ts), so header order, duplicates and nulls are kept.
+ * Errors are the client's own (the reader maps them and decides what to retry), except where noted.
+ */
+export interface FetchTransport {
+  /** All topic names in the cluster (fresh metadata). */
+  topicNames(): Promise<string[]>
+  /** Loads (and from then on keeps refreshed) the metadata of these topics. */
+  loadTopics(topics: string[]): Promise<void>
+  /** Partitions of a loaded topic and their leaders, from the metadata held (no request). */
+  leaders(topic: string): Array<{ partition: number; leader: number }>
+  /** Offsets per partition; for a time, -1 when no record is at or after it. */
+  listOffsets(request: Array<{ topic: string; partitions: number[] }>, query: OffsetQuery): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: number }> }>>
+  /** One Fetch request to broker `leader` for these partitions; per-partition errors are in `errorCode`. */
+  fetch(leader: number, partitions: FetchRequestPartition[], options: FetchOptions): Promise<FetchPartition[]>
+  /** Reloads the metadata of the loaded topics (e.g. after a leader moved). */
+  refreshMetadata(): Promise<void>
+  /** Disconnects. Never throws. */
+  close(): Promise<void>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/** Compression of written record batches. */
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+/** A record to write, to an explicit partition (evt picks partitions itself: see partitioner.ts). */
+export interface OutgoingRecord {
+  partition: number
+  key: Buffer | null
+  /** null: a tombstone. */
+  value: Buffer | null
+  /** Written in this order, duplicates and null values kept. */
+  headers: OrderedHeader[]
+  /** Epoch ms; undefined = the producer's clock. */
+  timestamp?: number
+}
+
+/** Where the records of one partition landed: the offset of the first of them. */
+export interface PartitionBaseOffset {
+  partition: number
+  baseOffset: number
+}
+
+/**
+ * An idempotent producer (acks all): records of one send go out in order, one request per
+ * partition, and the broker's base offset per partition is returned.
+ */
+export interface KafkaWriter {
+  /** @throws EvtError (usage when the broker refuses the records, e.g. too large). */
+  send(topic: string, records: OutgoingRecord[], options?: { compression?: Compression }): Promise<PartitionBaseOffset[]>
+  /** Disconnects. Never throws. */
+  close(): Promise<void>
+}
+
+/**
+ * A transactional producer with one transactional id. Connecting fences an earlier producer
+ * with the same id (and settles its open transaction). One transaction at a time:
+ * begin → send… → sendOffsets → commit | abort.
+ */
+export interface TransactionalWriter {
+  /** Starts a transaction. */
+  begin(): Promise<void>
+  /** Adds records to the open transaction (acks all). */
+  send(topic: string, records: OutgoingRecord[]): Promise<void>
+  /** Commits a consumer group's offset (the next offset to read) within the open transaction. */
+  sendOffsets(offsets: { group: string; topic: string; partition: number; offset: number }): Promise<void>
+  /** Commits the open transaction. */
+  commit(): Promise<void>
+  /** Aborts the open transaction. Against a dead coordinator this may not answer: bound the wait. */
+  abort(): Promise<void>
+  /** Disconnects. Never throws (may take long against a dead broker: bound the wait). */
+  close(): Promise<void>
+}
+
+// ---------------------------------------------------------------------------------------------
+// The adapter
+
+/**
+ * What a client adapter provides: connected clients for one {@link Connection}. Each method
+ * connects within `connection.timeoutMs` and returns a new client; the session decides what to
+ * reuse and closes what it opened.
+ * @throws EvtError connect/auth (exit 3) when connecting fails.
+ */
+export interface KafkaClient {
+  readonly connection: Connection
+  connectAdmin(): Promise<KafkaAdmin>
+  connectFetchTransport(isolation: Isolation): Promise<FetchTransport>
+  connectWriter(): Promise<KafkaWriter>
+  connectTransactionalWriter(transactionalId: string): Promise<TransactionalWriter>
+}
+
+/** Builds a {@link KafkaClient} for a connection (an adapter's factory). */
+export type KafkaClientFactory = (connection: Connection) => KafkaClient
