@@ -1,15 +1,18 @@
 /**
- * The base of every evt command: resolves the connection, and owns the single catch() that
- * turns any error into one message on stderr and a documented exit code (see errors.ts).
+ * The base of every evt command: resolves the connection, opens the run's Kafka session (closed
+ * when the command ends), and owns the single catch() that turns any error into one message on
+ * stderr and a documented exit code (see errors.ts).
  */
 import { Command, Errors } from '@oclif/core'
 import { resolveConnection, type Connection } from './config/connection.ts'
-import { EvtError, ExitCode, mapKafkaError } from './errors.ts'
+import { openSession, type KafkaSession } from './kafka/session.ts'
+import { EvtError, ExitCode, isKafkaClientError, mapKafkaError } from './errors.ts'
 
 /** The base of every evt command. Commands that talk to Kafka spread `connectionFlags` into their flags. */
 export abstract class EvtCommand extends Command {
   private verbose = false
   private wantsJson = false
+  private readonly sessions: KafkaSession[] = []
 
   /**
    * Resolves the connection from the parsed shared flags (flag > env > profile > default).
@@ -18,6 +21,24 @@ export abstract class EvtCommand extends Command {
   protected connection(flags: { brokers?: string; profile?: string; registry?: string; timeout: number; verbose?: boolean }): Connection {
     this.verbose = Boolean(flags.verbose)
     return resolveConnection({ brokers: flags.brokers, profile: flags.profile, registry: flags.registry, timeoutMs: flags.timeout, verbose: flags.verbose })
+  }
+
+  /**
+   * The run's Kafka session on the connection resolved from the flags (see {@link EvtCommand.connection}).
+   * Clients connect on first use; the session is closed when the command ends (bounded: a dead
+   * broker cannot make that hang).
+   * @throws EvtError usage / not-found for a bad profile or broker list.
+   */
+  protected session(flags: { brokers?: string; profile?: string; registry?: string; timeout: number; verbose?: boolean }): KafkaSession {
+    const session = openSession(this.connection(flags))
+    this.sessions.push(session)
+    return session
+  }
+
+  /** Closes the sessions this run opened, after run() and catch(). */
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    await Promise.all(this.sessions.splice(0).map((s) => s.close()))
+    return super.finally(err)
   }
 
   /** Marks this run as JSON output, so errors are also written as JSON on stdout. */
@@ -48,7 +69,7 @@ export abstract class EvtCommand extends Command {
     else if ('parse' in err || (err.oclif?.exit === 2 && err.constructor.name !== 'Error') || /^Flag --\S+ expects a value/.test(err.message)) {
       // oclif parse errors (unknown flag, missing argument or value, bad option, excluded flags): usage
       evt = new EvtError('usage', err.message.replace(/\nSee more help with --help\s*$/, '').replace(/^The following error occurred:\s*/, '').trim(), { hint: `see: evt ${this.id?.replaceAll(':', ' ') ?? ''} --help`.trimEnd() })
-    } else if (/^KafkaJS/.test(err.name ?? '')) evt = mapKafkaError(err)
+    } else if (isKafkaClientError(err)) evt = mapKafkaError(err)
     else evt = new EvtError('internal', err.message || String(err), { cause: err })
 
     const lines = [`evt: ${evt.message}`]

@@ -1,10 +1,13 @@
 /**
- * evt's errors and exit codes: one table, one mapping from kafkajs errors.
+ * evt's errors and exit codes: one table, one mapping from Kafka client errors (matched on names,
+ * Kafka error types and Node error codes as strings; the client's own names come from its
+ * adapter folder, src/kafka/kafkajs/errors.ts).
  *
  * Every failure a user can cause or fix is an {@link EvtError} carrying an exit code and a
  * "try this" hint. The base command prints `evt: <message>` plus the hint on stderr and exits
  * with the code; no stack trace unless `--verbose`.
  */
+import { CONNECT_ERRORS, ERROR_NAME_PREFIX, SASL_AUTHENTICATION_ERROR } from './kafka/kafkajs/errors.ts'
 
 /**
  * Stable exit codes, documented in README.md ("Exit codes"). Scripts and CI rely on them:
@@ -127,13 +130,13 @@ function causeChain(err: unknown): KafkaLikeError[] {
 }
 
 /**
- * Maps any error thrown by kafkajs (or by Node's net/tls under it) to an {@link EvtError}.
+ * Maps any error thrown by the Kafka client (or by Node's net/tls under it) to an {@link EvtError}.
  * Already-mapped errors pass through. `context.brokers` names the brokers tried, for the
  * connection message; `context.topic` / `context.group` name what was not found.
  *
  * Mapping: SASL failures → auth (3); connection refused, DNS, TLS, timeouts → connect (3);
  * UNKNOWN_TOPIC_OR_PARTITION → not-found (4); GROUP_ID_NOT_FOUND → not-found (4);
- * anything else → internal (1) with kafkajs's message.
+ * anything else → internal (1) with the client's message.
  */
 export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic?: string; group?: string } = {}): EvtError {
   if (err instanceof EvtError) return err
@@ -141,8 +144,8 @@ export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic
   const brokers = context.brokers?.join(',') ?? 'the configured brokers'
   const text = chain.map((e) => `${e.name ?? ''} ${e.type ?? ''} ${e.code ?? ''} ${e.message ?? ''}`).join(' | ')
 
-  if (chain.some((e) => e.name === 'KafkaJSSASLAuthenticationError' || (e.type && AUTH_TYPES.has(e.type)))) {
-    const inner = chain.find((e) => e.name === 'KafkaJSSASLAuthenticationError') ?? chain[0]
+  if (chain.some((e) => e.name === SASL_AUTHENTICATION_ERROR || (e.type && AUTH_TYPES.has(e.type)))) {
+    const inner = chain.find((e) => e.name === SASL_AUTHENTICATION_ERROR) ?? chain[0]
     return new EvtError('auth', `authentication failed at ${brokers}: ${firstLine(inner.message)}`, {
       hint: 'check the SASL mechanism, username and password of the profile (evt profiles show)',
       cause: err,
@@ -184,7 +187,7 @@ export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic
       cause: err,
     })
   }
-  const connectNames = new Set(['KafkaJSConnectionError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSNonRetriableError', 'KafkaJSConnectionClosedError'])
+  const connectNames = new Set<string>(CONNECT_ERRORS)
   const netCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET'])
   if (chain.some((e) => (e.name && connectNames.has(e.name) && /connect|timeout|closed|broker/i.test(text)) || (typeof e.code === 'string' && netCodes.has(e.code)))) {
     const reason = chain.map((e) => e.code).find((c) => typeof c === 'string' && netCodes.has(c))
@@ -206,4 +209,9 @@ export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic
 
 function firstLine(text: string | undefined): string {
   return (text ?? '').split('\n')[0].trim()
+}
+
+/** True for an error thrown by the Kafka client library itself (the base command maps such errors when they escape). */
+export function isKafkaClientError(err: unknown): boolean {
+  return typeof (err as { name?: unknown })?.name === 'string' && (err as { name: string }).name.startsWith(ERROR_NAME_PREFIX)
 }

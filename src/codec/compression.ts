@@ -183,35 +183,3 @@ export function compress(codec: CompressionCodec, data: Buffer): Buffer {
       throw new Error(`unknown compression codec '${String(codec)}'`)
   }
 }
-
-/** The codec shape kafkajs expects in `CompressionCodecs[type]`: a factory of {compress, decompress}. */
-export type KafkajsCodecFactory = () => {
-  /** kafkajs passes its Encoder; the bytes to compress are `encoder.buffer`. */
-  compress: (encoder: { buffer: Buffer }) => Promise<Buffer>
-  decompress: (buffer: Buffer) => Promise<Buffer>
-}
-
-/** The part of kafkajs's default export that {@link registerKafkajsCodecs} touches. */
-export interface KafkajsCompressionExports {
-  CompressionTypes: { Snappy: number; LZ4: number; ZSTD: number }
-  CompressionCodecs: Record<number, unknown>
-}
-
-function kafkajsCodec(codec: CompressionCodec): KafkajsCodecFactory {
-  return () => ({
-    compress: async (encoder) => compress(codec, encoder.buffer),
-    decompress: async (buffer) => decompress(codec, buffer),
-  })
-}
-
-/**
- * Registers snappy, lz4 and zstd in kafkajs's codec table so that kafkajs producers can write
- * (and kafkajs consumers read) those batches. gzip stays kafkajs's own. Idempotent.
- * Call with kafkajs's default export: `registerKafkajsCodecs(kafkajs)`.
- */
-export function registerKafkajsCodecs(kafkajs: KafkajsCompressionExports): void {
-  const { CompressionTypes: types, CompressionCodecs: codecs } = kafkajs
-  codecs[types.Snappy] = kafkajsCodec('snappy')
-  codecs[types.LZ4] = kafkajsCodec('lz4')
-  codecs[types.ZSTD] = kafkajsCodec('zstd')
-}

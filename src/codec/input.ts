@@ -3,7 +3,7 @@
  * byte-exact: JSON keys/values are taken as their raw text from the line, not re-serialised.
  */
 import { usageError } from '../errors.ts'
-import type { OrderedHeader } from '../kafka/record-encoding.ts'
+import type { OrderedHeader } from '../kafka/types.ts'
 
 /** A record read from one JSON line. */
 export interface JsonLineRecord {

@@ -19,12 +19,12 @@ export default class Groups extends EvtCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Groups)
     this.setJsonOutput(flags.json)
-    const connection = this.connection(flags)
+    const session = this.session(flags)
     if (args.group) {
-      const detail = await describeGroup(connection, args.group)
+      const detail = await describeGroup(session, args.group)
       this.out(flags.json ? JSON.stringify(detail) : renderGroupDetail(detail))
     } else {
-      const groups = await listGroups(connection)
+      const groups = await listGroups(session)
       this.out(flags.json ? JSON.stringify(groups) : renderGroups(groups))
     }
   }

@@ -68,7 +68,7 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
     let count = 0
     let interrupted = false
     try {
-      for await (const at of produceRecords(this.connection(flags), records, { topic: args.topic, compression: flags.compression, schemas })) {
+      for await (const at of produceRecords(this.session(flags), records, { topic: args.topic, compression: flags.compression, schemas })) {
         count++
         this.out(flags.json ? JSON.stringify(at) : `${at.topic}/${at.partition}@${at.offset}`)
       }

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../base-command.ts'
+import type { KafkaSession } from '../kafka/session.ts'
 import { ExitCode, usageError } from '../errors.ts'
 import { compileCel } from '../filter.ts'
 import { connectionFlags, jsonFlag, parsePartitionList } from '../flags.ts'
@@ -48,8 +49,8 @@ The plan (offsets, record counts, time span, bytes per partition) is always prin
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Replay)
     this.setJsonOutput(flags.json)
-    const connection = this.connection(flags)
-    if (flags.resume) return this.copy(connection, loadReplay(flags.resume), flags, true)
+    const session = this.session(flags)
+    if (flags.resume) return this.copy(session, loadReplay(flags.resume), flags, true)
     if (!args.topic) throw usageError('which topic? (or --resume <replay-id>)', 'e.g. evt replay orders.events --from @-1h --to-topic orders.replay')
     if (!flags.from) throw usageError('--from is required', 'e.g. --from start, --from @-2h, --from 1500')
     if (!flags.group && !flags['to-topic']) throw usageError('choose a target: --group <name> or --to-topic <name>', 'see evt replay --help')
@@ -58,21 +59,21 @@ The plan (offsets, record counts, time span, bytes per partition) is always prin
     if (from.to) throw usageError('--from takes one position; give the end with --to', 'e.g. --from @-2h --to @-1h')
     const range = { from: from.from, to: flags.to ? parsePositionRange(flags.to).from : undefined }
     if (flags.filter) compileCel(flags.filter) // a filter that does not compile is a usage error before anything else
-    const plan = await planReplay(connection, { source: args.topic, range, partitions: parsePartitionList(flags.partition), group: flags.group, toTopic: flags['to-topic'], partitioning: flags.partitioning })
+    const plan = await planReplay(session, { source: args.topic, range, partitions: parsePartitionList(flags.partition), group: flags.group, toTopic: flags['to-topic'], partitioning: flags.partitioning })
     this.out(flags.json ? JSON.stringify({ plan }) : renderReplayPlan(plan))
     refuseActiveGroup(plan)
     if (flags['dry-run']) return
     await confirmWrite(plan.mode === 'group' ? `Move the offsets of group "${plan.target}"?` : `Copy into "${plan.target}"?`, { yes: flags.yes })
     if (plan.mode === 'group') {
-      await applyGroupReplay(connection, plan)
+      await applyGroupReplay(session, plan)
       this.out(flags.json ? JSON.stringify({ done: true, group: plan.target }) : `group "${plan.target}" now starts at ${plan.partitions.map((p) => `${p.partition}:${p.start}`).join(', ')} on ${plan.source}`)
       return
     }
-    const def = defineCopy(connection, plan, { keepTimestamps: flags['keep-timestamps'], filter: flags.filter, rate: flags.rate })
-    return this.copy(connection, def, flags, false)
+    const def = defineCopy(session.connection, plan, { keepTimestamps: flags['keep-timestamps'], filter: flags.filter, rate: flags.rate })
+    return this.copy(session, def, flags, false)
   }
 
-  private async copy(connection: ReturnType<EvtCommand['connection']>, def: ReturnType<typeof loadReplay>, flags: { json: boolean; yes: boolean }, resumed: boolean): Promise<void> {
+  private async copy(session: KafkaSession, def: ReturnType<typeof loadReplay>, flags: { json: boolean; yes: boolean }, resumed: boolean): Promise<void> {
     if (resumed) {
       this.note(`resuming replay ${def.id}: ${def.source} → ${def.target}`)
       await confirmWrite(`Resume copying into "${def.target}"?`, { yes: flags.yes })
@@ -84,7 +85,7 @@ The plan (offsets, record counts, time span, bytes per partition) is always prin
     let last = 0
     let summary: CopySummary
     try {
-      summary = await runCopy(connection, def, {
+      summary = await runCopy(session, def, {
         filter: def.filter ? compileCel(def.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)) : undefined,
         signal: controller.signal,
         onWarning: (m) => this.note(`evt: warning: ${m}`),

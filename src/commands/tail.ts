@@ -61,7 +61,7 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
     const stats: TailStats = { scanned: 0, matched: 0, bytes: 0 }
     let quit = false
     try {
-      const source = tailRecords(this.connection(flags), {
+      const source = tailRecords(this.session(flags), {
         topics,
         regex: flags.regex,
         range,

@@ -21,7 +21,7 @@ export default class Topics extends EvtCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Topics)
     this.setJsonOutput(flags.json)
-    const topics = await listTopics(this.connection(flags), { all: flags.all })
+    const topics = await listTopics(this.session(flags), { all: flags.all })
     this.out(flags.json ? JSON.stringify(topics) : renderTopics(topics))
   }
 }

@@ -58,7 +58,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     if ((flags.follow || expected?.length) && until !== undefined) throw usageError('--follow and --expect watch new records: they cannot be combined with --until', 'drop --until')
     const format = flags.format ?? (process.stdout.isTTY ? 'tree' : 'json')
     const waitMs = flags.timeout ?? 60_000
-    const connection = this.connection({ ...flags, timeout: Math.min(waitMs, 10_000) })
+    const session = this.session({ ...flags, timeout: Math.min(waitMs, 10_000) })
 
     const controller = new AbortController()
     let interrupted = false
@@ -80,7 +80,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
       : undefined
     let result: TraceResult
     try {
-      result = await trace(connection, {
+      result = await trace(session, {
         id: args.id,
         topics: flags.topic,
         since,

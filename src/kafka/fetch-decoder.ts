@@ -1,6 +1,6 @@
 /**
  * Decoder for Kafka Fetch responses, versions 4–11 (the non-flexible ones), and the record batches
- * (magic v2) inside them. kafkajs encodes the Fetch request; its response bytes come here.
+ * (magic v2) inside them. The fetch transport (src/kafka/kafkajs/transport.ts) sends the Fetch request; its response bytes come here.
  *
  * Why not kafkajs's decoder: it folds headers into an object (order lost, duplicates turned into
  * arrays, integer-like keys reordered), copies objects per header and does Long arithmetic per

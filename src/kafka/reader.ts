@@ -3,30 +3,23 @@
  * evt itself, fetched in parallel from their leaders, and nothing is committed. No group is
  * joined, so there is no rebalance delay before the first record and no group left behind.
  *
- * Transport (connections, TLS, SASL, metadata, ListOffsets) is kafkajs's cluster layer, built
- * through the client's own factory so it shares the configuration. Fetch responses are decoded
- * by evt's decoder (fetch-decoder.ts): header order, duplicates and nulls are kept, and it is
- * several times faster than kafkajs's. kafkajs is pinned (2.2.4): the internals used here are
- * `Kafka[private:Kafka:createCluster]`, `Cluster`, `Broker.lookupRequest` and
- * `Broker.connectionPool.send`.
+ * The transport (connections, TLS, SASL, metadata, ListOffsets, raw Fetch requests) is a
+ * {@link FetchTransport} from the client adapter (src/kafka/kafkajs/transport.ts today). Fetch
+ * responses are decoded by evt's decoder (fetch-decoder.ts): header order, duplicates and nulls
+ * are kept. What a fetch result means (records, resets, retries) is decided by the pure functions
+ * of fetch-loop.ts; failed fetches are retried with the retry helper (retry.ts).
  */
-import { createRequire } from 'node:module'
-import kafkajs from 'kafkajs'
 import { closest } from 'fastest-levenshtein'
 import type { Connection } from '../config/connection.ts'
 import { EvtError, mapKafkaError, notFoundError } from '../errors.ts'
-import type { RawRecord } from '../record.ts'
-import { createKafka, withDeadline } from './client.ts'
-import { decodeFetchResponse, type FetchPartition } from './fetch-decoder.ts'
+import type { FetchPartition } from './fetch-decoder.ts'
+import { collect, nextOffset, partitionOutcome, resetOffset, type ReadChunk } from './fetch-loop.ts'
 import { resolveRange, timesIn, type PartitionBounds, type PositionRange } from './positions.ts'
+import { retry } from './retry.ts'
+import type { FetchTransport, Isolation, KafkaClient, OffsetQuery } from './types.ts'
 
-const require = createRequire(import.meta.url)
-const { requests } = require('kafkajs/src/protocol/requests/index.js')
-const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js')
-const { Kafka } = kafkajs
-
-/** read_committed hides records of aborted transactions and stops at the last stable offset. */
-export type Isolation = 'read_committed' | 'read_uncommitted'
+export type { Isolation } from './types.ts'
+export type { ReadChunk } from './fetch-loop.ts'
 
 /** One partition to read: `[start, end)`; `end` undefined = follow live. */
 export interface PartitionPlan {
@@ -39,24 +32,6 @@ export interface PartitionPlan {
   high: number
 }
 
-/** Records of one partition from one fetch, in offset order. */
-export interface ReadChunk {
-  topic: string
-  partition: number
-  records: RawRecord[]
-  /** The offset the next fetch of this partition starts at. */
-  nextOffset: number
-  /** High watermark reported with this fetch. */
-  highWatermark: number
-  /** Bytes of record batches in this chunk (compressed size on the wire). */
-  bytes: number
-  /**
-   * Records in range that are not in `records` because none of {@link ReadOptions.needles} occurs
-   * in their batch (0 without needles). `records.length + skipped` is what was read.
-   */
-  skipped: number
-}
-
 /** Tuning and control of {@link KafkaReader.read}. */
 export interface ReadOptions {
   /** Stop at the next round when aborted. */
@@ -67,7 +42,7 @@ export interface ReadOptions {
   partitionMaxBytes?: number
   /**
    * Bytes per fetch request (default 8 MiB). Two requests are held at a time (the one being handed
-   * out and the prefetch), each also copied once when kafkajs joins the socket chunks: this bounds
+   * out and the prefetch), each also copied once when the client joins the socket chunks: this bounds
    * the memory of a read, whatever the number of partitions.
    */
   requestMaxBytes?: number
@@ -81,83 +56,43 @@ export interface ReadOptions {
   needles?: Buffer[]
 }
 
-interface KafkaCluster {
-  connect(): Promise<void>
-  disconnect(): Promise<void>
-  metadata(options?: { topics?: string[] }): Promise<{ topicMetadata: Array<{ topic: string; partitionMetadata: Array<{ partitionId: number; leader: number }> }> }>
-  addMultipleTargetTopics(topics: string[]): Promise<void>
-  refreshMetadata(): Promise<void>
-  findTopicPartitionMetadata(topic: string): Array<{ partitionId: number; leader: number }>
-  findBroker(options: { nodeId: string | number }): Promise<KafkaBroker>
-  fetchTopicsOffset(topics: Array<{ topic: string; partitions: Array<{ partition: number }>; fromBeginning?: boolean; fromTimestamp?: number }>): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>
-}
-
-interface KafkaBroker {
-  lookupRequest(apiKey: number, definition: unknown): (args: Record<string, unknown>) => { request: { apiVersion: number }; response: unknown; requestTimeout: number }
-  connectionPool: { send(request: unknown): Promise<unknown> }
-  disconnect(): Promise<void>
-}
-
-const RETRIABLE_PARTITION_ERRORS = new Set([3, 5, 6, 74, 75, 76, 78, 100]) // unknown topic/partition, leader not available, not leader, fenced/unknown leader epoch, offset not available, unknown topic id, …
-const OFFSET_OUT_OF_RANGE = 1
 /** How long failing fetches are retried (with backoff and metadata refreshes) before giving up, ms. */
 const FETCH_RETRY_MS = 30_000
 
 /**
- * Builds a kafkajs `Cluster` through the client's private factory (same brokers, TLS, SASL,
- * logger). @throws Error if the pinned kafkajs changed shape.
- */
-function createCluster(connection: Connection, isolation: Isolation): KafkaCluster {
-  const kafka = createKafka(connection) as unknown as Record<symbol, unknown>
-  const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster')
-  if (!factory || !(kafka instanceof Kafka)) throw new Error('kafkajs internals changed: pin kafkajs to 2.2.4')
-  return (kafka[factory] as (o: object) => KafkaCluster)({
-    isolationLevel: isolation === 'read_committed' ? 1 : 0,
-    allowAutoTopicCreation: false,
-    metadataMaxAge: 300_000,
-    maxInFlightRequests: null,
-  })
-}
-
-/**
- * A read-only session with a cluster: lists topics, plans partition ranges from the position
- * grammar, and streams records. Always `close()` it.
+ * A read-only view of a cluster: lists topics, plans partition ranges from the position grammar,
+ * and streams records. Obtained from a session (`session.reader(isolation)`), which closes it;
+ * several reads may run on one reader at once.
  */
 export class KafkaReader {
   readonly connection: Connection
   readonly isolation: Isolation
-  private readonly cluster: KafkaCluster
+  private readonly transport: FetchTransport
 
-  private constructor(connection: Connection, isolation: Isolation, cluster: KafkaCluster) {
+  /** A reader on a connected transport (see {@link KafkaReader.open}). */
+  constructor(connection: Connection, isolation: Isolation, transport: FetchTransport) {
     this.connection = connection
     this.isolation = isolation
-    this.cluster = cluster
+    this.transport = transport
   }
 
   /**
-   * Connects within `connection.timeoutMs`.
+   * Connects a fetch transport of `client` within `connection.timeoutMs`.
    * @throws EvtError connect/auth (exit 3).
    */
-  static async open(connection: Connection, isolation: Isolation = 'read_committed'): Promise<KafkaReader> {
-    const cluster = createCluster(connection, isolation)
-    try {
-      await withDeadline(connection, 'connect', cluster.connect())
-    } catch (err) {
-      await cluster.disconnect().catch(() => {})
-      throw err
-    }
-    return new KafkaReader(connection, isolation, cluster)
+  static async open(client: KafkaClient, isolation: Isolation = 'read_committed'): Promise<KafkaReader> {
+    return new KafkaReader(client.connection, isolation, await client.connectFetchTransport(isolation))
   }
 
+  /** Disconnects. Never throws. */
   async close(): Promise<void> {
-    await this.cluster.disconnect().catch(() => {})
+    await this.transport.close()
   }
 
-  /** All topic names in the cluster. */
+  /** All topic names in the cluster, sorted. */
   async topicNames(): Promise<string[]> {
     try {
-      const { topicMetadata } = await this.cluster.metadata({ topics: [] })
-      return topicMetadata.map((t) => t.topic).sort()
+      return (await this.transport.topicNames()).sort()
     } catch (err) {
       throw mapKafkaError(err, { brokers: this.connection.brokers })
     }
@@ -179,12 +114,12 @@ export class KafkaReader {
       }
     }
     try {
-      await this.cluster.addMultipleTargetTopics(topics)
+      await this.transport.loadTopics(topics)
     } catch (err) {
       throw mapKafkaError(err, { brokers: this.connection.brokers, topic: topics.join(',') })
     }
     const out = new Map<string, number[]>()
-    for (const t of topics) out.set(t, this.cluster.findTopicPartitionMetadata(t).map((p) => p.partitionId).sort((a, b) => a - b))
+    for (const t of topics) out.set(t, this.transport.leaders(t).map((p) => p.partition).sort((a, b) => a - b))
     return out
   }
 
@@ -193,18 +128,17 @@ export class KafkaReader {
    * of the given timestamps, for each partition of each topic.
    */
   async bounds(partitions: Map<string, number[]>, timestamps: number[] = []): Promise<Map<string, PartitionBounds>> {
-    const query = (opts: { fromBeginning?: boolean; fromTimestamp?: number }) =>
-      this.cluster.fetchTopicsOffset([...partitions].map(([topic, ps]) => ({ topic, partitions: ps.map((partition) => ({ partition })), ...opts })))
+    const query = (q: OffsetQuery) => this.transport.listOffsets([...partitions].map(([topic, ps]) => ({ topic, partitions: ps })), q)
     try {
-      const [lows, highs, ...times] = await Promise.all([query({ fromBeginning: true }), query({ fromBeginning: false }), ...timestamps.map((t) => query({ fromTimestamp: t }))])
+      const [lows, highs, ...times] = await Promise.all([query('earliest'), query('latest'), ...timestamps.map((timestamp) => query({ timestamp }))])
       const result = new Map<string, PartitionBounds>()
       for (const { topic, partitions: ps } of lows) {
-        for (const { partition, offset } of ps) result.set(`${topic}/${partition}`, { low: Number(offset), high: Number(offset), timeOffsets: new Map() })
+        for (const { partition, offset } of ps) result.set(`${topic}/${partition}`, { low: offset, high: offset, timeOffsets: new Map() })
       }
-      for (const { topic, partitions: ps } of highs) for (const { partition, offset } of ps) result.get(`${topic}/${partition}`)!.high = Number(offset)
+      for (const { topic, partitions: ps } of highs) for (const { partition, offset } of ps) result.get(`${topic}/${partition}`)!.high = offset
       times.forEach((answer, i) => {
         for (const { topic, partitions: ps } of answer) {
-          for (const { partition, offset } of ps) result.get(`${topic}/${partition}`)!.timeOffsets!.set(timestamps[i], Number(offset) < 0 ? null : Number(offset))
+          for (const { partition, offset } of ps) result.get(`${topic}/${partition}`)!.timeOffsets!.set(timestamps[i], offset < 0 ? null : offset)
         }
       })
       return result
@@ -256,41 +190,44 @@ export class KafkaReader {
     for (const plan of plans) if (plan.end === undefined || plan.start < plan.end) state.set(`${plan.topic}/${plan.partition}`, { plan, next: plan.start })
 
     const round = async (): Promise<FetchPartition[]> => {
-      const byLeader = new Map<number, Array<{ topic: string; partition: number; next: number }>>()
+      const byLeader = new Map<number, Array<{ topic: string; partition: number; offset: number }>>()
       const leaders = new Map<string, Map<number, number>>()
       for (const { plan, next } of state.values()) {
         let map = leaders.get(plan.topic)
         if (!map) {
-          map = new Map(this.cluster.findTopicPartitionMetadata(plan.topic).map((p) => [p.partitionId, p.leader]))
+          map = new Map(this.transport.leaders(plan.topic).map((p) => [p.partition, p.leader]))
           leaders.set(plan.topic, map)
         }
         const leader = map.get(plan.partition) ?? -1
         if (!byLeader.has(leader)) byLeader.set(leader, [])
-        byLeader.get(leader)!.push({ topic: plan.topic, partition: plan.partition, next })
+        byLeader.get(leader)!.push({ topic: plan.topic, partition: plan.partition, offset: next })
       }
-      const responses = await Promise.all([...byLeader].map(([leader, parts]) => this.fetchFrom(leader, parts, { maxWaitMs, partitionMaxBytes, requestMaxBytes, needles: options.needles })))
+      const responses = await Promise.all([...byLeader].map(([leader, parts]) => this.transport.fetch(leader, parts, { maxWaitMs, partitionMaxBytes, requestMaxBytes, needles: options.needles })))
       return responses.flat()
     }
 
-    let failures = 0
-    let failingSince = 0
     let pending: Promise<FetchPartition[]> | undefined = state.size ? round() : undefined
     try {
       while (pending) {
         let results: FetchPartition[]
+        const first: Promise<FetchPartition[]> = pending
         try {
-          results = await pending
-          failures = 0
-        } catch (err) {
           // A dead leader stays in the metadata until the controller fences it (broker.session.timeout.ms,
           // 9 s by default) and elects another: keep retrying for longer than that.
-          if (failures++ === 0) failingSince = Date.now()
-          if (Date.now() - failingSince > FETCH_RETRY_MS || options.signal?.aborted) throw mapKafkaError(err, { brokers: this.connection.brokers })
-          options.onWarning?.(`fetch failed (${(err as Error).message}); refreshing metadata and retrying`)
-          await sleep(Math.min(2000, 100 * 2 ** failures))
-          await this.cluster.refreshMetadata().catch(() => {})
-          pending = round()
-          continue
+          results = await retry(async (attempt) => {
+            if (attempt === 0) return await first
+            await this.transport.refreshMetadata().catch(() => {})
+            pending = round()
+            return await pending
+          }, {
+            untilMs: FETCH_RETRY_MS,
+            minDelayMs: 200,
+            maxDelayMs: 2000,
+            shouldRetry: () => !options.signal?.aborted,
+            onRetry: (err) => options.onWarning?.(`fetch failed (${err.message}); refreshing metadata and retrying`),
+          })
+        } catch (err) {
+          throw mapKafkaError(err, { brokers: this.connection.brokers })
         }
         // records are built one partition at a time, when handed out (not for the whole response and
         // its prefetch at once); where each partition continues is known from the batch headers
@@ -300,25 +237,26 @@ export class KafkaReader {
           const key = `${part.topic}/${part.partition}`
           const s = state.get(key)
           if (!s) continue
-          if (part.errorCode === OFFSET_OUT_OF_RANGE) {
+          const outcome = partitionOutcome(part.errorCode)
+          if (outcome === 'reset') {
             const b = (await this.bounds(new Map([[part.topic, [part.partition]]]))).get(key)!
-            const reset = s.next < b.low ? b.low : b.high
+            const reset = resetOffset(s.next, b)
             options.onWarning?.(`${key}: offset ${s.next} is out of range (retained ${b.low}..${b.high}); continuing at ${reset}`)
             s.next = reset
-          } else if (RETRIABLE_PARTITION_ERRORS.has(part.errorCode)) {
+          } else if (outcome === 'retry') {
             refresh = true
-          } else if (part.errorCode !== 0) {
+          } else if (outcome === 'fail') {
             throw new EvtError('internal', `fetch of ${key} failed with Kafka error code ${part.errorCode}`)
           } else {
             const from = s.next
             const end = s.plan.end
             s.next = nextOffset(part, from, end)
-            chunks.push(() => this.collect(part, from, end))
+            chunks.push(() => collect(part, from, end, this.isolation))
             if (part.error) options.onWarning?.(`${key}: ${part.error}`)
           }
           if (s.plan.end !== undefined && s.next >= s.plan.end) state.delete(key)
         }
-        if (refresh) await this.cluster.refreshMetadata().catch(() => {})
+        if (refresh) await this.transport.refreshMetadata().catch(() => {})
         pending = state.size && !options.signal?.aborted ? round() : undefined
         for (const make of chunks) {
           if (options.signal?.aborted) break
@@ -332,90 +270,4 @@ export class KafkaReader {
       ;(pending as Promise<FetchPartition[]> | undefined)?.catch(() => {})
     }
   }
-
-  /** Sends one Fetch to a leader for several partitions, decoded by evt's decoder. */
-  private async fetchFrom(leader: number, parts: Array<{ topic: string; partition: number; next: number }>, o: { maxWaitMs: number; partitionMaxBytes: number; requestMaxBytes: number; needles?: Buffer[] }): Promise<FetchPartition[]> {
-    const broker = await this.cluster.findBroker({ nodeId: String(leader) })
-    const topics = new Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number; currentLeaderEpoch: number; logStartOffset: number }>>()
-    for (const p of parts) {
-      if (!topics.has(p.topic)) topics.set(p.topic, [])
-      topics.get(p.topic)!.push({ partition: p.partition, fetchOffset: String(p.next), maxBytes: o.partitionMaxBytes, currentLeaderEpoch: -1, logStartOffset: -1 })
-    }
-    const make = broker.lookupRequest(apiKeys.Fetch, requests.Fetch)
-    const protocolRequest = make({
-      replicaId: -1,
-      isolationLevel: this.isolation === 'read_committed' ? 1 : 0,
-      maxWaitTime: o.maxWaitMs,
-      minBytes: 1,
-      maxBytes: o.requestMaxBytes,
-      topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
-    })
-    const apiVersion = protocolRequest.request.apiVersion
-    protocolRequest.response = {
-      decode: async (raw: Buffer) => decodeFetchResponse(raw, apiVersion, { needles: o.needles, deferRecords: true }),
-      parse: async (data: unknown) => data,
-    }
-    try {
-      const response = (await broker.connectionPool.send(protocolRequest)) as ReturnType<typeof decodeFetchResponse>
-      return response.partitions
-    } catch (err) {
-      if ((err as Error).name === 'KafkaJSConnectionClosedError') await broker.disconnect().catch(() => {})
-      throw err
-    }
-  }
-
-  /**
-   * Turns one partition's fetch result into records: skips what lies before `from` (a batch
-   * may start earlier), control batches, and (read_committed) aborted transactions; stops at
-   * `end`. The next offset follows the last whole batch, so compacted gaps and transaction
-   * markers are stepped over.
-   */
-  private collect(part: FetchPartition, from: number, end: number | undefined): ReadChunk {
-    const records: RawRecord[] = []
-    let next = from
-    let bytes = 0
-    let skipped = 0
-    const aborted = this.isolation === 'read_committed' ? [...part.abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset) : []
-    const abortedProducers = new Set<bigint>()
-    for (const batch of part.batches) {
-      if (batch.lastOffset < from) continue
-      next = Math.max(next, batch.lastOffset + 1)
-      bytes += batch.sizeBytes
-      if (this.isolation === 'read_committed' && batch.isTransactional) {
-        while (aborted.length && aborted[0].firstOffset <= batch.lastOffset) abortedProducers.add(aborted.shift()!.producerId)
-        if (batch.isControl) {
-          if (batch.controlType === 'abort') abortedProducers.delete(batch.producerId)
-          continue
-        }
-        if (abortedProducers.has(batch.producerId)) continue
-      }
-      if (batch.isControl) continue
-      if (batch.unmatched) {
-        if (batch.baseOffset >= from && (end === undefined || batch.lastOffset < end)) skipped += batch.unmatched.count
-        else for (const r of batch.unmatched.records()) if (r.offset >= from && (end === undefined || r.offset < end)) skipped++
-        continue
-      }
-      for (const r of batch.deferred ? batch.deferred.records() : batch.records) {
-        if (r.offset < from) continue
-        if (end !== undefined && r.offset >= end) break
-        records.push({ topic: part.topic, partition: part.partition, offset: String(r.offset), timestamp: r.timestamp, timestampType: batch.timestampType, key: r.key, value: r.value, headers: r.headers })
-      }
-    }
-    if (end !== undefined) next = Math.min(next, Math.max(end, from))
-    return { topic: part.topic, partition: part.partition, records, nextOffset: next, highWatermark: part.highWatermark, bytes, skipped }
-  }
-}
-
-/**
- * Where a partition continues after this fetch result: past the last whole batch that reaches
- * `from`, but not beyond `end` (what {@link KafkaReader.collect} computes, from batch headers only).
- */
-function nextOffset(part: FetchPartition, from: number, end: number | undefined): number {
-  let next = from
-  for (const batch of part.batches) if (batch.lastOffset >= from) next = Math.max(next, batch.lastOffset + 1)
-  return end === undefined ? next : Math.min(next, Math.max(end, from))
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

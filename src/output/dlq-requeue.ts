@@ -1,7 +1,7 @@
 /**
  * Plain renderers for `evt dlq requeue`: plan, progress, summary.
  */
-import type { MoveProgress, MoveSummary } from '../kafka/mover.ts'
+import type { MoveProgress, MoveSummary } from '../replay/move.ts'
 import type { RequeuePlan } from '../services/dlq-requeue.ts'
 import { renderTable } from './table.ts'
 

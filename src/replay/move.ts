@@ -1,20 +1,19 @@
 /**
  * Moving records exactly once: read a fixed offset range of a source topic without a consumer
- * group (read_committed), decide per record where it goes (or why it is skipped), and write
- * with a transactional producer that also commits the covered source offsets to a progress
- * group in the same transaction (AddOffsetsToTxn + TxnOffsetCommit). Used by replay and by dlq
- * requeue.
+ * group (the session's read_committed reader), decide per record where it goes (or why it is
+ * skipped), and write with a {@link TransactionalWriter} that also commits the covered source
+ * offsets to a progress group in the same transaction (AddOffsetsToTxn + TxnOffsetCommit). Used by
+ * replay and by dlq requeue.
  *
  * A crash, `kill -9` or abort leaves whole transactions only; the next run with the same
  * transactional id fences the old producer, reads the progress group's committed offsets and
  * continues from there, so a read_committed consumer of the targets sees each source record once.
  */
-import kafkajs from 'kafkajs'
-import type { Connection } from '../config/connection.ts'
-import { registerKafkajsCodecs } from '../codec/compression.ts'
-import { createKafka, withAdmin, withDeadline } from './client.ts'
-import { KafkaReader, type PartitionPlan } from './reader.ts'
-import { installOrderedHeaderEncoding, type OrderedHeader } from './record-encoding.ts'
+import { bounded as boundedWait } from '../kafka/deadline.ts'
+import type { PartitionPlan } from '../kafka/reader.ts'
+import { retry } from '../kafka/retry.ts'
+import type { KafkaSession } from '../kafka/session.ts'
+import type { OrderedHeader, OutgoingRecord, TransactionalWriter } from '../kafka/types.ts'
 import type { RawRecord } from '../record.ts'
 
 /** Where one record goes. */
@@ -56,23 +55,23 @@ const RETRIES = 15
 
 /** Waits for `promise` at most `ms` (default 10 s), ignoring its outcome: for clean-ups that may hang on a dead broker. */
 async function bounded(promise: Promise<unknown>, ms = 10_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([promise.catch(() => {}), new Promise<void>((r) => (timer = setTimeout(r, ms)))])
-  clearTimeout(timer)
+  await boundedWait(promise, ms)
 }
+
+/** Backoff between attempts: 250 ms, doubling, at most 5 s. */
+const BACKOFF = { minDelayMs: 250, maxDelayMs: 5000 }
 
 /** Runs `fn`, retrying with backoff (about 30 s in all) while the cluster is not available. */
 async function retrying<T>(fn: () => Promise<T>, onRetry?: (error: Error, attempt: number) => void): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await fn()
-    } catch (err) {
+  return retry(() => fn(), {
+    ...BACKOFF,
+    retries: 8,
+    shouldRetry: (err) => {
       const kind = (err as { kind?: string }).kind
-      if (i >= 8 || (kind !== undefined && kind !== 'connect')) throw err
-      onRetry?.(err as Error, i + 1)
-      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** i)))
-    }
-  }
+      return kind === undefined || kind === 'connect'
+    },
+    onRetry,
+  })
 }
 
 /** Counters, updated as the move runs. */
@@ -98,49 +97,37 @@ export interface MoveSummary extends MoveProgress {
   interrupted: boolean
 }
 
-/** Committed offsets of a progress group on a topic, by partition. */
-export async function progressOffsets(connection: Connection, group: string, topic: string): Promise<Map<number, number>> {
-  return withAdmin(connection, async (admin) => {
-    const out = new Map<number, number>()
-    for (const t of await admin.fetchOffsets({ groupId: group, topics: [topic] })) for (const p of t.partitions) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset))
-    return out
-  })
+/** Committed offsets of a progress group on a topic, by partition. @throws EvtError connect (3). */
+export async function progressOffsets(session: KafkaSession, group: string, topic: string): Promise<Map<number, number>> {
+  const admin = await session.admin()
+  const out = new Map<number, number>()
+  for (const t of await admin.committedOffsets(group, [topic])) for (const p of t.partitions) if (p.offset !== null && p.offset >= 0) out.set(p.partition, p.offset)
+  return out
 }
 
 /**
  * Runs (or resumes) a move. @throws EvtError connect (3) / not-found (4); on a failure mid-way
  * the open transaction is aborted and a later run resumes.
  */
-export async function moveExactlyOnce(connection: Connection, options: MoveOptions): Promise<MoveSummary> {
-  installOrderedHeaderEncoding()
-  registerKafkajsCodecs(kafkajs)
-  const kafka = createKafka(connection)
-  const connectProducer = async () => {
-    const p = kafka.producer({ transactionalId: options.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, transactionTimeout: 60_000 })
-    await withDeadline(connection, 'connect', p.connect()) // fences an earlier producer with this transactional id
-    return p
-  }
+export async function moveExactlyOnce(session: KafkaSession, options: MoveOptions): Promise<MoveSummary> {
+  // connecting fences an earlier producer with this transactional id
+  const connectProducer = () => session.transactionalWriter(options.transactionalId)
   // Connecting (and settling an earlier run's transaction) needs the transaction coordinator, which
   // may be moving after a broker failure: retry like a failed transaction.
-  let producer = await retrying(connectProducer, options.onRetry)
+  let producer: TransactionalWriter = await retrying(connectProducer, options.onRetry)
   /** A fresh producer (which settles the failed one's transaction), then the committed progress. */
   const recover = async (): Promise<Map<number, number>> => {
-    await bounded(producer.disconnect())
-    for (let i = 0; ; i++) {
-      try {
-        producer = await connectProducer()
-        return await progressOffsets(connection, options.progressGroup, options.source)
-      } catch (err) {
-        if (i >= RETRIES) throw err
-        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** i)))
-      }
-    }
+    await bounded(producer.close())
+    return retry(async () => {
+      producer = await connectProducer()
+      return await progressOffsets(session, options.progressGroup, options.source)
+    }, { ...BACKOFF, retries: RETRIES })
   }
-  const reader = await KafkaReader.open(connection, 'read_committed')
+  const reader = await session.reader('read_committed')
   const progress: MoveProgress = { moved: 0, skipped: {}, done: 0, total: options.partitions.reduce((s, p) => s + Math.max(0, p.end - p.start), 0), startedAt: Date.now(), byTarget: {} }
   let interrupted = false
   try {
-    const committed = await retrying(() => progressOffsets(connection, options.progressGroup, options.source), options.onRetry)
+    const committed = await retrying(() => progressOffsets(session, options.progressGroup, options.source), options.onRetry)
     await reader.useTopics([options.source])
     const plans: PartitionPlan[] = options.partitions
       .map((p) => ({ topic: options.source, partition: p.partition, start: Math.min(p.end, Math.max(p.start, committed.get(p.partition) ?? p.start)), end: p.end, low: p.start, high: p.end }))
@@ -156,7 +143,7 @@ export async function moveExactlyOnce(connection: Connection, options: MoveOptio
         }
         const part = chunk.records.slice(i, i + slice)
         const nextOffset = i + slice >= chunk.records.length ? chunk.nextOffset : Number(part[part.length - 1].offset) + 1
-        const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer>; partition: number; timestamp?: string }>>()
+        const byTopic = new Map<string, OutgoingRecord[]>()
         const skipped: Record<string, number> = {}
         if (options.prepare) await options.prepare(part)
         for (const r of part) {
@@ -166,34 +153,43 @@ export async function moveExactlyOnce(connection: Connection, options: MoveOptio
             continue
           }
           if (!byTopic.has(d.topic)) byTopic.set(d.topic, [])
-          byTopic.get(d.topic)!.push({ key: d.key, value: d.value, headers: d.headers as unknown as Record<string, Buffer>, partition: d.partition, timestamp: d.timestamp === undefined ? undefined : String(d.timestamp) })
+          byTopic.get(d.topic)!.push({ key: d.key, value: d.value, headers: d.headers, partition: d.partition, timestamp: d.timestamp })
         }
         // One transaction: the records and the source offsets after them. When it fails (a leader or
         // coordinator moving, a broker gone), a new producer fences the old one and settles its open
         // transaction; the progress group then says whether the commit went through, and if not the
         // same slice is sent again.
-        for (let attempt = 0; ; attempt++) {
-          let txn: Awaited<ReturnType<typeof producer.transaction>> | undefined
-          try {
-            txn = await producer.transaction()
-            for (const [topic, messages] of byTopic) for (let j = 0; j < messages.length; j += 500) await txn.send({ topic, acks: -1, messages: messages.slice(j, j + 500) })
-            await txn.sendOffsets({ consumerGroupId: options.progressGroup, topics: [{ topic: options.source, partitions: [{ partition: chunk.partition, offset: String(nextOffset) }] }] })
-            if (options.signal?.aborted) {
-              await txn.abort()
-              interrupted = true
-              break
-            }
-            await txn.commit()
-            break
-          } catch (err) {
-            if (txn) await bounded(txn.abort()) // against a dead coordinator this may never answer; the next producer settles it
-            if (attempt >= RETRIES || options.signal?.aborted) throw err
-            options.onRetry?.(err as Error, attempt + 1)
-            await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)))
+        let recovering = false
+        await retry(async (attempt) => {
+          if (attempt > 0) {
+            recovering = true
             const committedNow = await recover()
-            if ((committedNow.get(chunk.partition) ?? -1) >= nextOffset) break // the commit had gone through
+            recovering = false
+            if ((committedNow.get(chunk.partition) ?? -1) >= nextOffset) return // the commit had gone through
           }
-        }
+          let begun = false
+          try {
+            await producer.begin()
+            begun = true
+            for (const [topic, messages] of byTopic) for (let j = 0; j < messages.length; j += 500) await producer.send(topic, messages.slice(j, j + 500))
+            await producer.sendOffsets({ group: options.progressGroup, topic: options.source, partition: chunk.partition, offset: nextOffset })
+            if (options.signal?.aborted) {
+              await producer.abort()
+              interrupted = true
+              return
+            }
+            await producer.commit()
+          } catch (err) {
+            if (begun) await bounded(producer.abort()) // against a dead coordinator this may never answer; the next producer settles it
+            throw err
+          }
+        }, {
+          ...BACKOFF,
+          retries: RETRIES,
+          // a failed recovery (no producer, no progress after RETRIES tries) ends the move
+          shouldRetry: () => !recovering && !options.signal?.aborted,
+          onRetry: options.onRetry,
+        })
         if (interrupted) break
         for (const [topic, messages] of byTopic) {
           progress.moved += messages.length
@@ -214,7 +210,6 @@ export async function moveExactlyOnce(connection: Connection, options: MoveOptio
     if (options.signal?.aborted) interrupted = true
     return { ...progress, elapsedMs: Date.now() - progress.startedAt, interrupted }
   } finally {
-    await reader.close()
-    await bounded(producer.disconnect())
+    await bounded(producer.close())
   }
 }

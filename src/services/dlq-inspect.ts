@@ -4,7 +4,7 @@
  * the end offsets taken at start), then parses the dead-letter headers and filters on record
  * and failure.
  */
-import type { Connection } from '../config/connection.ts'
+import type { KafkaSession } from '../kafka/session.ts'
 import { parseFailure, type DlqFailure } from '../dlq/failure.ts'
 import type { DlqRecordFilter } from '../dlq/filter.ts'
 import { createGrouper, type DlqGroup, type DlqGroupBy } from '../dlq/group.ts'
@@ -61,11 +61,11 @@ function bounded(range: PositionRange): PositionRange {
  * `maxMessages` is reached or `signal` aborts.
  * @throws EvtError connect (3), not-found (4), usage (2).
  */
-export async function* inspectDlq(connection: Connection, options: DlqInspectOptions, stats: DlqInspectStats = { scanned: 0, matched: 0, bytes: 0 }): AsyncGenerator<DlqRecord[]> {
+export async function* inspectDlq(session: KafkaSession, options: DlqInspectOptions, stats: DlqInspectStats = { scanned: 0, matched: 0, bytes: 0 }): AsyncGenerator<DlqRecord[]> {
   const limit = options.maxMessages ?? Infinity
   if (limit <= 0) return
   const read: TailStats = { scanned: 0, matched: 0, bytes: 0 }
-  const source = tailRecords(connection, { topics: [options.topic], range: bounded(options.range), partitions: options.partitions, isolation: options.isolation, signal: options.signal, onWarning: options.onWarning, strict: options.strict }, read)
+  const source = tailRecords(session, { topics: [options.topic], range: bounded(options.range), partitions: options.partitions, isolation: options.isolation, signal: options.signal, onWarning: options.onWarning, strict: options.strict }, read)
   for await (const chunk of source) {
     const out: DlqRecord[] = []
     for (const record of chunk) {
@@ -86,9 +86,9 @@ export async function* inspectDlq(connection: Connection, options: DlqInspectOpt
  * Reads the DLQ like {@link inspectDlq} and counts the matching records by `groupBy`.
  * @throws EvtError connect (3), not-found (4), usage (2).
  */
-export async function groupDlq(connection: Connection, options: DlqInspectOptions & { groupBy: DlqGroupBy }): Promise<DlqGroupResult> {
+export async function groupDlq(session: KafkaSession, options: DlqInspectOptions & { groupBy: DlqGroupBy }): Promise<DlqGroupResult> {
   const grouper = createGrouper(options.groupBy)
   const stats: DlqInspectStats = { scanned: 0, matched: 0, bytes: 0 }
-  for await (const chunk of inspectDlq(connection, options, stats)) for (const { record, failure } of chunk) grouper.add(record, failure)
+  for await (const chunk of inspectDlq(session, options, stats)) for (const { record, failure } of chunk) grouper.add(record, failure)
   return { topic: options.topic, groupBy: options.groupBy, scanned: stats.scanned, matched: stats.matched, groups: grouper.groups() }
 }

@@ -9,11 +9,11 @@
  *    original topics and the frameworks.
  * Reads without a consumer group (KafkaReader), bounded by the end offsets taken at start.
  */
-import type { Connection } from '../config/connection.ts'
 import { DEFAULT_DLQ_TOPIC_PATTERNS, hasDlqHeaders, isDlqTopic } from '../dlq/detect.ts'
 import { parseFailure, type DlqFramework } from '../dlq/failure.ts'
 import { headRecords, lastRecords } from '../dlq/scan.ts'
-import { KafkaReader, type Isolation, type PartitionPlan } from '../kafka/reader.ts'
+import type { Isolation, KafkaReader, PartitionPlan } from '../kafka/reader.ts'
+import type { KafkaSession } from '../kafka/session.ts'
 import type { PositionRange } from '../kafka/positions.ts'
 import type { RawRecord } from '../record.ts'
 import { selectTopics } from './trace.ts'
@@ -102,76 +102,72 @@ async function each(reader: KafkaReader, plans: PartitionPlan[], options: DlqLis
  * Finds the DLQ topics and summarises them, sorted by name.
  * @throws EvtError connect (3), not-found (4: a named topic does not exist).
  */
-export async function listDlqTopics(connection: Connection, options: DlqListOptions = {}): Promise<DlqListResult> {
+export async function listDlqTopics(session: KafkaSession, options: DlqListOptions = {}): Promise<DlqListResult> {
   const patterns = [...DEFAULT_DLQ_TOPIC_PATTERNS, ...(options.patterns ?? [])]
   const sampleSize = options.sampleSize ?? 100
   const scanLimit = options.scanLimit ?? 10_000
   const now = options.now ?? Date.now()
-  const reader = await KafkaReader.open(connection, options.isolation ?? 'read_committed')
-  try {
-    const candidates = selectTopics(await reader.topicNames(), options.topics)
-    const byName = candidates.filter((t) => isDlqTopic(t, patterns))
-    const others = candidates.filter((t) => !isDlqTopic(t, patterns))
+  const reader = await session.reader(options.isolation ?? 'read_committed')
+  const candidates = selectTopics(await reader.topicNames(), options.topics)
+  const byName = candidates.filter((t) => isDlqTopic(t, patterns))
+  const others = candidates.filter((t) => !isDlqTopic(t, patterns))
 
-    const sample = new Map<string, { seen: number; dlq: number }>()
-    const samplePlans = others.length && sampleSize > 0 ? lastRecords(await reader.plan(others, TO_END), sampleSize) : []
-    await each(reader, samplePlans, options, (r) => {
-      const s = sample.get(r.topic) ?? { seen: 0, dlq: 0 }
-      s.seen++
-      if (hasDlqHeaders(r.headers)) s.dlq++
-      sample.set(r.topic, s)
-    })
-    const byContent = others.filter((t) => {
-      const s = sample.get(t)
-      return s !== undefined && s.dlq > 0 && s.dlq * 2 >= s.seen
-    })
+  const sample = new Map<string, { seen: number; dlq: number }>()
+  const samplePlans = others.length && sampleSize > 0 ? lastRecords(await reader.plan(others, TO_END), sampleSize) : []
+  await each(reader, samplePlans, options, (r) => {
+    const s = sample.get(r.topic) ?? { seen: 0, dlq: 0 }
+    s.seen++
+    if (hasDlqHeaders(r.headers)) s.dlq++
+    sample.set(r.topic, s)
+  })
+  const byContent = others.filter((t) => {
+    const s = sample.get(t)
+    return s !== undefined && s.dlq > 0 && s.dlq * 2 >= s.seen
+  })
 
-    const dlqs = [...byName, ...byContent].sort()
-    const summaries: DlqTopicSummary[] = []
-    if (dlqs.length) {
-      const plans = await reader.plan(dlqs, TO_END)
-      const scan = lastRecords(plans, scanLimit)
-      const tallies = new Map<string, Tally>(dlqs.map((t) => [t, { scanned: 0, withHeaders: 0, oldest: null, newest: null, errors: new Map(), origins: new Map(), frameworks: new Map() }]))
-      const seenAt = (t: Tally, ts: number) => {
-        t.oldest = t.oldest === null ? ts : Math.min(t.oldest, ts)
-        t.newest = t.newest === null ? ts : Math.max(t.newest, ts)
-      }
-      await each(reader, headRecords(plans, scan), options, (r) => seenAt(tallies.get(r.topic)!, r.timestamp))
-      await each(reader, scan, options, (r) => {
-        const t = tallies.get(r.topic)!
-        t.scanned++
-        seenAt(t, r.timestamp)
-        const f = parseFailure(r.headers)
-        if (f.framework !== 'unknown') t.withHeaders++
-        bump(t.frameworks, f.framework)
-        bump(t.errors, f.exception ?? null)
-        if (f.originalTopic !== undefined) bump(t.origins, f.originalTopic)
-      })
-      const n = options.top ?? 5
-      for (const topic of dlqs) {
-        const t = tallies.get(topic)!
-        const ps = plans.filter((p) => p.topic === topic)
-        const records = ps.reduce((sum, p) => sum + (p.high - p.low), 0)
-        summaries.push({
-          topic,
-          partitions: ps.length,
-          detectedBy: byName.includes(topic) ? 'name' : 'content',
-          records,
-          oldestTimestamp: t.oldest,
-          newestTimestamp: t.newest,
-          oldestAgeMs: t.oldest === null ? null : Math.max(0, now - t.oldest),
-          newestAgeMs: t.newest === null ? null : Math.max(0, now - t.newest),
-          scanned: t.scanned,
-          complete: scan.filter((p) => p.topic === topic).every((p) => p.start <= p.low),
-          withFailureHeaders: t.withHeaders,
-          topErrors: top(t.errors, n).map(([exception, count]) => ({ exception, count })),
-          originalTopics: top(t.origins, n).map(([topic, count]) => ({ topic, count })),
-          frameworks: top(t.frameworks, 8).map(([framework, count]) => ({ framework, count })),
-        })
-      }
+  const dlqs = [...byName, ...byContent].sort()
+  const summaries: DlqTopicSummary[] = []
+  if (dlqs.length) {
+    const plans = await reader.plan(dlqs, TO_END)
+    const scan = lastRecords(plans, scanLimit)
+    const tallies = new Map<string, Tally>(dlqs.map((t) => [t, { scanned: 0, withHeaders: 0, oldest: null, newest: null, errors: new Map(), origins: new Map(), frameworks: new Map() }]))
+    const seenAt = (t: Tally, ts: number) => {
+      t.oldest = t.oldest === null ? ts : Math.min(t.oldest, ts)
+      t.newest = t.newest === null ? ts : Math.max(t.newest, ts)
     }
-    return { dlqs: summaries, topicsConsidered: candidates.length, topicsSampled: others.length, sampleSize, scanLimit }
-  } finally {
-    await reader.close()
+    await each(reader, headRecords(plans, scan), options, (r) => seenAt(tallies.get(r.topic)!, r.timestamp))
+    await each(reader, scan, options, (r) => {
+      const t = tallies.get(r.topic)!
+      t.scanned++
+      seenAt(t, r.timestamp)
+      const f = parseFailure(r.headers)
+      if (f.framework !== 'unknown') t.withHeaders++
+      bump(t.frameworks, f.framework)
+      bump(t.errors, f.exception ?? null)
+      if (f.originalTopic !== undefined) bump(t.origins, f.originalTopic)
+    })
+    const n = options.top ?? 5
+    for (const topic of dlqs) {
+      const t = tallies.get(topic)!
+      const ps = plans.filter((p) => p.topic === topic)
+      const records = ps.reduce((sum, p) => sum + (p.high - p.low), 0)
+      summaries.push({
+        topic,
+        partitions: ps.length,
+        detectedBy: byName.includes(topic) ? 'name' : 'content',
+        records,
+        oldestTimestamp: t.oldest,
+        newestTimestamp: t.newest,
+        oldestAgeMs: t.oldest === null ? null : Math.max(0, now - t.oldest),
+        newestAgeMs: t.newest === null ? null : Math.max(0, now - t.newest),
+        scanned: t.scanned,
+        complete: scan.filter((p) => p.topic === topic).every((p) => p.start <= p.low),
+        withFailureHeaders: t.withHeaders,
+        topErrors: top(t.errors, n).map(([exception, count]) => ({ exception, count })),
+        originalTopics: top(t.origins, n).map(([topic, count]) => ({ topic, count })),
+        frameworks: top(t.frameworks, 8).map(([framework, count]) => ({ framework, count })),
+      })
+    }
   }
+  return { dlqs: summaries, topicsConsidered: candidates.length, topicsSampled: others.length, sampleSize, scanLimit }
 }

@@ -6,27 +6,23 @@
  * value and headers kept, the dead-letter error headers removed (unless kept), `evt-requeue-count`
  * incremented and `evt-requeued-from` (dlq topic/partition/offset) added; to the original
  * partition when known and present, else by key. Records requeued `maxRequeues` times already are
- * skipped (loop guard). Writes go through kafka/mover.ts: transactional, with the DLQ offsets
+ * skipped (loop guard). Writes go through replay/move.ts: transactional, with the DLQ offsets
  * committed in the same transactions to a progress group named after the DLQ topic and the
  * selection, so running the same requeue again sends nothing, and a crash resumes without
  * duplicates.
  */
 import { createHash } from 'node:crypto'
-import kafkajs from 'kafkajs'
-import type { Connection } from '../config/connection.ts'
 import { decodeRecord } from '../codec/decode.ts'
 import { RegistryDecoder } from '../codec/registry.ts'
 import { isFailureHeader, parseFailure, type DlqFailure } from '../dlq/failure.ts'
 import type { DlqRecordFilter } from '../dlq/filter.ts'
 import { groupKey, type DlqGroupBy } from '../dlq/group.ts'
-import { withAdmin } from '../kafka/client.ts'
-import { moveExactlyOnce, progressOffsets, type MoveDecision, type MoveProgress, type MoveSummary } from '../kafka/mover.ts'
+import { partitionForKey } from '../kafka/partitioner.ts'
 import type { PositionRange } from '../kafka/positions.ts'
-import { KafkaReader } from '../kafka/reader.ts'
-import type { OrderedHeader } from '../kafka/record-encoding.ts'
+import type { KafkaSession } from '../kafka/session.ts'
+import type { OrderedHeader } from '../kafka/types.ts'
 import type { DecodedRecord, RawRecord } from '../record.ts'
-
-const { Partitioners } = kafkajs
+import { moveExactlyOnce, progressOffsets, type MoveDecision, type MoveProgress, type MoveSummary } from '../replay/move.ts'
 
 /** Header that counts how often a record was requeued. */
 export const REQUEUE_COUNT_HEADER = 'evt-requeue-count'
@@ -95,20 +91,17 @@ export function requeueDecision(r: RawRecord, failure: DlqFailure, request: Requ
   return { topic, partition, key: r.key, value: r.value, headers }
 }
 
-async function topicPartitionCounts(connection: Connection): Promise<Map<string, number>> {
-  return withAdmin(connection, async (admin) => {
-    const { topics } = await admin.fetchTopicMetadata()
-    return new Map(topics.map((t) => [t.name, t.partitions.length]))
-  })
+async function topicPartitionCounts(session: KafkaSession): Promise<Map<string, number>> {
+  const topics = await (await session.admin()).topicMetadata()
+  return new Map(topics.map((t) => [t.name, t.partitions.length]))
 }
 
+/** Target partitions of records without an original partition: by key (murmur2), keyless ones round-robin. */
 function picker(): (topic: string, count: number, r: RawRecord) => number {
-  const partitioner = Partitioners.DefaultPartitioner()
   let rr = 0
-  return (topic, count, r) => {
+  return (_topic, count, r) => {
     if (r.key === null) return rr++ % count
-    const partitionMetadata = Array.from({ length: count }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }))
-    return partitioner({ topic, partitionMetadata, message: { key: r.key, value: r.value } })
+    return partitionForKey(r.key, count)
   }
 }
 
@@ -117,46 +110,43 @@ function picker(): (topic: string, count: number, r: RawRecord) => number {
  * requeue) and counts records per target topic, failure class and skip reason. Writes nothing.
  * @throws EvtError connect (3), not-found (4).
  */
-export async function planRequeue(connection: Connection, request: RequeueRequest, filterText?: string): Promise<RequeuePlan> {
+export async function planRequeue(session: KafkaSession, request: RequeueRequest, filterText?: string): Promise<RequeuePlan> {
+  const { connection } = session
   const progressGroup = requeueGroup(request, filterText)
-  const targets = await topicPartitionCounts(connection)
-  const done = await progressOffsets(connection, progressGroup, request.dlqTopic)
-  const reader = await KafkaReader.open(connection, 'read_committed')
+  const targets = await topicPartitionCounts(session)
+  const done = await progressOffsets(session, progressGroup, request.dlqTopic)
+  const reader = await session.reader('read_committed')
   const decoder = new RegistryDecoder(connection.registry, { timeoutMs: Math.min(connection.timeoutMs, 5000) })
   const byTarget = new Map<string, number>()
   const byClass = new Map<string, number>()
   const skipped: Record<string, number> = {}
   const missingTargets = new Set<string>()
-  try {
-    const range = request.range.to ? request.range : { ...request.range, to: { kind: 'end' as const } }
-    const plans = (await reader.plan([request.dlqTopic], range, request.partitions)).map((p) => ({ ...p, start: Math.min(p.end!, Math.max(p.start, done.get(p.partition) ?? p.start)) }))
-    const pick = picker()
-    for await (const chunk of reader.read(plans.filter((p) => p.start < p.end!), { maxWaitMs: 100 })) {
-      if (request.filter) await decoder.prepare(chunk.records)
-      for (const r of chunk.records) {
-        const failure = parseFailure(r.headers)
-        const d = requeueDecision(r, failure, request, targets, pick, (x) => decoder.decodeRecord(x))
-        if ('skip' in d) {
-          skipped[d.skip] = (skipped[d.skip] ?? 0) + 1
-          if (d.skip === 'target-missing') missingTargets.add(request.to ?? failure.originalTopic!)
-          continue
-        }
-        byTarget.set(d.topic, (byTarget.get(d.topic) ?? 0) + 1)
-        const cls = failure.exception ?? failure.reason ?? '(unknown)'
-        byClass.set(cls, (byClass.get(cls) ?? 0) + 1)
+  const range = request.range.to ? request.range : { ...request.range, to: { kind: 'end' as const } }
+  const plans = (await reader.plan([request.dlqTopic], range, request.partitions)).map((p) => ({ ...p, start: Math.min(p.end!, Math.max(p.start, done.get(p.partition) ?? p.start)) }))
+  const pick = picker()
+  for await (const chunk of reader.read(plans.filter((p) => p.start < p.end!), { maxWaitMs: 100 })) {
+    if (request.filter) await decoder.prepare(chunk.records)
+    for (const r of chunk.records) {
+      const failure = parseFailure(r.headers)
+      const d = requeueDecision(r, failure, request, targets, pick, (x) => decoder.decodeRecord(x))
+      if ('skip' in d) {
+        skipped[d.skip] = (skipped[d.skip] ?? 0) + 1
+        if (d.skip === 'target-missing') missingTargets.add(request.to ?? failure.originalTopic!)
+        continue
       }
+      byTarget.set(d.topic, (byTarget.get(d.topic) ?? 0) + 1)
+      const cls = failure.exception ?? failure.reason ?? '(unknown)'
+      byClass.set(cls, (byClass.get(cls) ?? 0) + 1)
     }
-    return {
-      dlqTopic: request.dlqTopic,
-      progressGroup,
-      partitions: plans.map((p) => ({ partition: p.partition, start: p.start, end: p.end! })),
-      targets: [...byTarget].map(([topic, records]) => ({ topic, records })).sort((a, b) => b.records - a.records),
-      classes: [...byClass].map(([exception, records]) => ({ exception, records })).sort((a, b) => b.records - a.records),
-      skipped,
-      missingTargets: [...missingTargets].sort(),
-    }
-  } finally {
-    await reader.close()
+  }
+  return {
+    dlqTopic: request.dlqTopic,
+    progressGroup,
+    partitions: plans.map((p) => ({ partition: p.partition, start: p.start, end: p.end! })),
+    targets: [...byTarget].map(([topic, records]) => ({ topic, records })).sort((a, b) => b.records - a.records),
+    classes: [...byClass].map(([exception, records]) => ({ exception, records })).sort((a, b) => b.records - a.records),
+    skipped,
+    missingTargets: [...missingTargets].sort(),
   }
 }
 
@@ -164,11 +154,12 @@ export async function planRequeue(connection: Connection, request: RequeueReques
  * Executes a planned requeue exactly once (see the module doc). Resumes from the progress group.
  * @throws EvtError connect (3), not-found (4).
  */
-export async function runRequeue(connection: Connection, request: RequeueRequest, plan: RequeuePlan, options: { signal?: AbortSignal; onProgress?: (p: MoveProgress) => void; onWarning?: (message: string) => void } = {}): Promise<MoveSummary> {
-  const targets = await topicPartitionCounts(connection)
+export async function runRequeue(session: KafkaSession, request: RequeueRequest, plan: RequeuePlan, options: { signal?: AbortSignal; onProgress?: (p: MoveProgress) => void; onWarning?: (message: string) => void } = {}): Promise<MoveSummary> {
+  const { connection } = session
+  const targets = await topicPartitionCounts(session)
   const pick = picker()
   const decoder = new RegistryDecoder(connection.registry, { timeoutMs: Math.min(connection.timeoutMs, 5000) })
-  return moveExactlyOnce(connection, {
+  return moveExactlyOnce(session, {
     source: request.dlqTopic,
     partitions: plan.partitions,
     transactionalId: plan.progressGroup,

@@ -1,14 +1,10 @@
 /**
  * `evt groups [group]`: consumer groups, their state and members, committed offsets and lag.
  */
-import kafkajs from 'kafkajs'
-import type { Admin } from 'kafkajs'
-import type { Connection } from '../config/connection.ts'
 import { notFoundError } from '../errors.ts'
-import { withAdmin } from '../kafka/client.ts'
+import type { KafkaSession } from '../kafka/session.ts'
+import type { KafkaAdmin } from '../kafka/types.ts'
 import { mapWithConcurrency } from '../util/concurrency.ts'
-
-const { AssignerProtocol } = kafkajs
 
 /** Committed offset and lag of one partition for one group. */
 export interface PartitionLag {
@@ -53,17 +49,16 @@ export interface GroupDetail extends GroupSummary {
  * Committed offsets and lag of a group across all topics it committed for.
  * Shared by groups, trace (consumption per hop) and replay (old → new offsets).
  */
-export async function groupLag(admin: Admin, groupId: string): Promise<PartitionLag[]> {
-  const committed = await admin.fetchOffsets({ groupId })
+export async function groupLag(admin: KafkaAdmin, groupId: string): Promise<PartitionLag[]> {
+  const committed = await admin.committedOffsets(groupId)
   const result: PartitionLag[] = []
   for (const { topic, partitions } of committed) {
-    const watermarks = await admin.fetchTopicOffsets(topic).catch(() => [])
+    const watermarks = await admin.watermarks(topic).catch(() => [])
     for (const p of partitions) {
       const w = watermarks.find((x) => x.partition === p.partition)
-      const high = w?.high ?? '0'
-      const hasCommit = p.offset !== '-1'
-      const base = hasCommit ? p.offset : (w?.low ?? '0')
-      result.push({ topic, partition: p.partition, committedOffset: hasCommit ? p.offset : null, highWatermark: high, lag: Math.max(0, Number(high) - Number(base)) })
+      const high = w?.high ?? 0
+      const base = p.offset ?? w?.low ?? 0
+      result.push({ topic, partition: p.partition, committedOffset: p.offset === null ? null : String(p.offset), highWatermark: String(high), lag: Math.max(0, high - base) })
     }
   }
   return result
@@ -71,61 +66,48 @@ export async function groupLag(admin: Admin, groupId: string): Promise<Partition
     .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
 }
 
-function decodeAssignment(buf: Buffer | undefined): Array<{ topic: string; partitions: number[] }> {
-  if (!buf || buf.length === 0) return []
-  try {
-    const decoded = AssignerProtocol.MemberAssignment.decode(buf)
-    return Object.entries(decoded?.assignment ?? {}).map(([topic, partitions]) => ({ topic, partitions: [...(partitions as number[])].sort((a, b) => a - b) }))
-  } catch {
-    return []
-  }
-}
-
 /** Lists all consumer groups with state, members and total lag, sorted by id. */
-export async function listGroups(connection: Connection): Promise<GroupSummary[]> {
-  return withAdmin(connection, async (admin) => {
-    const { groups } = await admin.listGroups()
-    if (groups.length === 0) return []
-    const { groups: described } = await admin.describeGroups(groups.map((g) => g.groupId))
-    const summaries = await mapWithConcurrency(described, 4, async (d) => {
-      const lags = await groupLag(admin, d.groupId)
-      return {
-        groupId: d.groupId,
-        state: d.state,
-        protocolType: d.protocolType || groups.find((g) => g.groupId === d.groupId)?.protocolType || '',
-        members: d.members.length,
-        topics: [...new Set(lags.map((l) => l.topic))],
-        totalLag: lags.reduce((s, l) => s + l.lag, 0),
-      }
-    })
-    return summaries.sort((a, b) => a.groupId.localeCompare(b.groupId))
+export async function listGroups(session: KafkaSession): Promise<GroupSummary[]> {
+  const admin = await session.admin()
+  const groups = await admin.listGroups()
+  if (groups.length === 0) return []
+  const described = await admin.describeGroups(groups.map((g) => g.groupId))
+  const summaries = await mapWithConcurrency(described, 4, async (d) => {
+    const lags = await groupLag(admin, d.groupId)
+    return {
+      groupId: d.groupId,
+      state: d.state,
+      protocolType: d.protocolType || groups.find((g) => g.groupId === d.groupId)?.protocolType || '',
+      members: d.members.length,
+      topics: [...new Set(lags.map((l) => l.topic))],
+      totalLag: lags.reduce((s, l) => s + l.lag, 0),
+    }
   })
+  return summaries.sort((a, b) => a.groupId.localeCompare(b.groupId))
 }
 
 /**
  * One group in detail.
  * @throws EvtError not-found (4) when the group does not exist (state Dead and nothing committed).
  */
-export async function describeGroup(connection: Connection, groupId: string): Promise<GroupDetail> {
-  return withAdmin(connection, async (admin) => {
-    const { groups } = await admin.describeGroups([groupId])
-    const d = groups[0]
-    const partitions = await groupLag(admin, groupId)
-    if (!d || (d.state === 'Dead' && partitions.length === 0)) {
-      const { groups: all } = await admin.listGroups()
-      const close = all.map((g) => g.groupId).filter((id) => id.includes(groupId) || groupId.includes(id)).slice(0, 5)
-      throw notFoundError(`consumer group "${groupId}" does not exist`, close.length ? `did you mean: ${close.join(', ')}` : 'list groups with: evt groups')
-    }
-    const memberDetails = d.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost, assignments: d.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : [] }))
-    return {
-      groupId,
-      state: d.state,
-      protocolType: d.protocolType,
-      members: d.members.length,
-      topics: [...new Set(partitions.map((l) => l.topic))],
-      totalLag: partitions.reduce((s, l) => s + l.lag, 0),
-      memberDetails,
-      partitions,
-    }
-  })
+export async function describeGroup(session: KafkaSession, groupId: string): Promise<GroupDetail> {
+  const admin = await session.admin()
+  const [d] = await admin.describeGroups([groupId])
+  const partitions = await groupLag(admin, groupId)
+  if (!d || (d.state === 'Dead' && partitions.length === 0)) {
+    const all = await admin.listGroups()
+    const close = all.map((g) => g.groupId).filter((id) => id.includes(groupId) || groupId.includes(id)).slice(0, 5)
+    throw notFoundError(`consumer group "${groupId}" does not exist`, close.length ? `did you mean: ${close.join(', ')}` : 'list groups with: evt groups')
+  }
+  const memberDetails = d.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.host, assignments: m.assignments }))
+  return {
+    groupId,
+    state: d.state,
+    protocolType: d.protocolType,
+    members: d.members.length,
+    topics: [...new Set(partitions.map((l) => l.topic))],
+    totalLag: partitions.reduce((s, l) => s + l.lag, 0),
+    memberDetails,
+    partitions,
+  }
 }

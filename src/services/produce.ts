@@ -1,15 +1,14 @@
 /**
  * `evt produce`: write records with an idempotent producer and report where each landed.
  */
-import kafkajs from 'kafkajs'
-import type { Connection } from '../config/connection.ts'
-import { registerKafkajsCodecs } from '../codec/compression.ts'
+import { randomBytes } from 'node:crypto'
 import { RecordEncoder, type SchemaSelector } from '../codec/registry.ts'
 import { notFoundError, usageError } from '../errors.ts'
-import { connectProducer, createKafka, withAdmin } from '../kafka/client.ts'
-import { installOrderedHeaderEncoding, type OrderedHeader } from '../kafka/record-encoding.ts'
+import { partitionForKey, toPositive } from '../kafka/partitioner.ts'
+import type { KafkaSession } from '../kafka/session.ts'
+import type { Compression, OrderedHeader } from '../kafka/types.ts'
 
-const { CompressionTypes, Partitioners } = kafkajs
+export type { Compression } from '../kafka/types.ts'
 
 /** One record to write. `value: null` is a tombstone. */
 export interface ProduceRecord {
@@ -28,8 +27,6 @@ export interface ProducedAt {
   partition: number
   offset: number
 }
-
-export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
 
 /** Options of {@link produceRecords}. */
 export interface ProduceOptions {
@@ -51,8 +48,6 @@ export interface ProduceOptions {
   schemas?: { key?: SchemaSelector; value?: SchemaSelector }
 }
 
-const COMPRESSION = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy, lz4: CompressionTypes.LZ4, zstd: CompressionTypes.ZSTD }
-
 const TICK = Symbol('tick')
 
 /**
@@ -67,20 +62,17 @@ const TICK = Symbol('tick')
  * @throws EvtError not-found (unknown topic or schema, exit 4), usage (partition out of range, input
  * that does not match the schema), connect (3: cluster or schema registry).
  */
-export async function* produceRecords(connection: Connection, records: AsyncIterable<ProduceRecord> | Iterable<ProduceRecord>, options: ProduceOptions): AsyncGenerator<ProducedAt> {
+export async function* produceRecords(session: KafkaSession, records: AsyncIterable<ProduceRecord> | Iterable<ProduceRecord>, options: ProduceOptions): AsyncGenerator<ProducedAt> {
+  const { connection } = session
   const encoder = await RecordEncoder.open(connection.registry, options.schemas ?? {}, { timeoutMs: connection.timeoutMs })
-  const partitionCount = await withAdmin(connection, async (admin) => {
-    const topics = await admin.listTopics()
-    if (!topics.includes(options.topic)) throw notFoundError(`topic "${options.topic}" does not exist`, 'create it first, or list topics with: evt topics')
-    const meta = await admin.fetchTopicMetadata({ topics: [options.topic] })
-    return meta.topics[0].partitions.length
-  })
-  installOrderedHeaderEncoding()
-  registerKafkajsCodecs(kafkajs)
-  const kafka = createKafka(connection)
-  const producer = await connectProducer(connection, kafka, { createPartitioner: Partitioners.DefaultPartitioner })
-  const partitioner = Partitioners.DefaultPartitioner()
-  const partitionMetadata = Array.from({ length: partitionCount }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }))
+  const admin = await session.admin()
+  const topics = await admin.listTopics()
+  if (!topics.includes(options.topic)) throw notFoundError(`topic "${options.topic}" does not exist`, 'create it first, or list topics with: evt topics')
+  const partitionCount = (await admin.topicMetadata([options.topic]))[0].partitions.length
+  const producer = await session.writer()
+  // keyless records: round-robin from a random start, as Kafka's legacy default partitioner (and kafkajs's)
+  let counter = randomBytes(4).readUInt32BE(0)
+  const partitionOf = (r: ProduceRecord) => (r.key !== null && r.key !== undefined ? partitionForKey(r.key, partitionCount) : toPositive(++counter) % partitionCount)
   const batchSize = options.batchSize ?? 500
   const lingerMs = options.lingerMs ?? 50
   const maxDelayMs = options.maxDelayMs ?? 200
@@ -103,15 +95,10 @@ export async function* produceRecords(connection: Connection, records: AsyncIter
           if (r.partition < 0 || r.partition >= partitionCount) throw usageError(`partition ${r.partition} does not exist in "${options.topic}"`, `its partitions are 0..${partitionCount - 1}`)
           return r.partition
         }
-        return partitioner({ topic: options.topic, partitionMetadata, message: { key: r.key, value: r.value } })
+        return partitionOf(r)
       })
-      const result = await producer.send({
-        topic: options.topic,
-        acks: -1,
-        compression: COMPRESSION[options.compression ?? 'none'],
-        messages: sending.map((r, i) => ({ key: r.key, value: r.value, headers: r.headers as unknown as Record<string, Buffer>, partition: assigned[i], timestamp: r.timestamp === undefined ? undefined : String(r.timestamp) })),
-      })
-      const base = new Map(result.map((m) => [m.partition, Number(m.baseOffset)]))
+      const result = await producer.send(options.topic, sending.map((r, i) => ({ key: r.key, value: r.value, headers: r.headers, partition: assigned[i], timestamp: r.timestamp })), { compression: options.compression ?? 'none' })
+      const base = new Map(result.map((m) => [m.partition, m.baseOffset]))
       const seen = new Map<number, number>()
       return assigned.map((partition) => {
         const n = seen.get(partition) ?? 0
@@ -165,6 +152,5 @@ export async function* produceRecords(connection: Connection, records: AsyncIter
     clearTimeout(timer)
     // an input with a read in flight cannot be returned (that would wait for the read)
     if (!pending) await input.return?.().catch(() => {})
-    await producer.disconnect().catch(() => {})
   }
 }

@@ -8,21 +8,18 @@
  * transaction or none, so `--resume` continues exactly after the last committed one: as seen by
  * a read_committed consumer, every source record is in the target once.
  */
-import kafkajs from 'kafkajs'
-import type { Admin } from 'kafkajs'
 import type { Connection } from '../config/connection.ts'
 import { RegistryDecoder } from '../codec/registry.ts'
 import { EvtError, notFoundError, refusedError } from '../errors.ts'
 import type { RecordFilter } from '../filter.ts'
-import { withAdmin } from '../kafka/client.ts'
-import { moveExactlyOnce, type MoveDecision, type MoveProgress } from '../kafka/mover.ts'
+import { partitionForKey } from '../kafka/partitioner.ts'
 import type { PositionRange } from '../kafka/positions.ts'
-import { KafkaReader, type PartitionPlan } from '../kafka/reader.ts'
-import type { OrderedHeader } from '../kafka/record-encoding.ts'
+import type { KafkaReader, PartitionPlan } from '../kafka/reader.ts'
+import type { KafkaSession } from '../kafka/session.ts'
+import type { KafkaAdmin, OrderedHeader } from '../kafka/types.ts'
 import type { RawRecord } from '../record.ts'
+import { moveExactlyOnce, type MoveDecision, type MoveProgress } from '../replay/move.ts'
 import { newReplayId, saveReplay, type ReplayDefinition } from '../replay/state.ts'
-
-const { Partitioners } = kafkajs
 
 /** One source partition in a plan. */
 export interface PartitionReplayPlan {
@@ -96,44 +93,39 @@ async function sampleRange(reader: KafkaReader, plan: PartitionPlan, end: number
  * Resolves the range and describes what will change; writes nothing.
  * @throws EvtError not-found (topic, target topic), usage, refused (exit 6) for a group with active members.
  */
-export async function planReplay(connection: Connection, request: ReplayRequest): Promise<ReplayPlan> {
-  const reader = await KafkaReader.open(connection, 'read_committed')
-  try {
-    const range: PositionRange = { from: request.range.from, to: request.range.to ?? { kind: 'end' } }
-    const plans = await reader.plan([request.source], range, request.partitions)
-    const partitions: PartitionReplayPlan[] = []
-    for (const p of plans) {
-      const end = p.end ?? p.high
-      const sample = await sampleRange(reader, p, end)
-      partitions.push({ partition: p.partition, start: p.start, end, records: Math.max(0, end - p.start), firstTimestamp: sample.first?.timestamp ?? null, lastTimestamp: sample.last?.timestamp ?? null, approxBytes: Math.round(sample.avgBytes * Math.max(0, end - p.start)) })
-    }
-    if (request.group) {
-      const group = request.group
-      const { exists, members, committed } = await withAdmin(connection, async (admin) => describeGroupForReplay(admin, group, request.source))
-      for (const p of partitions) p.currentOffset = committed.get(p.partition) ?? null
-      return { source: request.source, mode: 'group', target: group, partitions, groupExists: exists, activeMembers: members }
-    }
-    const target = request.toTopic!
-    const meta = await reader.useTopics([target]).catch((err: unknown) => {
-      if (err instanceof EvtError && err.kind === 'not-found') throw notFoundError(`target topic "${target}" does not exist`, `create it first (with at least ${Math.max(...plans.map((p) => p.partition)) + 1} partitions to keep partition numbers)`)
-      throw err
-    })
-    const targetPartitions = meta.get(target)!.length
-    const fits = plans.every((p) => p.partition < targetPartitions)
-    const partitioning = request.partitioning ?? (fits ? 'same' : 'key')
-    if (partitioning === 'same' && !fits) throw new EvtError('usage', `--partitioning same needs partition ${Math.max(...plans.map((p) => p.partition))} in "${target}", which has ${targetPartitions}`, { hint: 'use --partitioning key or round-robin, or add partitions to the target' })
-    return { source: request.source, mode: 'topic', target, partitions, partitioning, targetPartitions }
-  } finally {
-    await reader.close()
+export async function planReplay(session: KafkaSession, request: ReplayRequest): Promise<ReplayPlan> {
+  const reader = await session.reader('read_committed')
+  const range: PositionRange = { from: request.range.from, to: request.range.to ?? { kind: 'end' } }
+  const plans = await reader.plan([request.source], range, request.partitions)
+  const partitions: PartitionReplayPlan[] = []
+  for (const p of plans) {
+    const end = p.end ?? p.high
+    const sample = await sampleRange(reader, p, end)
+    partitions.push({ partition: p.partition, start: p.start, end, records: Math.max(0, end - p.start), firstTimestamp: sample.first?.timestamp ?? null, lastTimestamp: sample.last?.timestamp ?? null, approxBytes: Math.round(sample.avgBytes * Math.max(0, end - p.start)) })
   }
+  if (request.group) {
+    const group = request.group
+    const { exists, members, committed } = await describeGroupForReplay(await session.admin(), group, request.source)
+    for (const p of partitions) p.currentOffset = committed.get(p.partition) ?? null
+    return { source: request.source, mode: 'group', target: group, partitions, groupExists: exists, activeMembers: members }
+  }
+  const target = request.toTopic!
+  const meta = await reader.useTopics([target]).catch((err: unknown) => {
+    if (err instanceof EvtError && err.kind === 'not-found') throw notFoundError(`target topic "${target}" does not exist`, `create it first (with at least ${Math.max(...plans.map((p) => p.partition)) + 1} partitions to keep partition numbers)`)
+    throw err
+  })
+  const targetPartitions = meta.get(target)!.length
+  const fits = plans.every((p) => p.partition < targetPartitions)
+  const partitioning = request.partitioning ?? (fits ? 'same' : 'key')
+  if (partitioning === 'same' && !fits) throw new EvtError('usage', `--partitioning same needs partition ${Math.max(...plans.map((p) => p.partition))} in "${target}", which has ${targetPartitions}`, { hint: 'use --partitioning key or round-robin, or add partitions to the target' })
+  return { source: request.source, mode: 'topic', target, partitions, partitioning, targetPartitions }
 }
 
-async function describeGroupForReplay(admin: Admin, group: string, topic: string): Promise<{ exists: boolean; members: number; committed: Map<number, number> }> {
-  const { groups } = await admin.describeGroups([group])
-  const d = groups[0]
-  const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] })
+async function describeGroupForReplay(admin: KafkaAdmin, group: string, topic: string): Promise<{ exists: boolean; members: number; committed: Map<number, number> }> {
+  const [d] = await admin.describeGroups([group])
+  const offsets = await admin.committedOffsets(group, [topic])
   const committed = new Map<number, number>()
-  for (const t of offsets) for (const p of t.partitions) if (Number(p.offset) >= 0) committed.set(p.partition, Number(p.offset))
+  for (const t of offsets) for (const p of t.partitions) if (p.offset !== null && p.offset >= 0) committed.set(p.partition, p.offset)
   const exists = Boolean(d && d.state !== 'Dead') || committed.size > 0
   return { exists, members: d?.members.length ?? 0, committed }
 }
@@ -142,12 +134,11 @@ async function describeGroupForReplay(admin: Admin, group: string, topic: string
  * Group mode: sets the group's committed offsets to the planned starts (checked again for
  * active members right before). @throws EvtError refused (6) when the group became active.
  */
-export async function applyGroupReplay(connection: Connection, plan: ReplayPlan): Promise<void> {
-  await withAdmin(connection, async (admin) => {
-    const { members } = await describeGroupForReplay(admin, plan.target, plan.source)
-    if (members > 0) throw refusedError(`consumer group "${plan.target}" became active: offsets not changed`, 'stop its consumers and run the replay again')
-    await admin.setOffsets({ groupId: plan.target, topic: plan.source, partitions: plan.partitions.map((p) => ({ partition: p.partition, offset: String(p.start) })) })
-  })
+export async function applyGroupReplay(session: KafkaSession, plan: ReplayPlan): Promise<void> {
+  const admin = await session.admin()
+  const { members } = await describeGroupForReplay(admin, plan.target, plan.source)
+  if (members > 0) throw refusedError(`consumer group "${plan.target}" became active: offsets not changed`, 'stop its consumers and run the replay again')
+  await admin.setOffsets(plan.target, plan.source, plan.partitions.map((p) => ({ partition: p.partition, offset: p.start })))
 }
 
 /** Creates and stores the definition of a copy replay from its plan. */
@@ -198,24 +189,22 @@ function copyProgress(p: MoveProgress): CopyProgress {
 
 /**
  * Copies (or resumes copying) the records of a replay definition, exactly once (see
- * kafka/mover.ts): provenance headers `evt-replay-source` (topic/partition/offset) and
+ * replay/move.ts): provenance headers `evt-replay-source` (topic/partition/offset) and
  * `evt-replay-id` are appended to each record's headers.
  * @throws EvtError connect (3), not-found (4); a failure mid-way aborts the open transaction and the run can be resumed.
  */
-export async function runCopy(connection: Connection, def: ReplayDefinition, options: { filter?: RecordFilter; signal?: AbortSignal; onProgress?: (p: CopyProgress) => void; sliceRecords?: number; onWarning?: (message: string) => void; strict?: boolean }): Promise<CopySummary> {
-  const targetPartitions = await withAdmin(connection, async (admin) => {
-    const meta = await admin.fetchTopicMetadata({ topics: [def.target] }).catch(() => {
-      throw notFoundError(`target topic "${def.target}" does not exist`, 'create it, then resume')
-    })
-    return meta.topics[0].partitions.length
+export async function runCopy(session: KafkaSession, def: ReplayDefinition, options: { filter?: RecordFilter; signal?: AbortSignal; onProgress?: (p: CopyProgress) => void; sliceRecords?: number; onWarning?: (message: string) => void; strict?: boolean }): Promise<CopySummary> {
+  const { connection } = session
+  const admin = await session.admin()
+  const meta = await admin.topicMetadata([def.target]).catch(() => {
+    throw notFoundError(`target topic "${def.target}" does not exist`, 'create it, then resume')
   })
-  const partitioner = Partitioners.DefaultPartitioner()
-  const partitionMetadata = Array.from({ length: targetPartitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }))
+  const targetPartitions = meta[0].partitions.length
   let roundRobin = 0
   const targetPartition = (r: RawRecord) => {
     if (def.partitioning === 'same') return r.partition
     if (def.partitioning === 'round-robin' || r.key === null) return roundRobin++ % targetPartitions
-    return partitioner({ topic: def.target, partitionMetadata, message: { key: r.key, value: r.value } })
+    return partitionForKey(r.key, targetPartitions)
   }
   // the filter sees values decoded through the schema registry; the copy itself is byte-exact
   const decoder = new RegistryDecoder(connection.registry, { onWarning: options.onWarning, strict: options.strict, timeoutMs: Math.min(connection.timeoutMs, 5000) })
@@ -224,7 +213,7 @@ export async function runCopy(connection: Connection, def: ReplayDefinition, opt
     const headers: OrderedHeader[] = [...r.headers, { key: 'evt-replay-source', value: Buffer.from(`${r.topic}/${r.partition}/${r.offset}`) }, { key: 'evt-replay-id', value: Buffer.from(def.id) }]
     return { topic: def.target, partition: targetPartition(r), key: r.key, value: r.value, headers, timestamp: def.keepTimestamps ? r.timestamp : undefined }
   }
-  const summary = await moveExactlyOnce(connection, {
+  const summary = await moveExactlyOnce(session, {
     source: def.source,
     partitions: def.partitions,
     transactionalId: def.transactionalId,

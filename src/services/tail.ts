@@ -1,11 +1,11 @@
 /**
  * `evt tail`: stream records of some topics, decoded and filtered, without a consumer group.
  */
-import type { Connection } from '../config/connection.ts'
 import { RegistryDecoder } from '../codec/registry.ts'
 import { usageError, notFoundError } from '../errors.ts'
 import type { RecordFilter } from '../filter.ts'
-import { KafkaReader, type Isolation, type PartitionPlan } from '../kafka/reader.ts'
+import type { Isolation, KafkaReader, PartitionPlan } from '../kafka/reader.ts'
+import type { KafkaSession } from '../kafka/session.ts'
 import type { PositionRange } from '../kafka/positions.ts'
 import type { DecodedRecord } from '../record.ts'
 
@@ -70,36 +70,33 @@ const YIELD_RECORDS = 256
  * `maxMessages` is reached, or `signal` aborts. `stats` is updated as it goes.
  * @throws EvtError connect (3), not-found (4), usage (2).
  */
-export async function* tailRecords(connection: Connection, options: TailOptions, stats: TailStats = { scanned: 0, matched: 0, bytes: 0 }): AsyncGenerator<DecodedRecord[]> {
-  const reader = await KafkaReader.open(connection, options.isolation ?? 'read_committed')
+export async function* tailRecords(session: KafkaSession, options: TailOptions, stats: TailStats = { scanned: 0, matched: 0, bytes: 0 }): AsyncGenerator<DecodedRecord[]> {
+  const { connection } = session
+  const reader = await session.reader(options.isolation ?? 'read_committed')
   const decoder = new RegistryDecoder(connection.registry, { onWarning: options.onWarning, strict: options.strict, timeoutMs: Math.min(connection.timeoutMs, 5000) })
-  try {
-    const topics = await resolveTopics(reader, options.topics, Boolean(options.regex))
-    const plans = await reader.plan(topics, options.range, options.partitions)
-    options.onPlan?.(plans)
-    const limit = options.maxMessages ?? Infinity
-    if (limit <= 0) return
-    for await (const chunk of reader.read(plans, { signal: options.signal, onWarning: options.onWarning })) {
-      stats.scanned += chunk.records.length
-      stats.bytes += chunk.bytes
-      let out: DecodedRecord[] = []
-      await decoder.prepare(chunk.records)
-      for (const raw of chunk.records) {
-        const record = decoder.decodeRecord(raw)
-        if (options.filter && !options.filter(record)) continue
-        out.push(record)
-        if (stats.matched + out.length >= limit) break
-        if (out.length === YIELD_RECORDS) {
-          stats.matched += out.length
-          yield out
-          out = []
-        }
+  const topics = await resolveTopics(reader, options.topics, Boolean(options.regex))
+  const plans = await reader.plan(topics, options.range, options.partitions)
+  options.onPlan?.(plans)
+  const limit = options.maxMessages ?? Infinity
+  if (limit <= 0) return
+  for await (const chunk of reader.read(plans, { signal: options.signal, onWarning: options.onWarning })) {
+    stats.scanned += chunk.records.length
+    stats.bytes += chunk.bytes
+    let out: DecodedRecord[] = []
+    await decoder.prepare(chunk.records)
+    for (const raw of chunk.records) {
+      const record = decoder.decodeRecord(raw)
+      if (options.filter && !options.filter(record)) continue
+      out.push(record)
+      if (stats.matched + out.length >= limit) break
+      if (out.length === YIELD_RECORDS) {
+        stats.matched += out.length
+        yield out
+        out = []
       }
-      stats.matched += out.length
-      if (out.length) yield out
-      if (stats.matched >= limit) return
     }
-  } finally {
-    await reader.close()
+    stats.matched += out.length
+    if (out.length) yield out
+    if (stats.matched >= limit) return
   }
 }

@@ -1,8 +1,7 @@
 /**
  * `evt topics`: topics with partitions, replication and approximate record counts.
  */
-import type { Connection } from '../config/connection.ts'
-import { withAdmin } from '../kafka/client.ts'
+import type { KafkaSession } from '../kafka/session.ts'
 import { mapWithConcurrency } from '../util/concurrency.ts'
 
 /** One topic as `evt topics` reports it (the `--json` contract: an array of these). */
@@ -29,20 +28,19 @@ export function isInternalTopic(name: string): boolean {
  * Lists topics, sorted by name; internal ones only when `all`.
  * @throws EvtError connect/auth (3) when the cluster cannot be reached.
  */
-export async function listTopics(connection: Connection, options: { all?: boolean } = {}): Promise<TopicSummary[]> {
-  return withAdmin(connection, async (admin) => {
-    const { topics } = await admin.fetchTopicMetadata()
-    const wanted = topics.filter((t) => options.all || !isInternalTopic(t.name)).sort((a, b) => a.name.localeCompare(b.name))
-    return mapWithConcurrency(wanted, 8, async (t) => {
-      const offsets = await admin.fetchTopicOffsets(t.name)
-      const approxRecords = offsets.reduce((sum, o) => sum + (Number(o.high) - Number(o.low)), 0)
-      return {
-        name: t.name,
-        partitions: t.partitions.length,
-        replicationFactor: t.partitions[0]?.replicas.length ?? 0,
-        internal: isInternalTopic(t.name),
-        approxRecords,
-      }
-    })
+export async function listTopics(session: KafkaSession, options: { all?: boolean } = {}): Promise<TopicSummary[]> {
+  const admin = await session.admin()
+  const topics = await admin.topicMetadata()
+  const wanted = topics.filter((t) => options.all || !isInternalTopic(t.name)).sort((a, b) => a.name.localeCompare(b.name))
+  return mapWithConcurrency(wanted, 8, async (t) => {
+    const offsets = await admin.watermarks(t.name)
+    const approxRecords = offsets.reduce((sum, o) => sum + (o.high - o.low), 0)
+    return {
+      name: t.name,
+      partitions: t.partitions.length,
+      replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+      internal: isInternalTopic(t.name),
+      approxRecords,
+    }
   })
 }

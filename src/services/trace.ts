@@ -7,13 +7,11 @@
  * decoded and their envelope extracted, so the scan costs little more than the fetch.
  */
 import picomatch from 'picomatch'
-import type { Admin } from 'kafkajs'
-import type { Connection } from '../config/connection.ts'
 import { RegistryDecoder } from '../codec/registry.ts'
 import { createExtractor, searchNeedles, type EnvelopeConfig, type EventMeta } from '../envelope/index.ts'
 import { notFoundError } from '../errors.ts'
-import { withAdmin } from '../kafka/client.ts'
-import { KafkaReader, type PartitionPlan } from '../kafka/reader.ts'
+import type { PartitionPlan } from '../kafka/reader.ts'
+import type { KafkaSession } from '../kafka/session.ts'
 import type { RawRecord } from '../record.ts'
 import { buildGraph, recordId, type TraceGraph, type TraceRecord } from '../trace/graph.ts'
 import { mapWithConcurrency } from '../util/concurrency.ts'
@@ -120,98 +118,94 @@ function preview(record: RawRecord): string {
  * `stopWhen` holds or `signal` aborts. Returns the final result.
  * @throws EvtError connect (3), not-found (4).
  */
-export async function trace(connection: Connection, options: TraceOptions): Promise<TraceResult> {
-  const reader = await KafkaReader.open(connection, 'read_committed')
+export async function trace(session: KafkaSession, options: TraceOptions): Promise<TraceResult> {
+  const { connection } = session
+  const reader = await session.reader('read_committed')
   const extract = createExtractor(options.envelope ?? connection.envelope)
   const decoder = new RegistryDecoder(connection.registry, { onWarning: options.onWarning, strict: options.strict, timeoutMs: Math.min(connection.timeoutMs, 5000) })
   const needles = searchNeedles(options.id)
   const records: TraceRecord[] = []
   const result: TraceResult = { id: options.id, window: { since: options.since, until: options.until ?? null }, topics: [], scanned: 0, bytes: 0, records, graph: buildGraph([]), consumption: new Map(), live: false }
-  try {
-    result.topics = selectTopics(await reader.topicNames(), options.topics)
-    const range = { from: { kind: 'time' as const, timestamp: options.since }, to: options.until === undefined ? { kind: 'end' as const } : { kind: 'time' as const, timestamp: options.until } }
-    const plans = await reader.plan(result.topics, range)
-    const scan = async (toRead: PartitionPlan[], signal: AbortSignal | undefined, onMatch?: () => void) => {
-      // needles: batches without the id are only counted, never turned into records
-      for await (const chunk of reader.read(toRead, { signal, onWarning: options.onWarning, needles })) {
-        result.scanned += chunk.records.length + chunk.skipped
-        result.bytes += chunk.bytes
-        const candidates = chunk.records.filter((raw) => containsAny(raw, needles))
-        if (candidates.length) await decoder.prepare(candidates)
-        for (const raw of candidates) {
-          const meta = extract(decoder.decodeRecord(raw))
-          if (!belongsTo(raw, meta, options.id)) continue
-          records.push({ topic: raw.topic, partition: raw.partition, offset: raw.offset, timestamp: raw.timestamp, key: raw.key === null ? null : raw.key.toString('utf8'), headers: raw.headers, meta, preview: preview(raw) })
-          onMatch?.()
-        }
+  result.topics = selectTopics(await reader.topicNames(), options.topics)
+  const range = { from: { kind: 'time' as const, timestamp: options.since }, to: options.until === undefined ? { kind: 'end' as const } : { kind: 'time' as const, timestamp: options.until } }
+  const plans = await reader.plan(result.topics, range)
+  const scan = async (toRead: PartitionPlan[], signal: AbortSignal | undefined, onMatch?: () => void) => {
+    // needles: batches without the id are only counted, never turned into records
+    for await (const chunk of reader.read(toRead, { signal, onWarning: options.onWarning, needles })) {
+      result.scanned += chunk.records.length + chunk.skipped
+      result.bytes += chunk.bytes
+      const candidates = chunk.records.filter((raw) => containsAny(raw, needles))
+      if (candidates.length) await decoder.prepare(candidates)
+      for (const raw of candidates) {
+        const meta = extract(decoder.decodeRecord(raw))
+        if (!belongsTo(raw, meta, options.id)) continue
+        records.push({ topic: raw.topic, partition: raw.partition, offset: raw.offset, timestamp: raw.timestamp, key: raw.key === null ? null : raw.key.toString('utf8'), headers: raw.headers, meta, preview: preview(raw) })
+        onMatch?.()
       }
     }
-    await scan(plans, options.signal)
-    const refresh = async () => {
-      result.graph = buildGraph(records)
-      if (options.consumption !== false && records.length) result.consumption = await consumption(connection, records, plans)
-    }
-    await refresh()
-    if (!options.live || options.signal?.aborted || options.stopWhen?.(records)) return result
-    result.live = true
-    options.onUpdate?.(result)
-    const livePlans = plans.map((p) => ({ ...p, start: p.end ?? p.high, end: undefined }))
-    const controller = new AbortController()
-    options.signal?.addEventListener('abort', () => controller.abort(), { once: true })
-    let refreshing = Promise.resolve()
-    const liveScan = scan(livePlans, controller.signal, () => {
-      refreshing = refreshing.then(async () => {
-        await refresh()
-        options.onUpdate?.(result)
-        if (options.stopWhen?.(records)) controller.abort()
-      })
-    })
-    const stopWatch = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))
-    await Promise.race([liveScan.catch((err) => { if (!controller.signal.aborted) throw err }), stopWatch])
-    controller.abort()
-    await refreshing
-    result.live = false
-    return result
-  } finally {
-    await reader.close()
   }
+  await scan(plans, options.signal)
+  const refresh = async () => {
+    result.graph = buildGraph(records)
+    if (options.consumption !== false && records.length) result.consumption = await consumption(session, records, plans)
+  }
+  await refresh()
+  if (!options.live || options.signal?.aborted || options.stopWhen?.(records)) return result
+  result.live = true
+  options.onUpdate?.(result)
+  const livePlans = plans.map((p) => ({ ...p, start: p.end ?? p.high, end: undefined }))
+  const controller = new AbortController()
+  options.signal?.addEventListener('abort', () => controller.abort(), { once: true })
+  let refreshing = Promise.resolve()
+  const liveScan = scan(livePlans, controller.signal, () => {
+    refreshing = refreshing.then(async () => {
+      await refresh()
+      options.onUpdate?.(result)
+      if (options.stopWhen?.(records)) controller.abort()
+    })
+  })
+  const stopWatch = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))
+  await Promise.race([liveScan.catch((err) => { if (!controller.signal.aborted) throw err }), stopWatch])
+  controller.abort()
+  await refreshing
+  result.live = false
+  return result
 }
 
 /**
  * For each record, the consumer groups that have committed offsets on its partition, and
  * whether they are past it. Groups are read with the admin API (OffsetFetch), one call each.
  */
-export async function consumption(connection: Connection, records: TraceRecord[], plans: PartitionPlan[]): Promise<Map<string, RecordConsumption[]>> {
+export async function consumption(session: KafkaSession, records: TraceRecord[], plans: PartitionPlan[]): Promise<Map<string, RecordConsumption[]>> {
   const topics = [...new Set(records.map((r) => r.topic))]
-  return withAdmin(connection, async (admin: Admin) => {
-    const { groups } = await admin.listGroups()
-    const consumers = groups.filter((g) => !g.protocolType || g.protocolType === 'consumer')
-    // one OffsetFetch per group, several in flight (clusters have hundreds of groups); folded in list order
-    const fetched = await mapWithConcurrency(consumers, 16, (g) => admin.fetchOffsets({ groupId: g.groupId, topics }).catch(() => []))
-    const committed = new Map<string, Array<{ group: string; offset: number }>>()
-    for (const [i, g] of consumers.entries()) {
-      const offsets = fetched[i]
-      for (const t of offsets) {
-        for (const p of t.partitions) {
-          if (Number(p.offset) < 0) continue
-          const k = `${t.topic}/${p.partition}`
-          if (!committed.has(k)) committed.set(k, [])
-          committed.get(k)!.push({ group: g.groupId, offset: Number(p.offset) })
-        }
+  const admin = await session.admin()
+  const groups = await admin.listGroups()
+  const consumers = groups.filter((g) => !g.protocolType || g.protocolType === 'consumer')
+  // one OffsetFetch per group, several in flight (clusters have hundreds of groups); folded in list order
+  const fetched = await mapWithConcurrency(consumers, 16, (g) => admin.committedOffsets(g.groupId, topics).catch(() => []))
+  const committed = new Map<string, Array<{ group: string; offset: number }>>()
+  for (const [i, g] of consumers.entries()) {
+    const offsets = fetched[i]
+    for (const t of offsets) {
+      for (const p of t.partitions) {
+        if (p.offset === null || p.offset < 0) continue
+        const k = `${t.topic}/${p.partition}`
+        if (!committed.has(k)) committed.set(k, [])
+        committed.get(k)!.push({ group: g.groupId, offset: p.offset })
       }
     }
-    const highs = new Map(plans.map((p) => [`${p.topic}/${p.partition}`, p.high]))
-    const out = new Map<string, RecordConsumption[]>()
-    for (const r of records) {
-      const k = `${r.topic}/${r.partition}`
-      const list = (committed.get(k) ?? []).map(({ group, offset }) => ({
-        group,
-        status: offset > Number(r.offset) ? ('consumed' as const) : ('pending' as const),
-        committedOffset: offset,
-        lag: Math.max(0, (highs.get(k) ?? offset) - offset),
-      }))
-      out.set(recordId(r), list.sort((a, b) => a.group.localeCompare(b.group)))
-    }
-    return out
-  })
+  }
+  const highs = new Map(plans.map((p) => [`${p.topic}/${p.partition}`, p.high]))
+  const out = new Map<string, RecordConsumption[]>()
+  for (const r of records) {
+    const k = `${r.topic}/${r.partition}`
+    const list = (committed.get(k) ?? []).map(({ group, offset }) => ({
+      group,
+      status: offset > Number(r.offset) ? ('consumed' as const) : ('pending' as const),
+      committedOffset: offset,
+      lag: Math.max(0, (highs.get(k) ?? offset) - offset),
+    }))
+    out.set(recordId(r), list.sort((a, b) => a.group.localeCompare(b.group)))
+  }
+  return out
 }

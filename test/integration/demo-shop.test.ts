@@ -9,7 +9,7 @@ import { runShop, type ShopResult } from '../../src/demo/shop.ts'
 import { parsePositionRange } from '../../src/kafka/positions.ts'
 import type { DecodedRecord } from '../../src/record.ts'
 import { tailRecords } from '../../src/services/tail.ts'
-import { BROKERS, testConnection, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
+import { BROKERS, testSession, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
 
 /** What a record says about itself, from the seed envelope or from CloudEvents headers. */
 interface Event {
@@ -38,7 +38,7 @@ function eventOf(r: DecodedRecord): Event | undefined {
 
 async function readAll(topics: string[]): Promise<DecodedRecord[]> {
   const out: DecodedRecord[] = []
-  for await (const chunk of tailRecords(testConnection(), { topics, range: parsePositionRange('start:end') })) out.push(...chunk)
+  for await (const chunk of tailRecords(testSession(), { topics, range: parsePositionRange('start:end') })) out.push(...chunk)
   return out
 }
 

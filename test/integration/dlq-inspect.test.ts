@@ -12,10 +12,10 @@ import { inspectDlq, type DlqRecord } from '../../src/services/dlq-inspect.ts'
 import { listDlqTopics, type DlqListResult } from '../../src/services/dlq-list.ts'
 import { produceRecords, type ProduceRecord } from '../../src/services/produce.ts'
 import { CONNECT_STACKTRACE, SPRING_DLT_DEFAULTS, SPRING_STACKTRACE, connectHeaders, dlqProduceRecord, smallRyeHeaders, springDltHeaders } from '../support/fixtures/dlq-headers.ts'
-import { createTopic, jsonLines, runEvt, testConnection, uniqueTopic } from '../support/kafka.ts'
+import { createTopic, jsonLines, runEvt, testSession, uniqueTopic } from '../support/kafka.ts'
 
 async function produce(topic: string, records: ProduceRecord[]): Promise<void> {
-  for await (const _ of produceRecords(testConnection(), records, { topic })) void _
+  for await (const _ of produceRecords(testSession(), records, { topic })) void _
 }
 
 const T = 1_700_000_000_000
@@ -123,7 +123,7 @@ describe('dlq list', () => {
   })
 
   it('a bounded scan says it is partial, and still finds the oldest record', async () => {
-    const list = await listDlqTopics(testConnection(), { topics: [dlt], scanLimit: 2 })
+    const list = await listDlqTopics(testSession(), { topics: [dlt], scanLimit: 2 })
     expect(list.dlqs).toHaveLength(1)
     expect(list.dlqs[0]).toMatchObject({ records: 5, scanned: 2, complete: false, oldestTimestamp: base + 1000, newestTimestamp: base + 5000 })
     const table = await runEvt(['dlq', 'list', '-t', `${prefix}*`, '--scan-limit', '2'])
@@ -150,7 +150,7 @@ describe('dlq inspect', () => {
 
   it('the service streams the same failures (default start:end is bounded)', async () => {
     const out: DlqRecord[] = []
-    for await (const chunk of inspectDlq(testConnection(), { topic: dlt, range: parsePositionRange('start') })) out.push(...chunk)
+    for await (const chunk of inspectDlq(testSession(), { topic: dlt, range: parsePositionRange('start') })) out.push(...chunk)
     expect(out.map((x) => x.failure).sort((a, b) => String(a.reason).localeCompare(String(b.reason)))).toEqual([connectFailure, springFailure, springFailure, smallRyeFailure, timeoutFailure])
   })
 
@@ -183,7 +183,7 @@ describe('dlq inspect', () => {
     expect(JSON.parse(grouped.stdout)).toMatchObject({ scanned: 5, matched: 1, groups: [{ key: 'VALUE_CONVERTER', count: 1 }] })
     // the service takes the same compiled filter
     const out: DlqRecord[] = []
-    for await (const chunk of inspectDlq(testConnection(), { topic: dlt, range: parsePositionRange('start:end'), filter: compileDlqCel('has(failure.consumerGroup)'), partitions: [0] })) out.push(...chunk)
+    for await (const chunk of inspectDlq(testSession(), { topic: dlt, range: parsePositionRange('start:end'), filter: compileDlqCel('has(failure.consumerGroup)'), partitions: [0] })) out.push(...chunk)
     expect(out.map((x) => x.record.offset)).toEqual(['0', '1', '2'])
   })
 

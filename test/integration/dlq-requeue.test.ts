@@ -8,7 +8,7 @@ import { parsePositionRange } from '../../src/kafka/positions.ts'
 import type { DecodedRecord } from '../../src/record.ts'
 import { produceRecords, type ProduceRecord } from '../../src/services/produce.ts'
 import { tailRecords } from '../../src/services/tail.ts'
-import { BROKERS, createTopic, ROOT, runEvt, testConnection, uniqueTopic } from '../support/kafka.ts'
+import { BROKERS, createTopic, ROOT, runEvt, testSession, uniqueTopic } from '../support/kafka.ts'
 
 const int32 = (n: number) => {
   const b = Buffer.alloc(4)
@@ -45,12 +45,12 @@ function springDlt(original: string, partition: number, offset: number, value: B
 }
 
 async function write(topic: string, records: ProduceRecord[]): Promise<void> {
-  for await (const _ of produceRecords(testConnection(), records, { topic })) void _
+  for await (const _ of produceRecords(testSession(), records, { topic })) void _
 }
 
 async function readAll(topic: string): Promise<DecodedRecord[]> {
   const out: DecodedRecord[] = []
-  for await (const chunk of tailRecords(testConnection(), { topics: [topic], range: parsePositionRange('start:end') })) out.push(...chunk)
+  for await (const chunk of tailRecords(testSession(), { topics: [topic], range: parsePositionRange('start:end') })) out.push(...chunk)
   return out
 }
 

@@ -9,11 +9,11 @@ import { parsePositionRange } from '../../src/kafka/positions.ts'
 import type { DecodedRecord } from '../../src/record.ts'
 import { produceRecords, type ProduceRecord } from '../../src/services/produce.ts'
 import { tailRecords } from '../../src/services/tail.ts'
-import { BROKERS, createTopic, produceFixture, ROOT, runEvt, testConnection, uniqueTopic } from '../support/kafka.ts'
+import { BROKERS, createTopic, produceFixture, ROOT, runEvt, testSession, uniqueTopic } from '../support/kafka.ts'
 
 async function readAll(topic: string): Promise<DecodedRecord[]> {
   const out: DecodedRecord[] = []
-  for await (const chunk of tailRecords(testConnection(), { topics: [topic], range: parsePositionRange('start:end') })) out.push(...chunk)
+  for await (const chunk of tailRecords(testSession(), { topics: [topic], range: parsePositionRange('start:end') })) out.push(...chunk)
   return out.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset))
 }
 
@@ -111,7 +111,7 @@ describe('streaming: records go out while stdin is still open', () => {
       await gate // the input pauses, not ended
       yield rec('d', 1)
     }
-    const out = produceRecords(testConnection(), input(), { topic })[Symbol.asyncIterator]()
+    const out = produceRecords(testSession(), input(), { topic })[Symbol.asyncIterator]()
     const first: unknown[] = []
     for (let i = 0; i < 3; i++) first.push((await out.next()).value)
     expect(first).toEqual([{ topic, partition: 0, offset: 0 }, { topic, partition: 1, offset: 0 }, { topic, partition: 0, offset: 1 }])

@@ -9,17 +9,17 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import protobuf from 'protobufjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { encodeSchemaIdHeader } from '../../src/codec/registry-framing.ts'
-import type { Connection } from '../../src/config/connection.ts'
+import type { KafkaSession } from '../../src/kafka/session.ts'
 import { parsePositionRange } from '../../src/kafka/positions.ts'
 import type { DecodedRecord } from '../../src/record.ts'
 import { tailRecords, type TailOptions } from '../../src/services/tail.ts'
-import { createTopic, jsonLines, produceFixture, runEvt, testConnection, uniqueTopic } from '../support/kafka.ts'
+import { createTopic, jsonLines, produceFixture, runEvt, testSession, uniqueTopic } from '../support/kafka.ts'
 
 const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7'
 const library = new SchemaRegistry({ host: REGISTRY })
 
-function connection(url = REGISTRY): Connection {
-  return testConnection({ registry: { url } })
+function connection(url = REGISTRY): KafkaSession {
+  return testSession({ registry: { url } })
 }
 
 async function readAll(topic: string, options: Partial<TailOptions> = {}, conn = connection()): Promise<DecodedRecord[]> {
@@ -169,7 +169,7 @@ describe('Avro', () => {
   })
 
   it('without --registry: framed bytes are binary with the schema id and a hint', async () => {
-    const [r] = await readAll(topic, { maxMessages: 1 }, testConnection())
+    const [r] = await readAll(topic, { maxMessages: 1 }, testSession())
     expect(r.valueDecoded).toMatchObject({ kind: 'binary', schemaId: orderId, note: `starts like a Confluent frame (magic byte 0, schema id ${orderId}); pass --registry to try decoding it` })
   })
 
@@ -180,7 +180,7 @@ describe('Avro', () => {
     const big = value.replace('"qty":3', '"qty":9007199254740993')
     const run = await runEvt(['produce', out, '--lines', '-k', '{"order_id":"o-9"}', '--value-schema', `${topic}-value`, '--key-schema', `${topic}-key:1`, '--registry', REGISTRY], { input: `${value}\n${big}\n` })
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/^evt:/m) })
-    const [r] = await readAll(out, {}, testConnection())
+    const [r] = await readAll(out, {}, testSession())
     expect(r.value!.subarray(0, 5)).toEqual(frame(orderId))
     const decoded = (await library.decode(r.value!)) as Record<string, unknown>
     expect((decoded.total as { amount: Buffer }).amount).toEqual(javaDecimalBytes(-5n))
@@ -290,7 +290,7 @@ message Payment {
     await createTopic(out, 1)
     const run = await runEvt(['produce', out, '{"orderId":"o-7","total":{"currency":"USD","units":"9007199254740993"},"placed_at":"2026-01-02T03:04:05Z","status":"PLACED"}', '--value-schema', `${topic}-value`, '--registry', REGISTRY])
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/^evt:/m) })
-    const [r] = await readAll(out, {}, testConnection())
+    const [r] = await readAll(out, {}, testSession())
     expect(r.value!.subarray(0, 6)).toEqual(Buffer.concat([frame(id), Buffer.from([0])]))
     const decoded = root.lookupType('acme.Order').toObject(root.lookupType('acme.Order').decode(r.value!.subarray(6)), { longs: String, enums: String })
     expect(decoded).toMatchObject({ order_id: 'o-7', total: { currency: 'USD', units: '9007199254740993' }, placed_at: { seconds: String(Date.parse('2026-01-02T03:04:05Z') / 1000) }, status: 'PLACED' })

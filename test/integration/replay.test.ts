@@ -8,11 +8,11 @@ import { parsePositionRange } from '../../src/kafka/positions.ts'
 import type { DecodedRecord } from '../../src/record.ts'
 import { produceRecords } from '../../src/services/produce.ts'
 import { tailRecords } from '../../src/services/tail.ts'
-import { BROKERS, createTopic, kafka, ROOT, runEvt, testConnection, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
+import { BROKERS, createTopic, kafka, ROOT, runEvt, testSession, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
 
 async function readAll(topic: string): Promise<DecodedRecord[]> {
   const out: DecodedRecord[] = []
-  for await (const chunk of tailRecords(testConnection(), { topics: [topic], range: parsePositionRange('start:end') })) out.push(...chunk)
+  for await (const chunk of tailRecords(testSession(), { topics: [topic], range: parsePositionRange('start:end') })) out.push(...chunk)
   return out
 }
 
@@ -23,7 +23,7 @@ async function fill(topic: string, n: number, partitions: number): Promise<void>
     headers: [{ key: 'h', value: Buffer.from(`v${i}`) }, { key: 'h', value: null }],
     partition: i % partitions,
   }))
-  for await (const _ of produceRecords(testConnection(), records, { topic })) void _
+  for await (const _ of produceRecords(testSession(), records, { topic })) void _
 }
 
 const source = (r: DecodedRecord) => r.headers.find((h) => h.key === 'evt-replay-source')!.value!.toString()

@@ -9,16 +9,16 @@ import { parsePositionRange } from '../../src/kafka/positions.ts'
 import type { DecodedRecord } from '../../src/record.ts'
 import { produceRecords, type ProduceRecord } from '../../src/services/produce.ts'
 import { tailRecords, type TailOptions } from '../../src/services/tail.ts'
-import { BROKERS, createTopic, jsonLines, kafka, produceFixture, runEvt, testConnection, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
+import { BROKERS, createTopic, jsonLines, kafka, produceFixture, runEvt, testSession, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
 
 async function readAll(options: Partial<TailOptions> & { topics: string[] }): Promise<DecodedRecord[]> {
   const out: DecodedRecord[] = []
-  for await (const chunk of tailRecords(testConnection(), { range: parsePositionRange('start:end'), ...options })) out.push(...chunk)
+  for await (const chunk of tailRecords(testSession(), { range: parsePositionRange('start:end'), ...options })) out.push(...chunk)
   return out
 }
 
 async function produceWithEvt(topic: string, records: ProduceRecord[]): Promise<void> {
-  for await (const _ of produceRecords(testConnection(), records, { topic })) void _
+  for await (const _ of produceRecords(testSession(), records, { topic })) void _
 }
 
 const offsetsOf = (records: DecodedRecord[]) => records.map((r) => Number(r.offset))
@@ -158,7 +158,7 @@ describe('compression written by librdkafka (kcat)', () => {
       const records = await readAll({ topics: [topic] })
       expect(records.map((r) => r.value?.toString())).toEqual(lines)
 
-      for await (const _ of produceRecords(testConnection(), [{ key: Buffer.from('evt'), value: Buffer.from(`evt-${codec}`), headers: [{ key: 'h', value: Buffer.from('v') }] }], { topic, compression: codec })) void _
+      for await (const _ of produceRecords(testSession(), [{ key: Buffer.from('evt'), value: Buffer.from(`evt-${codec}`), headers: [{ key: 'h', value: Buffer.from('v') }] }], { topic, compression: codec })) void _
       const seen = execFileSync('kcat', ['-C', '-b', BROKERS[0], '-t', topic, '-o', '-1', '-e', '-q', '-f', '%k=%s %h\n'], { encoding: 'utf8' })
       expect(seen.trim()).toBe(`evt=evt-${codec} h=v`)
     })

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import kafkajs from 'kafkajs'
 import type { Admin, Message } from 'kafkajs'
 import type { Connection } from '../../src/config/connection.ts'
+import { openSession, type KafkaSession } from '../../src/kafka/session.ts'
 
 export const BROKERS = ['127.0.0.1:9092']
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -16,6 +17,24 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 /** A connection for calling services directly. */
 export function testConnection(overrides: Partial<Connection> = {}): Connection {
   return { brokers: BROKERS, clientId: 'evt-test', timeoutMs: 10_000, verbose: false, ...overrides }
+}
+
+/** Sessions opened by {@link testSession} in this test file, closed after it (test/support/sessions.ts). */
+const openedSessions: KafkaSession[] = []
+
+/**
+ * A Kafka session for calling services directly (on {@link testConnection} with `overrides`).
+ * Every session opened this way is closed after the test file (test/support/sessions.ts).
+ */
+export function testSession(overrides: Partial<Connection> = {}): KafkaSession {
+  const session = openSession(testConnection(overrides))
+  openedSessions.push(session)
+  return session
+}
+
+/** Closes every session {@link testSession} opened so far. */
+export async function closeTestSessions(): Promise<void> {
+  await Promise.all(openedSessions.splice(0).map((s) => s.close()))
 }
 
 /** A topic name no other test uses. */

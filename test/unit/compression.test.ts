@@ -4,7 +4,8 @@ import kafkajs from 'kafkajs'
 import { compressFrameSync, compressSync as lz4Block } from 'lz4-napi'
 import { compressSync as snappyRaw } from 'snappy'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { compress, decompress, registerKafkajsCodecs, type CompressionCodec } from '../../src/codec/compression.ts'
+import { compress, decompress, type CompressionCodec } from '../../src/codec/compression.ts'
+import { registerKafkajsCodecs } from '../../src/kafka/kafkajs/codecs.ts'
 
 const require = createRequire(import.meta.url)
 

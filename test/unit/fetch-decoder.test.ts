@@ -4,7 +4,7 @@ import kafkajs from 'kafkajs'
 import { compressFrameSync } from 'lz4-napi'
 import { compressSync as snappyRaw } from 'snappy'
 import { describe, expect, it } from 'vitest'
-import { registerKafkajsCodecs } from '../../src/codec/compression.ts'
+import { registerKafkajsCodecs } from '../../src/kafka/kafkajs/codecs.ts'
 import { decodeFetchResponse, type FetchPartition } from '../../src/kafka/fetch-decoder.ts'
 import {
   controlRecord,

@@ -74,26 +74,26 @@ With --group-by, --json prints one object:
       onWarning: (m) => this.note(`evt: warning: ${m}`),
       strict: flags.strict,
     }
-    const connection = this.connection(flags)
+    const session = this.session(flags)
     const sink = new StdoutSink(() => controller.abort())
     const stats: DlqInspectStats = { scanned: 0, matched: 0, bytes: 0 }
     let quit = false
     try {
       if (flags['group-by']) {
-        const result = await groupDlq(connection, { ...options, groupBy: flags['group-by'] })
+        const result = await groupDlq(session, { ...options, groupBy: flags['group-by'] })
         this.out(flags.json ? JSON.stringify(result) : renderDlqGroups(result))
       } else if (this.browser(flags)) {
         const { runDlqBrowser } = await import('../../ui/dlq/dlq-browser.tsx')
-        await runDlqBrowser(inspectDlq(connection, options, stats), {
+        await runDlqBrowser(inspectDlq(session, options, stats), {
           topic: args.topic,
           stats,
           stackExpanded: flags.stack,
           abort: (reason) => { quit = reason === 'quit'; controller.abort() },
-          planRequeue: (marked) => { const m = markedRequeue(args.topic, marked); return planRequeue(connection, m.request, m.filterText) },
-          onRequeue: (marked, plan, o) => runRequeue(connection, markedRequeue(args.topic, marked).request, plan, o),
+          planRequeue: (marked) => { const m = markedRequeue(args.topic, marked); return planRequeue(session, m.request, m.filterText) },
+          onRequeue: (marked, plan, o) => runRequeue(session, markedRequeue(args.topic, marked).request, plan, o),
         })
       } else {
-        for await (const chunk of inspectDlq(connection, options, stats)) await sink.write(chunk.map((item) => (flags.json ? dlqJsonLine(item) : prettyDlqRecord(item, { stack: flags.stack }))))
+        for await (const chunk of inspectDlq(session, options, stats)) await sink.write(chunk.map((item) => (flags.json ? dlqJsonLine(item) : prettyDlqRecord(item, { stack: flags.stack }))))
         if (!flags.json && !sink.closed) this.note(`${stats.matched} record${stats.matched === 1 ? '' : 's'} shown (${stats.scanned} read)`)
       }
     } finally {

@@ -39,7 +39,7 @@ Timestamps are epoch ms (null for an empty topic); exception null counts records
         throw usageError(`--pattern: "${p}" is not a regular expression: ${(err as Error).message}`, 'e.g. --pattern "-failed$"')
       }
     })
-    const result = await listDlqTopics(this.connection(flags), {
+    const result = await listDlqTopics(this.session(flags), {
       topics: flags.topic,
       patterns,
       sampleSize: flags.sample,

@@ -58,8 +58,8 @@ The plan (records per target topic and per failure class, and what is skipped) i
       only = { by, value: flags['group-by'].slice(eq + 1) }
     }
     const request: RequeueRequest = { dlqTopic: args.topic, range: parsePositionRange(flags.offset), partitions: parsePartitionList(flags.partition), filter: flags.filter ? compileDlqCel(flags.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)) : undefined, only, to: flags.to, keepErrorHeaders: flags['keep-error-headers'], maxRequeues: flags['max-requeues'], rate: flags.rate }
-    const connection = this.connection(flags)
-    const plan = await planRequeue(connection, request, flags.filter)
+    const session = this.session(flags)
+    const plan = await planRequeue(session, request, flags.filter)
     this.out(flags.json ? JSON.stringify({ plan }) : renderRequeuePlan(plan))
     const toSend = plan.targets.reduce((s, t) => s + t.records, 0)
     if (flags['dry-run']) return
@@ -73,7 +73,7 @@ The plan (records per target topic and per failure class, and what is skipped) i
     process.on('SIGINT', onSigint)
     let last = 0
     try {
-      const summary = await runRequeue(connection, request, plan, {
+      const summary = await runRequeue(session, request, plan, {
         signal: controller.signal,
         onWarning: (m) => this.note(`evt: warning: ${m}`),
         onProgress: (p) => {

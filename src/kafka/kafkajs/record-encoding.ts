@@ -10,14 +10,9 @@
  * (https://kafka.apache.org/documentation/#record); object headers keep kafkajs's meaning.
  */
 import { createRequire } from 'node:module'
+import type { OrderedHeader } from '../types.ts'
 
 const require = createRequire(import.meta.url)
-
-/** A header as evt writes it: order kept, duplicates kept, null allowed. */
-export interface OrderedHeader {
-  key: string
-  value: Buffer | null
-}
 
 interface KafkajsEncoder {
   writeVarInt(v: number): KafkajsEncoder
@@ -62,8 +57,8 @@ function makeRecordEncoder(Encoder: EncoderClass) {
 }
 
 /**
- * Makes kafkajs encode records with {@link OrderedHeader} arrays. Call before the first Produce
- * request of the process (idempotent).
+ * Makes kafkajs encode records with {@link OrderedHeader} arrays. Installed by the adapter's
+ * factory (client.ts) before any producer exists; idempotent.
  */
 export function installOrderedHeaderEncoding(): void {
   const path = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js')

@@ -11,7 +11,7 @@
 import { render, useInput, useWindowSize } from 'ink'
 import { useEffect, useReducer } from 'react'
 import type { DlqGroupBy } from '../../dlq/group.ts'
-import type { MoveProgress, MoveSummary } from '../../kafka/mover.ts'
+import type { MoveProgress, MoveSummary } from '../../replay/move.ts'
 import type { DlqInspectStats, DlqRecord } from '../../services/dlq-inspect.ts'
 import type { RequeuePlan } from '../../services/dlq-requeue.ts'
 import { DEFAULT_CAPACITY, dlqReducer, groupKeys, initialDlqState, type DlqAction, type DlqBrowserState, type ExitReason, type MarkedRecord, type OverflowCount } from '../state/dlq-state.ts'

@@ -5,7 +5,7 @@
  */
 import { isFailureHeader, type DlqFailure } from '../../dlq/failure.ts'
 import type { DlqGroupBy } from '../../dlq/group.ts'
-import type { MoveProgress, MoveSummary } from '../../kafka/mover.ts'
+import type { MoveProgress, MoveSummary } from '../../replay/move.ts'
 import type { DlqRecord } from '../../services/dlq-inspect.ts'
 import type { RequeuePlan } from '../../services/dlq-requeue.ts'
 import { headerLines, valueLines } from '../format.ts'

@@ -14,7 +14,7 @@
  *   `seq` of their request; stale ones are ignored.
  */
 import { DLQ_GROUP_BY, groupKey, type DlqGroupBy } from '../../dlq/group.ts'
-import type { MoveProgress, MoveSummary } from '../../kafka/mover.ts'
+import type { MoveProgress, MoveSummary } from '../../replay/move.ts'
 import type { DlqRecord } from '../../services/dlq-inspect.ts'
 import type { RequeuePlan } from '../../services/dlq-requeue.ts'
 import { dlqDetailLines, planTotal, recordId } from '../dlq/format.ts'

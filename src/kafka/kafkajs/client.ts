@@ -1,0 +1,61 @@
+/**
+ * The kafkajs adapter's factory: the one place that builds a kafkajs `Kafka` from a
+ * {@link Connection}, and the one place that patches kafkajs (ordered-header record encoding,
+ * snappy/lz4/zstd codecs) — installed here, before any producer exists, whatever is used first.
+ *
+ * kafkajs is CommonJS: its default export is destructured (named ESM imports fail). It is pinned
+ * (2.2.4): the fetch transport and the record encoder rely on internals frozen in that version.
+ */
+import kafkajs from 'kafkajs'
+import type { Kafka, KafkaConfig } from 'kafkajs'
+import type { Connection } from '../../config/connection.ts'
+import type { KafkaClient } from '../types.ts'
+import { connectAdmin } from './admin.ts'
+import { registerKafkajsCodecs } from './codecs.ts'
+import { installOrderedHeaderEncoding } from './record-encoding.ts'
+import { connectFetchTransport } from './transport.ts'
+import { connectTransactionalWriter, connectWriter } from './writer.ts'
+
+const { Kafka: KafkaClass, logLevel } = kafkajs
+
+/**
+ * Creates a kafkajs client. Logging is off unless `connection.verbose` (then kafkajs logs go to
+ * stderr as one JSON line each). Retries are bounded so that an unreachable cluster fails within
+ * about `connection.timeoutMs`.
+ */
+export function createKafka(connection: Connection): Kafka {
+  const timeout = Math.max(1000, connection.timeoutMs)
+  const config: KafkaConfig = {
+    clientId: connection.clientId,
+    brokers: connection.brokers,
+    ssl: connection.ssl as KafkaConfig['ssl'],
+    sasl: connection.sasl as KafkaConfig['sasl'],
+    connectionTimeout: Math.min(timeout, 10_000),
+    authenticationTimeout: Math.min(timeout, 10_000),
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 100, retries: 5, maxRetryTime: Math.min(timeout, 5000) },
+    logLevel: connection.verbose ? logLevel.INFO : logLevel.NOTHING,
+    logCreator: () => (entry) => {
+      process.stderr.write(`${JSON.stringify({ level: entry.label, namespace: entry.namespace, ...entry.log })}\n`)
+    },
+  }
+  return new KafkaClass(config)
+}
+
+/**
+ * The kafkajs implementation of evt's {@link KafkaClient}: admin, fetch transport, idempotent
+ * writer and transactional writer, all built from one kafkajs client. Installs the kafkajs
+ * patches (both idempotent) before anything is connected.
+ */
+export function kafkajsClient(connection: Connection): KafkaClient {
+  installOrderedHeaderEncoding()
+  registerKafkajsCodecs()
+  const kafka = createKafka(connection)
+  return {
+    connection,
+    connectAdmin: () => connectAdmin(connection, kafka),
+    connectFetchTransport: (isolation) => connectFetchTransport(connection, kafka, isolation),
+    connectWriter: () => connectWriter(connection, kafka),
+    connectTransactionalWriter: (transactionalId) => connectTransactionalWriter(connection, kafka, transactionalId),
+  }
+}

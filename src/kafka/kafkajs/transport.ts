@@ -1,0 +1,134 @@
+/**
+ * evt's {@link FetchTransport} on kafkajs's cluster layer: connections, TLS, SASL, metadata and
+ * ListOffsets are kafkajs's; Fetch requests are encoded by kafkajs and their responses decoded by
+ * evt's decoder (fetch-decoder.ts). kafkajs is pinned (2.2.4): the internals used here are
+ * `Kafka[private:Kafka:createCluster]`, `Cluster`, `Broker.lookupRequest` and
+ * `Broker.connectionPool.send`. Errors are kafkajs's own (the reader maps them), except connecting.
+ */
+import { createRequire } from 'node:module'
+import kafkajs from 'kafkajs'
+import type { Kafka } from 'kafkajs'
+import type { Connection } from '../../config/connection.ts'
+import { withDeadline } from '../deadline.ts'
+import { decodeFetchResponse, type FetchPartition } from '../fetch-decoder.ts'
+import type { FetchOptions, FetchRequestPartition, FetchTransport, Isolation, OffsetQuery } from '../types.ts'
+import { CONNECTION_CLOSED_ERROR } from './errors.ts'
+
+const require = createRequire(import.meta.url)
+const { requests } = require('kafkajs/src/protocol/requests/index.js')
+const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js')
+
+interface KafkaCluster {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  metadata(options?: { topics?: string[] }): Promise<{ topicMetadata: Array<{ topic: string; partitionMetadata: Array<{ partitionId: number; leader: number }> }> }>
+  addMultipleTargetTopics(topics: string[]): Promise<void>
+  refreshMetadata(): Promise<void>
+  findTopicPartitionMetadata(topic: string): Array<{ partitionId: number; leader: number }>
+  findBroker(options: { nodeId: string | number }): Promise<KafkaBroker>
+  fetchTopicsOffset(topics: Array<{ topic: string; partitions: Array<{ partition: number }>; fromBeginning?: boolean; fromTimestamp?: number }>): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>
+}
+
+interface KafkaBroker {
+  lookupRequest(apiKey: number, definition: unknown): (args: Record<string, unknown>) => { request: { apiVersion: number }; response: unknown; requestTimeout: number }
+  connectionPool: { send(request: unknown): Promise<unknown> }
+  disconnect(): Promise<void>
+}
+
+/**
+ * Builds a kafkajs `Cluster` through the client's private factory (same brokers, TLS, SASL,
+ * logger). @throws Error if the pinned kafkajs changed shape.
+ */
+function createCluster(kafka: Kafka, isolation: Isolation): KafkaCluster {
+  const k = kafka as unknown as Record<symbol, unknown>
+  const factory = Object.getOwnPropertySymbols(k).find((s) => s.description === 'private:Kafka:createCluster')
+  if (!factory || !(kafka instanceof kafkajs.Kafka)) throw new Error('kafkajs internals changed: pin kafkajs to 2.2.4')
+  return (k[factory] as (o: object) => KafkaCluster)({
+    isolationLevel: isolation === 'read_committed' ? 1 : 0,
+    allowAutoTopicCreation: false,
+    metadataMaxAge: 300_000,
+    maxInFlightRequests: null,
+  })
+}
+
+/**
+ * Connects a cluster within `connection.timeoutMs`.
+ * @throws EvtError connect/auth (exit 3).
+ */
+export async function connectFetchTransport(connection: Connection, kafka: Kafka, isolation: Isolation): Promise<FetchTransport> {
+  const cluster = createCluster(kafka, isolation)
+  try {
+    await withDeadline(connection, 'connect', cluster.connect())
+  } catch (err) {
+    await cluster.disconnect().catch(() => {})
+    throw err
+  }
+  return new KafkajsFetchTransport(cluster, isolation)
+}
+
+class KafkajsFetchTransport implements FetchTransport {
+  private readonly cluster: KafkaCluster
+  private readonly isolation: Isolation
+
+  constructor(cluster: KafkaCluster, isolation: Isolation) {
+    this.cluster = cluster
+    this.isolation = isolation
+  }
+
+  async topicNames(): Promise<string[]> {
+    const { topicMetadata } = await this.cluster.metadata({ topics: [] })
+    return topicMetadata.map((t) => t.topic)
+  }
+
+  async loadTopics(topics: string[]): Promise<void> {
+    await this.cluster.addMultipleTargetTopics(topics)
+  }
+
+  leaders(topic: string): Array<{ partition: number; leader: number }> {
+    return this.cluster.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId, leader: p.leader }))
+  }
+
+  async listOffsets(request: Array<{ topic: string; partitions: number[] }>, query: OffsetQuery): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: number }> }>> {
+    const opts = query === 'earliest' ? { fromBeginning: true } : query === 'latest' ? { fromBeginning: false } : { fromTimestamp: query.timestamp }
+    const answer = await this.cluster.fetchTopicsOffset(request.map(({ topic, partitions }) => ({ topic, partitions: partitions.map((partition) => ({ partition })), ...opts })))
+    return answer.map(({ topic, partitions }) => ({ topic, partitions: partitions.map(({ partition, offset }) => ({ partition, offset: Number(offset) })) }))
+  }
+
+  async fetch(leader: number, parts: FetchRequestPartition[], o: FetchOptions): Promise<FetchPartition[]> {
+    const broker = await this.cluster.findBroker({ nodeId: String(leader) })
+    const topics = new Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number; currentLeaderEpoch: number; logStartOffset: number }>>()
+    for (const p of parts) {
+      if (!topics.has(p.topic)) topics.set(p.topic, [])
+      topics.get(p.topic)!.push({ partition: p.partition, fetchOffset: String(p.offset), maxBytes: o.partitionMaxBytes, currentLeaderEpoch: -1, logStartOffset: -1 })
+    }
+    const make = broker.lookupRequest(apiKeys.Fetch, requests.Fetch)
+    const protocolRequest = make({
+      replicaId: -1,
+      isolationLevel: this.isolation === 'read_committed' ? 1 : 0,
+      maxWaitTime: o.maxWaitMs,
+      minBytes: 1,
+      maxBytes: o.requestMaxBytes,
+      topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+    })
+    const apiVersion = protocolRequest.request.apiVersion
+    protocolRequest.response = {
+      decode: async (raw: Buffer) => decodeFetchResponse(raw, apiVersion, { needles: o.needles, deferRecords: true }),
+      parse: async (data: unknown) => data,
+    }
+    try {
+      const response = (await broker.connectionPool.send(protocolRequest)) as ReturnType<typeof decodeFetchResponse>
+      return response.partitions
+    } catch (err) {
+      if ((err as Error).name === CONNECTION_CLOSED_ERROR) await broker.disconnect().catch(() => {})
+      throw err
+    }
+  }
+
+  async refreshMetadata(): Promise<void> {
+    await this.cluster.refreshMetadata()
+  }
+
+  async close(): Promise<void> {
+    await this.cluster.disconnect().catch(() => {})
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * evt's {@link KafkaWriter} and {@link TransactionalWriter} on kafkajs producers. Headers go to
+ * kafkajs as evt's ordered arrays: the record encoder installed by the factory (record-encoding.ts)
+ * writes them as they are. Errors of send/commit/abort are kafkajs's own (mapKafkaError
+ * understands them); connecting throws EvtErrors.
+ */
+import kafkajs from 'kafkajs'
+import type { Kafka, Message, Producer, Transaction } from 'kafkajs'
+import type { Connection } from '../../config/connection.ts'
+import { withDeadline } from '../deadline.ts'
+import type { Compression, KafkaWriter, OutgoingRecord, PartitionBaseOffset, TransactionalWriter } from '../types.ts'
+
+const { CompressionTypes, Partitioners } = kafkajs
+
+const COMPRESSION: Record<Compression, number> = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy, lz4: CompressionTypes.LZ4, zstd: CompressionTypes.ZSTD }
+
+/** evt's records as kafkajs messages (headers as ordered arrays, for the patched encoder). */
+function messages(records: OutgoingRecord[]): Message[] {
+  return records.map((r) => ({ key: r.key, value: r.value, headers: r.headers as unknown as Record<string, Buffer>, partition: r.partition, timestamp: r.timestamp === undefined ? undefined : String(r.timestamp) }))
+}
+
+/**
+ * Connects an idempotent producer within `connection.timeoutMs`.
+ * @throws EvtError connect/auth (exit 3).
+ */
+export async function connectWriter(connection: Connection, kafka: Kafka): Promise<KafkaWriter> {
+  // every record carries its partition (evt's partitioner.ts); kafkajs's partitioner is named only to keep it quiet
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner })
+  try {
+    await withDeadline(connection, 'connect', producer.connect())
+  } catch (err) {
+    await producer.disconnect().catch(() => {})
+    throw err
+  }
+  return {
+    async send(topic: string, records: OutgoingRecord[], options: { compression?: Compression } = {}): Promise<PartitionBaseOffset[]> {
+      const result = await producer.send({ topic, acks: -1, compression: COMPRESSION[options.compression ?? 'none'], messages: messages(records) })
+      return result.map((m) => ({ partition: m.partition, baseOffset: Number(m.baseOffset) }))
+    },
+    async close(): Promise<void> {
+      await producer.disconnect().catch(() => {})
+    },
+  }
+}
+
+/**
+ * Connects a transactional producer within `connection.timeoutMs`; connecting fences an earlier
+ * producer with this transactional id. Transactions time out on the broker after 60 s.
+ * @throws EvtError connect/auth (exit 3).
+ */
+export async function connectTransactionalWriter(connection: Connection, kafka: Kafka, transactionalId: string): Promise<TransactionalWriter> {
+  const producer: Producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, transactionTimeout: 60_000 })
+  await withDeadline(connection, 'connect', producer.connect())
+  let txn: Transaction | undefined
+  const open = (): Transaction => {
+    if (!txn) throw new Error('no open transaction: call begin() first')
+    return txn
+  }
+  return {
+    async begin(): Promise<void> {
+      txn = undefined
+      txn = await producer.transaction()
+    },
+    async send(topic: string, records: OutgoingRecord[]): Promise<void> {
+      await open().send({ topic, acks: -1, messages: messages(records) })
+    },
+    async sendOffsets({ group, topic, partition, offset }): Promise<void> {
+      await open().sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions: [{ partition, offset: String(offset) }] }] })
+    },
+    async commit(): Promise<void> {
+      await open().commit()
+    },
+    async abort(): Promise<void> {
+      await open().abort()
+    },
+    async close(): Promise<void> {
+      await producer.disconnect().catch(() => {})
+    },
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The per-run Kafka session: what a command (or a test) hands to services. It opens clients
+ * lazily, on first use, and reuses them for the whole run — one admin, one idempotent writer, one
+ * reader per isolation level — and `close()` closes everything it opened, each disconnect capped
+ * so that a dead broker cannot make closing hang.
+ */
+import type { Connection } from '../config/connection.ts'
+import { bounded } from './deadline.ts'
+import { kafkajsClient } from './kafkajs/client.ts'
+import { KafkaReader } from './reader.ts'
+import type { Isolation, KafkaAdmin, KafkaClient, KafkaClientFactory, KafkaWriter, TransactionalWriter } from './types.ts'
+
+/** How long `close()` waits for each client to disconnect, ms. */
+export const CLOSE_TIMEOUT_MS = 3000
+
+/**
+ * Kafka for one run. Clients connect on first use (within `connection.timeoutMs`) and stay open
+ * until {@link KafkaSession.close}; a client whose connect failed is not kept, so the next call
+ * tries again. Services never close what they get from a session.
+ */
+export interface KafkaSession {
+  /** Where and how to connect (also the registry and timeouts services read). */
+  readonly connection: Connection
+  /** The run's admin client. @throws EvtError connect/auth (exit 3). */
+  admin(): Promise<KafkaAdmin>
+  /** The run's partition reader for this isolation (default read_committed). @throws EvtError connect/auth (exit 3). */
+  reader(isolation?: Isolation): Promise<KafkaReader>
+  /** The run's idempotent writer. @throws EvtError connect/auth (exit 3). */
+  writer(): Promise<KafkaWriter>
+  /**
+   * A new transactional writer with this id (connecting fences an earlier one with the same id).
+   * Not shared: the caller may close it and ask for another (to recover from a failed transaction);
+   * the session closes those still open. @throws EvtError connect/auth (exit 3).
+   */
+  transactionalWriter(transactionalId: string): Promise<TransactionalWriter>
+  /** Closes every client the session opened, each within {@link CLOSE_TIMEOUT_MS}. Never throws; idempotent. */
+  close(): Promise<void>
+}
+
+interface Closable {
+  close(): Promise<void>
+}
+
+class Session implements KafkaSession {
+  readonly connection: Connection
+  private readonly client: KafkaClient
+  private adminClient?: Promise<KafkaAdmin>
+  private writerClient?: Promise<KafkaWriter>
+  private readonly readers = new Map<Isolation, Promise<KafkaReader>>()
+  private readonly opened = new Set<Closable>()
+
+  constructor(client: KafkaClient) {
+    this.client = client
+    this.connection = client.connection
+  }
+
+  /** Connects once; a failed connect is forgotten so that the next call tries again. */
+  private track<T extends Closable>(connect: () => Promise<T>, forget: () => void): Promise<T> {
+    const pending = connect().then((c) => {
+      this.opened.add(c)
+      return c
+    })
+    pending.catch(forget)
+    return pending
+  }
+
+  admin(): Promise<KafkaAdmin> {
+    this.adminClient ??= this.track(() => this.client.connectAdmin(), () => (this.adminClient = undefined))
+    return this.adminClient
+  }
+
+  reader(isolation: Isolation = 'read_committed'): Promise<KafkaReader> {
+    let reader = this.readers.get(isolation)
+    if (!reader) {
+      reader = this.track(() => KafkaReader.open(this.client, isolation), () => this.readers.delete(isolation))
+      this.readers.set(isolation, reader)
+    }
+    return reader
+  }
+
+  writer(): Promise<KafkaWriter> {
+    this.writerClient ??= this.track(() => this.client.connectWriter(), () => (this.writerClient = undefined))
+    return this.writerClient
+  }
+
+  async transactionalWriter(transactionalId: string): Promise<TransactionalWriter> {
+    const writer = await this.client.connectTransactionalWriter(transactionalId)
+    const tracked: TransactionalWriter = {
+      begin: () => writer.begin(),
+      send: (topic, records) => writer.send(topic, records),
+      sendOffsets: (offsets) => writer.sendOffsets(offsets),
+      commit: () => writer.commit(),
+      abort: () => writer.abort(),
+      close: async () => {
+        this.opened.delete(tracked)
+        await writer.close()
+      },
+    }
+    this.opened.add(tracked)
+    return tracked
+  }
+
+  async close(): Promise<void> {
+    // clients still connecting are closed once connected (or fail on their own)
+    const connecting = [this.adminClient, this.writerClient, ...this.readers.values()]
+    this.adminClient = undefined
+    this.writerClient = undefined
+    this.readers.clear()
+    await Promise.all(connecting.map((p) => (p ? bounded(p, CLOSE_TIMEOUT_MS) : undefined)))
+    const clients = [...this.opened]
+    this.opened.clear()
+    await Promise.all(clients.map((c) => bounded(c.close(), CLOSE_TIMEOUT_MS)))
+  }
+}
+
+/**
+ * Opens a session on `connection` (nothing connects until a client is asked for). `factory`
+ * chooses the client adapter: kafkajs (src/kafka/kafkajs/) by default.
+ */
+export function openSession(connection: Connection, factory: KafkaClientFactory = kafkajsClient): KafkaSession {
+  return new Session(factory(connection))
+}
