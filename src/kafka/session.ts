@@ -48,6 +48,7 @@ class Session implements KafkaSession {
   private writerClient?: Promise<KafkaWriter>
   private readonly readers = new Map<Isolation, Promise<KafkaReader>>()
   private readonly opened = new Set<Closable>()
+  private closed = false
 
   constructor(client: KafkaClient) {
     this.client = client
@@ -57,7 +58,9 @@ class Session implements KafkaSession {
   /** Connects once; a failed connect is forgotten so that the next call tries again. */
   private track<T extends Closable>(connect: () => Promise<T>, forget: () => void): Promise<T> {
     const pending = connect().then((c) => {
-      this.opened.add(c)
+      // connected after close() gave up waiting for it: close it now
+      if (this.closed) void bounded(c.close(), CLOSE_TIMEOUT_MS)
+      else this.opened.add(c)
       return c
     })
     pending.catch(forget)
@@ -101,6 +104,7 @@ class Session implements KafkaSession {
   }
 
   async close(): Promise<void> {
+    this.closed = true
     // clients still connecting are closed once connected (or fail on their own)
     const connecting = [this.adminClient, this.writerClient, ...this.readers.values()]
     this.adminClient = undefined
