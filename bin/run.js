@@ -21,4 +21,22 @@ process.stdout.on('error', (err) => {
 })
 process.stderr.on('error', () => {})
 
+// SIGTERM (kill, systemd, Kubernetes, a CI runner's timeout) stops a command the way Ctrl-C does:
+// the same handlers run (an open transaction is aborted, the resume hint printed); the exit code is
+// 143 (128 + SIGTERM). A second SIGTERM, or one that arrives when no command listens, exits at once.
+let terminated = false
+process.on('SIGTERM', () => {
+  if (terminated || process.listenerCount('SIGINT') === 0) process.exit(143)
+  terminated = true
+  process.emit('SIGINT', 'SIGINT')
+})
+
 await execute({ dir: import.meta.url })
+
+// The command has ended and closed what it opened (each close bounded). A Kafka client that is still
+// retrying somewhere (a connection to a dead broker) must not keep the process alive: once stdout and
+// stderr are written out, exit.
+if (terminated && [undefined, 0, 130].includes(process.exitCode)) process.exitCode = 143
+const drained = (stream) => new Promise((resolve) => (stream.writableLength > 0 && !stream.destroyed ? stream.once('drain', resolve).once('close', resolve) : resolve()))
+await Promise.all([drained(process.stdout), drained(process.stderr)])
+process.exit()

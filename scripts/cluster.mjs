@@ -1079,6 +1079,37 @@ export async function stopBroker(nodeId, { signal = 'SIGKILL', waitMs = 30_000 }
   return true;
 }
 
+/**
+ * For failure tests: sends `signal` to one broker without waiting (SIGSTOP freezes it: the kernel
+ * still accepts connections, nobody answers; SIGCONT thaws it).
+ * @param {number} nodeId
+ * @param {NodeJS.Signals} signal
+ * @returns {boolean} false if that broker does not run
+ */
+export function signalBroker(nodeId, signal) {
+  const pid = alivePid(brokerName(nodeId));
+  if (!pid) return false;
+  process.kill(pid, signal);
+  return true;
+}
+
+/**
+ * For failure tests: kills the schema registry (SIGKILL) and waits until it is gone. Call up()
+ * with the same options to start it again.
+ * @returns {Promise<boolean>} false if it was not running
+ */
+export async function stopRegistry({ waitMs = 30_000 } = {}) {
+  const pid = alivePid('registry');
+  if (!pid) return false;
+  process.kill(pid, 'SIGKILL');
+  const deadline = Date.now() + waitMs;
+  while (isOurs(pid, 'registry')) {
+    if (Date.now() > deadline) throw new ClusterError(`registry (pid ${pid}) still runs ${waitMs} ms after SIGKILL`);
+    await sleep(100);
+  }
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // CLI
 

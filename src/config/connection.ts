@@ -24,8 +24,16 @@ export interface Connection {
   profile?: string
   /** host:port list. */
   brokers: string[]
+  /**
+   * The seeds a client should start from: the brokers that answered the session's probe, fastest
+   * first (src/kafka/probe.ts). Undefined = `brokers`. Messages still name `brokers`.
+   */
+  seedBrokers?: string[]
   clientId: string
-  /** Budget for connecting, ms; an unreachable cluster fails after this. */
+  /**
+   * Budget for connecting and for each request to a broker, ms: an unreachable or frozen cluster
+   * fails after this.
+   */
   timeoutMs: number
   ssl?: SslOptions
   sasl?: SaslOptions

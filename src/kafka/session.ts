@@ -7,6 +7,7 @@
 import type { Connection } from '../config/connection.ts'
 import { bounded } from './deadline.ts'
 import { kafkajsClient } from './kafkajs/client.ts'
+import { probeBrokers } from './probe.ts'
 import { KafkaReader } from './reader.ts'
 import type { Isolation, KafkaAdmin, KafkaClient, KafkaClientFactory, KafkaWriter, TransactionalWriter } from './types.ts'
 
@@ -43,16 +44,30 @@ interface Closable {
 
 class Session implements KafkaSession {
   readonly connection: Connection
-  private readonly client: KafkaClient
+  private readonly factory: KafkaClientFactory
+  private clientReady?: Promise<KafkaClient>
   private adminClient?: Promise<KafkaAdmin>
   private writerClient?: Promise<KafkaWriter>
   private readonly readers = new Map<Isolation, Promise<KafkaReader>>()
   private readonly opened = new Set<Closable>()
   private closed = false
 
-  constructor(client: KafkaClient) {
-    this.client = client
-    this.connection = client.connection
+  constructor(connection: Connection, factory: KafkaClientFactory) {
+    this.connection = connection
+    this.factory = factory
+  }
+
+  /**
+   * The client, built once the seed brokers have been probed (probe.ts): a refused or frozen
+   * cluster fails here, fast and named, and the client starts only on seeds that answered.
+   * A failed probe is forgotten, so that a later call (a retry) probes again.
+   */
+  private client(): Promise<KafkaClient> {
+    if (!this.clientReady) {
+      this.clientReady = probeBrokers(this.connection).then((answering) => this.factory({ ...this.connection, seedBrokers: answering }))
+      this.clientReady.catch(() => (this.clientReady = undefined))
+    }
+    return this.clientReady
   }
 
   /** Connects once; a failed connect is forgotten so that the next call tries again. */
@@ -68,26 +83,26 @@ class Session implements KafkaSession {
   }
 
   admin(): Promise<KafkaAdmin> {
-    this.adminClient ??= this.track(() => this.client.connectAdmin(), () => (this.adminClient = undefined))
+    this.adminClient ??= this.track(async () => (await this.client()).connectAdmin(), () => (this.adminClient = undefined))
     return this.adminClient
   }
 
   reader(isolation: Isolation = 'read_committed'): Promise<KafkaReader> {
     let reader = this.readers.get(isolation)
     if (!reader) {
-      reader = this.track(() => KafkaReader.open(this.client, isolation), () => this.readers.delete(isolation))
+      reader = this.track(async () => KafkaReader.open(await this.client(), isolation), () => this.readers.delete(isolation))
       this.readers.set(isolation, reader)
     }
     return reader
   }
 
   writer(): Promise<KafkaWriter> {
-    this.writerClient ??= this.track(() => this.client.connectWriter(), () => (this.writerClient = undefined))
+    this.writerClient ??= this.track(async () => (await this.client()).connectWriter(), () => (this.writerClient = undefined))
     return this.writerClient
   }
 
   async transactionalWriter(transactionalId: string): Promise<TransactionalWriter> {
-    const writer = await this.client.connectTransactionalWriter(transactionalId)
+    const writer = await (await this.client()).connectTransactionalWriter(transactionalId)
     const tracked: TransactionalWriter = {
       begin: () => writer.begin(),
       send: (topic, records) => writer.send(topic, records),
@@ -122,5 +137,5 @@ class Session implements KafkaSession {
  * chooses the client adapter: kafkajs (src/kafka/kafkajs/) by default.
  */
 export function openSession(connection: Connection, factory: KafkaClientFactory = kafkajsClient): KafkaSession {
-  return new Session(factory(connection))
+  return new Session(connection, factory)
 }

@@ -7,7 +7,7 @@ import kafkajs from 'kafkajs'
 import type { Admin, Kafka } from 'kafkajs'
 import type { Connection } from '../../config/connection.ts'
 import { mapKafkaError } from '../../errors.ts'
-import { withDeadline } from '../deadline.ts'
+import { connectWithin, operationDeadlineMs, watchdog } from '../deadline.ts'
 import type { GroupDescription, KafkaAdmin, PartitionOffset, TopicCommittedOffsets, TopicMetadata } from '../types.ts'
 
 const { AssignerProtocol } = kafkajs
@@ -34,12 +34,7 @@ function offsetOrNull(offset: string): number | null {
  */
 export async function connectAdmin(connection: Connection, kafka: Kafka): Promise<KafkaAdmin> {
   const admin = kafka.admin({ retry: { retries: 3, initialRetryTime: 100, maxRetryTime: Math.min(connection.timeoutMs, 5000) } })
-  try {
-    await withDeadline(connection, 'connect', admin.connect())
-  } catch (err) {
-    await admin.disconnect().catch(() => {})
-    throw err
-  }
+  await connectWithin(connection, 'connect', () => admin.connect(), () => admin.disconnect())
   return new KafkajsAdmin(admin, connection)
 }
 
@@ -54,7 +49,7 @@ class KafkajsAdmin implements KafkaAdmin {
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn()
+      return await watchdog('an admin request', operationDeadlineMs(this.connection), fn())
     } catch (err) {
       throw mapKafkaError(err, { brokers: this.connection.brokers })
     }

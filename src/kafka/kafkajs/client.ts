@@ -20,19 +20,20 @@ const { Kafka: KafkaClass, logLevel } = kafkajs
 
 /**
  * Creates a kafkajs client. Logging is off unless `connection.verbose` (then kafkajs logs go to
- * stderr as one JSON line each). Retries are bounded so that an unreachable cluster fails within
- * about `connection.timeoutMs`.
+ * stderr as one JSON line each). Each request waits at most `connection.timeoutMs` (at least 1 s)
+ * for its answer, and retries are bounded.
  */
 export function createKafka(connection: Connection): Kafka {
   const timeout = Math.max(1000, connection.timeoutMs)
   const config: KafkaConfig = {
     clientId: connection.clientId,
-    brokers: connection.brokers,
+    brokers: connection.seedBrokers ?? connection.brokers,
     ssl: connection.ssl as KafkaConfig['ssl'],
     sasl: connection.sasl as KafkaConfig['sasl'],
     connectionTimeout: Math.min(timeout, 10_000),
     authenticationTimeout: Math.min(timeout, 10_000),
-    requestTimeout: 30_000,
+    // a broker that accepts but does not answer (frozen process) is given up on after --timeout
+    requestTimeout: timeout,
     retry: { initialRetryTime: 100, retries: 5, maxRetryTime: Math.min(timeout, 5000) },
     logLevel: connection.verbose ? logLevel.INFO : logLevel.NOTHING,
     logCreator: () => (entry) => {

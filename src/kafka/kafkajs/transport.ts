@@ -9,7 +9,7 @@ import { createRequire } from 'node:module'
 import kafkajs from 'kafkajs'
 import type { Kafka } from 'kafkajs'
 import type { Connection } from '../../config/connection.ts'
-import { withDeadline } from '../deadline.ts'
+import { bounded, connectWithin, operationDeadlineMs, watchdog } from '../deadline.ts'
 import { decodeFetchResponse, type FetchPartition } from '../fetch-decoder.ts'
 import type { FetchOptions, FetchRequestPartition, FetchTransport, Isolation, OffsetQuery } from '../types.ts'
 import { CONNECTION_CLOSED_ERROR } from './errors.ts'
@@ -57,31 +57,29 @@ function createCluster(kafka: Kafka, isolation: Isolation): KafkaCluster {
  */
 export async function connectFetchTransport(connection: Connection, kafka: Kafka, isolation: Isolation): Promise<FetchTransport> {
   const cluster = createCluster(kafka, isolation)
-  try {
-    await withDeadline(connection, 'connect', cluster.connect())
-  } catch (err) {
-    await cluster.disconnect().catch(() => {})
-    throw err
-  }
-  return new KafkajsFetchTransport(cluster, isolation)
+  await connectWithin(connection, 'connect', () => cluster.connect(), () => cluster.disconnect())
+  return new KafkajsFetchTransport(cluster, isolation, operationDeadlineMs(connection))
 }
 
 class KafkajsFetchTransport implements FetchTransport {
   private readonly cluster: KafkaCluster
   private readonly isolation: Isolation
+  /** Watchdog for each request (operationDeadlineMs), ms. */
+  private readonly deadlineMs: number
 
-  constructor(cluster: KafkaCluster, isolation: Isolation) {
+  constructor(cluster: KafkaCluster, isolation: Isolation, deadlineMs: number) {
     this.cluster = cluster
     this.isolation = isolation
+    this.deadlineMs = deadlineMs
   }
 
   async topicNames(): Promise<string[]> {
-    const { topicMetadata } = await this.cluster.metadata({ topics: [] })
+    const { topicMetadata } = await watchdog('a metadata request', this.deadlineMs, this.cluster.metadata({ topics: [] }))
     return topicMetadata.map((t) => t.topic)
   }
 
   async loadTopics(topics: string[]): Promise<void> {
-    await this.cluster.addMultipleTargetTopics(topics)
+    await watchdog('a metadata request', this.deadlineMs, this.cluster.addMultipleTargetTopics(topics))
   }
 
   leaders(topic: string): Array<{ partition: number; leader: number }> {
@@ -90,12 +88,12 @@ class KafkajsFetchTransport implements FetchTransport {
 
   async listOffsets(request: Array<{ topic: string; partitions: number[] }>, query: OffsetQuery): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: number }> }>> {
     const opts = query === 'earliest' ? { fromBeginning: true } : query === 'latest' ? { fromBeginning: false } : { fromTimestamp: query.timestamp }
-    const answer = await this.cluster.fetchTopicsOffset(request.map(({ topic, partitions }) => ({ topic, partitions: partitions.map((partition) => ({ partition })), ...opts })))
+    const answer = await watchdog('a ListOffsets request', this.deadlineMs, this.cluster.fetchTopicsOffset(request.map(({ topic, partitions }) => ({ topic, partitions: partitions.map((partition) => ({ partition })), ...opts }))))
     return answer.map(({ topic, partitions }) => ({ topic, partitions: partitions.map(({ partition, offset }) => ({ partition, offset: Number(offset) })) }))
   }
 
   async fetch(leader: number, parts: FetchRequestPartition[], o: FetchOptions): Promise<FetchPartition[]> {
-    const broker = await this.cluster.findBroker({ nodeId: String(leader) })
+    const broker = await watchdog(`a connection to broker ${leader}`, this.deadlineMs, this.cluster.findBroker({ nodeId: String(leader) }))
     const topics = new Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number; currentLeaderEpoch: number; logStartOffset: number }>>()
     for (const p of parts) {
       if (!topics.has(p.topic)) topics.set(p.topic, [])
@@ -116,19 +114,19 @@ class KafkajsFetchTransport implements FetchTransport {
       parse: async (data: unknown) => data,
     }
     try {
-      const response = (await broker.connectionPool.send(protocolRequest)) as ReturnType<typeof decodeFetchResponse>
+      const response = (await watchdog(`a fetch from broker ${leader}`, this.deadlineMs + o.maxWaitMs, broker.connectionPool.send(protocolRequest))) as ReturnType<typeof decodeFetchResponse>
       return response.partitions
     } catch (err) {
-      if ((err as Error).name === CONNECTION_CLOSED_ERROR) await broker.disconnect().catch(() => {})
+      if ((err as Error).name === CONNECTION_CLOSED_ERROR || (err as { kind?: string }).kind === 'connect') await bounded(broker.disconnect(), 3000)
       throw err
     }
   }
 
   async refreshMetadata(): Promise<void> {
-    await this.cluster.refreshMetadata()
+    await watchdog('a metadata request', this.deadlineMs, this.cluster.refreshMetadata())
   }
 
   async close(): Promise<void> {
-    await this.cluster.disconnect().catch(() => {})
+    await bounded(this.cluster.disconnect(), 3000)
   }
 }

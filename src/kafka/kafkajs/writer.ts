@@ -7,7 +7,7 @@
 import kafkajs from 'kafkajs'
 import type { Kafka, Message, Producer, Transaction } from 'kafkajs'
 import type { Connection } from '../../config/connection.ts'
-import { withDeadline } from '../deadline.ts'
+import { connectWithin, operationDeadlineMs, watchdog } from '../deadline.ts'
 import type { Compression, KafkaWriter, OutgoingRecord, PartitionBaseOffset, TransactionalWriter } from '../types.ts'
 
 const { CompressionTypes, Partitioners } = kafkajs
@@ -26,15 +26,11 @@ function messages(records: OutgoingRecord[]): Message[] {
 export async function connectWriter(connection: Connection, kafka: Kafka): Promise<KafkaWriter> {
   // every record carries its partition (evt's partitioner.ts); kafkajs's partitioner is named only to keep it quiet
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner })
-  try {
-    await withDeadline(connection, 'connect', producer.connect())
-  } catch (err) {
-    await producer.disconnect().catch(() => {})
-    throw err
-  }
+  await connectWithin(connection, 'connect', () => producer.connect(), () => producer.disconnect())
+  const deadlineMs = operationDeadlineMs(connection)
   return {
     async send(topic: string, records: OutgoingRecord[], options: { compression?: Compression } = {}): Promise<PartitionBaseOffset[]> {
-      const result = await producer.send({ topic, acks: -1, compression: COMPRESSION[options.compression ?? 'none'], messages: messages(records) })
+      const result = await watchdog(`send to ${topic}`, deadlineMs, producer.send({ topic, acks: -1, compression: COMPRESSION[options.compression ?? 'none'], messages: messages(records) }))
       return result.map((m) => ({ partition: m.partition, baseOffset: Number(m.baseOffset) }))
     },
     async close(): Promise<void> {
@@ -50,7 +46,8 @@ export async function connectWriter(connection: Connection, kafka: Kafka): Promi
  */
 export async function connectTransactionalWriter(connection: Connection, kafka: Kafka, transactionalId: string): Promise<TransactionalWriter> {
   const producer: Producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, transactionTimeout: 60_000 })
-  await withDeadline(connection, 'connect', producer.connect())
+  await connectWithin(connection, 'connect', () => producer.connect(), () => producer.disconnect())
+  const deadlineMs = operationDeadlineMs(connection)
   let txn: Transaction | undefined
   const open = (): Transaction => {
     if (!txn) throw new Error('no open transaction: call begin() first')
@@ -59,19 +56,19 @@ export async function connectTransactionalWriter(connection: Connection, kafka: 
   return {
     async begin(): Promise<void> {
       txn = undefined
-      txn = await producer.transaction()
+      txn = await watchdog('begin a transaction', deadlineMs, producer.transaction())
     },
     async send(topic: string, records: OutgoingRecord[]): Promise<void> {
-      await open().send({ topic, acks: -1, messages: messages(records) })
+      await watchdog(`send to ${topic} in a transaction`, deadlineMs, open().send({ topic, acks: -1, messages: messages(records) }))
     },
     async sendOffsets({ group, topic, partition, offset }): Promise<void> {
-      await open().sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions: [{ partition, offset: String(offset) }] }] })
+      await watchdog('send offsets to the transaction', deadlineMs, open().sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions: [{ partition, offset: String(offset) }] }] }))
     },
     async commit(): Promise<void> {
-      await open().commit()
+      await watchdog('commit the transaction', deadlineMs, open().commit())
     },
     async abort(): Promise<void> {
-      await open().abort()
+      await watchdog('abort the transaction', deadlineMs, open().abort())
     },
     async close(): Promise<void> {
       await producer.disconnect().catch(() => {})
