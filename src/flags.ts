@@ -24,7 +24,7 @@ export const connectionFlags = {
     helpGroup: 'CONNECTION',
   }),
   timeout: Flags.custom<number>({
-    summary: 'How long to wait for the cluster to answer when connecting, e.g. 10s, 500ms.',
+    summary: 'How long to wait for a broker to answer, when connecting and for each request, e.g. 10s, 500ms.',
     env: 'EVT_TIMEOUT',
     default: 10_000,
     defaultHelp: async () => '10s',

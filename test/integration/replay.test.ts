@@ -121,6 +121,37 @@ describe('replay into a topic', () => {
   })
 })
 
+describe('replay stopped by SIGTERM', () => {
+  it('behaves like Ctrl-C: the open transaction is aborted, the resume hint printed, exit 143; --resume completes exactly once', async () => {
+    const big = await createTopic(uniqueTopic('rp-term'), 3)
+    await fill(big, 900, 3)
+    const dst = await createTopic(uniqueTopic('rp-term-dst'), 3)
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'replay', big, '--from', 'start', '--to-topic', dst, '--rate', '200', '--yes'], { env: { ...process.env, EVT_BROKERS: BROKERS.join(',') } })
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    for (let i = 0; (await readAll(dst)).length === 0; i++) {
+      if (i > 300) throw new Error('nothing was copied within 30 s')
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const sentAt = Date.now()
+    child.kill('SIGTERM')
+    const code = await new Promise((r) => child.on('close', r))
+    expect(code, stderr).toBe(143)
+    expect(Date.now() - sentAt).toBeLessThan(15_000)
+    const id = /replay id (\S+)/.exec(stderr)![1]
+    expect(stderr).toContain(`interrupted: the open transaction was aborted. Resume with: evt replay --resume ${id}`)
+    const partial = await readAll(dst)
+    expect(partial.length).toBeGreaterThan(0)
+    expect(partial.length).toBeLessThan(900)
+
+    const resumed = await runEvt(['replay', '--resume', id, '--yes'], { timeoutMs: 60_000 })
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const sources = (await readAll(dst)).map(source)
+    expect(new Set(sources).size).toBe(900)
+    expect(sources.length).toBe(900)
+  })
+})
+
 describe('replay into a consumer group', () => {
   const src = uniqueTopic('rp-grp')
   beforeAll(async () => {
