@@ -5,6 +5,7 @@
  * what a topic holds. Every wait here is bounded in time.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import net from 'node:net'
 import kafkajs from 'kafkajs'
 import type { Admin, Producer } from 'kafkajs'
 // @ts-expect-error plain ESM script without type declarations
@@ -29,16 +30,42 @@ export async function clusterUp(extra: { restart?: boolean } = {}): Promise<void
   await cluster.up({ ...CLUSTER_OPTIONS, ...extra, log: clusterLog })
 }
 
-/** SIGKILLs one broker (node id 1..3) and waits until its process is gone. */
+/** True when something accepts TCP connections on 127.0.0.1:`port` (within 1 s). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port })
+    const done = (open: boolean) => {
+      socket.destroy()
+      resolve(open)
+    }
+    socket.setTimeout(1000, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}
+
+/**
+ * Waits (at most 30 s) until nothing listens on `port` any more: a SIGKILLed JVM's process can look
+ * gone (its main thread a zombie) while other threads still hold its sockets, and `up()` refuses a
+ * port in use.
+ */
+async function waitPortClosed(port: number): Promise<void> {
+  await waitUntil(`port ${port} closed`, async () => !(await listening(port)), { timeoutMs: 30_000, everyMs: 100 })
+}
+
+/** SIGKILLs one broker (node id 1..3) and waits until its process is gone and its client port closed. */
 export async function killBroker(nodeId: number): Promise<void> {
   const stopped = (await cluster.stopBroker(nodeId)) as boolean
   if (!stopped) throw new Error(`broker ${nodeId} was not running`)
+  await waitPortClosed(cluster.clientPort(nodeId) as number)
+  await waitPortClosed(cluster.controllerPort(nodeId) as number)
 }
 
-/** SIGKILLs the schema registry and waits until its process is gone. */
+/** SIGKILLs the schema registry and waits until its process is gone and its port closed. */
 export async function killRegistry(): Promise<void> {
   const stopped = (await cluster.stopRegistry()) as boolean
   if (!stopped) throw new Error('the registry was not running')
+  await waitPortClosed(cluster.REGISTRY_PORT as number)
 }
 
 /** Resolves after `ms`. */
