@@ -56,7 +56,10 @@ export interface ReadOptions {
   needles?: Buffer[]
 }
 
-/** How long failing fetches are retried (with backoff and metadata refreshes) before giving up, ms. */
+/**
+ * How long failing fetches are retried (with backoff and metadata refreshes) before giving up, ms. A follow
+ * (partitions without an end) retries unreachable brokers for as long as it runs.
+ */
 const FETCH_RETRY_MS = 30_000
 
 /**
@@ -206,11 +209,14 @@ export class KafkaReader {
       return responses.flat()
     }
 
+    // a follow (no end offset anywhere: tail -f, trace --follow) outlives a cluster that is down or restarting
+    const following = plans.length > 0 && plans.every((p) => p.end === undefined)
     let pending: Promise<FetchPartition[]> | undefined = state.size ? round() : undefined
     try {
       while (pending) {
         let results: FetchPartition[]
         const first: Promise<FetchPartition[]> = pending
+        let failingSince: number | undefined
         try {
           // A dead leader stays in the metadata until the controller fences it (broker.session.timeout.ms,
           // 9 s by default) and elects another: keep retrying for longer than that.
@@ -220,10 +226,15 @@ export class KafkaReader {
             pending = round()
             return await pending
           }, {
-            untilMs: FETCH_RETRY_MS,
+            untilMs: following ? undefined : FETCH_RETRY_MS,
             minDelayMs: 200,
             maxDelayMs: 2000,
-            shouldRetry: () => !options.signal?.aborted,
+            shouldRetry: (err) => {
+              failingSince ??= Date.now()
+              if (options.signal?.aborted) return false
+              // following: unreachable brokers are retried until stopped; other failures for FETCH_RETRY_MS
+              return !following || Date.now() - failingSince <= FETCH_RETRY_MS || mapKafkaError(err, { brokers: this.connection.brokers }).kind === 'connect'
+            },
             onRetry: (err) => options.onWarning?.(`fetch failed (${err.message}); refreshing metadata and retrying`),
           })
         } catch (err) {

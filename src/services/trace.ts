@@ -145,11 +145,22 @@ export async function trace(session: KafkaSession, options: TraceOptions): Promi
     }
   }
   await scan(plans, options.signal)
-  const refresh = async () => {
+  let lookupFailing = false
+  const refresh = async (live: boolean) => {
     result.graph = buildGraph(records)
-    if (options.consumption !== false && records.length) result.consumption = await consumption(session, records, plans)
+    if (options.consumption === false || !records.length) return
+    try {
+      result.consumption = await consumption(session, records, plans)
+      lookupFailing = false
+    } catch (err) {
+      // while following, the groups are an annotation: a failed lookup (brokers restarting) must not end the
+      // trace; the records are shown without fresh consumption, and the next new record looks again
+      if (!live) throw err
+      if (!lookupFailing) options.onWarning?.(`consumer groups could not be looked up (${(err as Error).message}); showing records without them until a lookup works`)
+      lookupFailing = true
+    }
   }
-  await refresh()
+  await refresh(false)
   if (!options.live || options.signal?.aborted || options.stopWhen?.(records)) return result
   result.live = true
   options.onUpdate?.(result)
@@ -157,17 +168,24 @@ export async function trace(session: KafkaSession, options: TraceOptions): Promi
   const controller = new AbortController()
   options.signal?.addEventListener('abort', () => controller.abort(), { once: true })
   let refreshing = Promise.resolve()
+  let updateFailure: { error: unknown } | undefined
   const liveScan = scan(livePlans, controller.signal, () => {
     refreshing = refreshing.then(async () => {
-      await refresh()
+      if (updateFailure) return
+      await refresh(true)
       options.onUpdate?.(result)
       if (options.stopWhen?.(records)) controller.abort()
+    }).catch((error: unknown) => {
+      // kept for the end (a rejected chain nobody awaits yet would crash the process)
+      updateFailure ??= { error }
+      controller.abort()
     })
   })
   const stopWatch = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))
   await Promise.race([liveScan.catch((err) => { if (!controller.signal.aborted) throw err }), stopWatch])
   controller.abort()
   await refreshing
+  if (updateFailure) throw updateFailure.error
   result.live = false
   return result
 }

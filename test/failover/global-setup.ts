@@ -1,10 +1,10 @@
 /**
- * Failover tests need three brokers: this setup (re)starts the local cluster with 3 KRaft nodes
- * (RF 3, min ISR 2), without the registry, through the project's cluster script.
+ * Failover tests need three brokers and the schema registry: this setup (re)starts the local cluster
+ * with 3 KRaft nodes (RF 3, min ISR 2) and Apicurio Registry, through the project's cluster script.
+ * Every restart inside the tests passes the same options (CLUSTER_OPTIONS in support.ts).
  */
-// @ts-expect-error plain ESM script without type declarations
-import { up } from '../../scripts/cluster.mjs'
+import { clusterUp } from './support.ts'
 
 export default async function setup(): Promise<void> {
-  await up({ brokers: 3, registry: false, restart: true, log: (line: string) => process.stderr.write(`[cluster] ${line}\n`) })
+  await clusterUp({ restart: true })
 }
