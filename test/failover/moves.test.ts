@@ -1,96 +1,20 @@
 /**
- * Exactly-once moves (replay into a topic, dlq requeue) and connecting, on a 3-broker cluster
- * while brokers die or freeze. Each move must finish by itself (exit 0, no --resume), within a
- * bound after the fault, with every record exactly once at the destination.
+ * Exactly-once moves (replay into a topic, dlq requeue) and connecting, on the 3-broker cluster
+ * while brokers die or freeze. Each move must finish by itself (exit 0, no --resume) within a bound
+ * after the fault, and the destination must hold exactly what the source holds — read independently
+ * by kcat — once each: no loss, no duplicate (every source offset copied once).
  */
-import { spawn } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
-import kafkajs from 'kafkajs'
 // @ts-expect-error plain ESM script without type declarations
-import { signalBroker, stopBroker, up } from '../../scripts/cluster.mjs'
-import { ROOT } from '../support/kafka.ts'
+import { signalBroker } from '../../scripts/cluster.mjs'
+import { clusterUp, createRf3Topic, describeExit, idempotentProducer, kcatRead, killBroker, multisetDiff, partitionLeader, runEvt, sleep, startEvt, uniqueName, waitUntil, type EvtProcess } from './support.ts'
 
-const BROKERS = ['127.0.0.1:9092', '127.0.0.1:9093', '127.0.0.1:9094']
-const CLUSTER = { brokers: 3, registry: false }
-const kafka = new kafkajs.Kafka({ brokers: BROKERS, clientId: 'evt-failover-test', logLevel: kafkajs.logLevel.NOTHING })
 /** A move must end by itself this long after the fault, ms. */
 const AFTER_FAULT_MS = 60_000
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-  /** When the process ended, epoch ms. */
-  endedAt: number
-}
-
-/**
- * Runs bin/run.js with the 3 brokers. `onStderr` sees stderr as it arrives. The process is killed
- * after `limitMs` (a hang): the test then fails on its exit code, with stderr in the message.
- */
-function evt(args: string[], options: { limitMs?: number; onStderr?: (text: string) => void } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, ...args], { env: { ...process.env, EVT_BROKERS: BROKERS.join(',') } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => {
-      stderr += d
-      options.onStderr?.(stderr)
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.limitMs ?? 150_000)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr, endedAt: Date.now() })
-    })
-  })
-}
-
-/** Resolves once `evt`'s stderr matches `pattern` (checked by the caller's onStderr), at most `ms`. */
-function waitFor(pattern: RegExp, ms = 60_000): { onStderr: (text: string) => void; seen: Promise<void> } {
-  let done: () => void = () => {}
-  const seen = new Promise<void>((resolve, reject) => {
-    done = resolve
-    setTimeout(() => reject(new Error(`evt did not print ${pattern} within ${ms} ms`)), ms).unref()
-  })
-  return { onStderr: (text) => pattern.test(text) && done(), seen }
-}
-
-/** Creates RF-3 topics with 3 partitions and waits until every partition has a leader. */
-async function createTopics(...topics: string[]): Promise<void> {
-  const admin = kafka.admin()
-  await admin.connect()
-  try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 3 })), waitForLeaders: true }).catch((err: { type?: string }) => {
-      if (err.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err // new-topic metadata still propagating: wait below
-    })
-    for (let i = 0; ; i++) {
-      const meta = await admin.fetchTopicMetadata({ topics }).catch(() => undefined)
-      if (meta?.topics.every((t) => t.partitions.length === 3 && t.partitions.every((p) => p.leader >= 0))) return
-      if (i > 150) throw new Error('topics have no leaders after 15 s')
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  } finally {
-    await admin.disconnect()
-  }
-}
-
-/** The node id leading `topic`/`partition`. */
-async function leaderOf(topic: string, partition: number): Promise<number> {
-  const admin = kafka.admin()
-  await admin.connect()
-  try {
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] })
-    return meta.topics[0].partitions.find((p) => p.partitionId === partition)!.leader
-  } finally {
-    await admin.disconnect()
-  }
-}
-
-/** Writes messages with an idempotent producer, 500 per request. */
+/** Writes `messages` with the suite's idempotent kafkajs producer, 500 per request. */
 async function write(topic: string, messages: Array<{ key: string; value: string; partition?: number; headers?: Record<string, Buffer> }>): Promise<void> {
-  const producer = kafka.producer({ idempotent: true })
-  await producer.connect()
+  const producer = await idempotentProducer()
   try {
     for (let i = 0; i < messages.length; i += 500) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) })
   } finally {
@@ -98,56 +22,67 @@ async function write(topic: string, messages: Array<{ key: string; value: string
   }
 }
 
-/** Every value of `topic` (read_committed, from the start to the end), read by evt once the cluster is whole. */
-async function values(topic: string): Promise<string[]> {
-  const result = await evt(['tail', topic, '-o', 'start', '-e', '--template', '%v\\n'], { limitMs: 60_000 })
-  expect(result.code, result.stderr).toBe(0)
-  return result.stdout.split('\n').filter(Boolean).sort()
+/** Waits (at most 60 s) until the move has committed its first slice (its progress line), or fails with its stderr. */
+async function underWay(p: EvtProcess, progress: RegExp): Promise<void> {
+  await waitUntil('the move to commit its first slice', () => progress.test(p.stderr()), { timeoutMs: 60_000, stopIf: () => (p.exited() ? describeExit(p) : undefined) })
 }
 
-const range = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i))
+/**
+ * The destination holds exactly the source's records (values as multisets, both read by kcat,
+ * read_committed), and no source offset was copied twice (the provenance header).
+ */
+async function expectExactCopy(source: string, destination: string, provenanceHeader: string, run: string): Promise<void> {
+  const expected = await kcatRead(source)
+  const actual = await kcatRead(destination)
+  expect(multisetDiff(actual, expected), run).toEqual({ missing: 0, extra: 0, missingSample: [], extraSample: [] })
+  const provenance = (await kcatRead(destination, '%h\\n')).map((h) => new RegExp(`${provenanceHeader}=([^,]+)`).exec(h)?.[1])
+  expect(provenance.every(Boolean), run).toBe(true)
+  expect(new Set(provenance).size, run).toBe(expected.length)
+}
+
+const range = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i))
 
 describe('moves while brokers fail', () => {
   afterAll(async () => {
-    signalBroker(1, 'SIGCONT')
-    signalBroker(2, 'SIGCONT')
-    signalBroker(3, 'SIGCONT')
-    await up(CLUSTER) // restart a killed node
+    for (const node of [1, 2, 3]) signalBroker(node, 'SIGCONT')
+    await clusterUp() // restart a killed node
   })
 
   it('replay --to-topic finishes by itself when a source partition leader dies, each record once', async () => {
-    const suffix = Date.now().toString(36)
-    const [src, dst] = [`fo-replay-src-${suffix}`, `fo-replay-dst-${suffix}`]
-    await createTopics(src, dst)
-    const sent = range(3000, (i) => `v${i}`)
-    await write(src, sent.map((value, i) => ({ key: `k${i}`, value })))
+    const [src, dst] = [uniqueName('fo-replay-src'), uniqueName('fo-replay-dst')]
+    await createRf3Topic(src, 3)
+    await createRf3Topic(dst, 3)
+    await write(src, range(3000, (i) => ({ key: `k${i}`, value: `v${i}` })))
 
-    const started = waitFor(/replay: \d+%/)
-    const replay = evt(['replay', src, '--from', 'start', '--to-topic', dst, '--rate', '600', '--yes'], { onStderr: started.onStderr })
-    await started.seen // the copy is under way
+    const replay = startEvt(['replay', src, '--from', 'start', '--to-topic', dst, '--rate', '600', '--yes'], { killAfterMs: 170_000 })
+    await underWay(replay, /replay: \d+%/)
     const killedAt = Date.now()
-    expect(await stopBroker(await leaderOf(src, 0))).toBe(true)
+    await killBroker(await partitionLeader(src, 0))
 
-    const result = await replay
-    expect(result.code, result.stderr).toBe(0)
-    expect(result.endedAt - killedAt, result.stderr).toBeLessThan(AFTER_FAULT_MS)
-    expect(await values(dst)).toEqual([...sent].sort())
-    await up(CLUSTER)
+    const result = await replay.done
+    expect(result.code, describeExit(result)).toBe(0)
+    expect(Date.now() - killedAt, describeExit(result)).toBeLessThan(AFTER_FAULT_MS)
+    await expectExactCopy(src, dst, 'evt-replay-source', describeExit(result))
+    await clusterUp()
   })
 
   it('dlq requeue finishes by itself when the target partition leader dies, each record once', async () => {
-    const suffix = Date.now().toString(36)
-    const [orders, dlt] = [`fo-rq-orders-${suffix}`, `fo-rq-orders-${suffix}-dlt`]
-    await createTopics(orders, dlt)
-    const int32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255])
+    const orders = uniqueName('fo-rq-orders')
+    const dlt = `${orders}-dlt`
+    await createRf3Topic(orders, 3)
+    await createRf3Topic(dlt, 3)
+    const int32 = (n: number) => {
+      const b = Buffer.alloc(4)
+      b.writeInt32BE(n)
+      return b
+    }
     const int64 = (n: number) => {
       const b = Buffer.alloc(8)
       b.writeBigInt64BE(BigInt(n))
       return b
     }
-    const dead = range(2000, (i) => `dead-${i}`)
     // as Spring's DeadLetterPublishingRecoverer writes them (kafka_dlt-* headers)
-    await write(dlt, dead.map((value, i) => ({
+    await write(dlt, range(2000, (i) => `dead-${i}`).map((value, i) => ({
       key: `k${i}`,
       value,
       partition: i % 3,
@@ -160,41 +95,48 @@ describe('moves while brokers fail', () => {
       },
     })))
 
-    const started = waitFor(/requeue: \d+\/\d+ DLQ offsets/)
-    const requeue = evt(['dlq', 'requeue', dlt, '--rate', '400', '--yes'], { onStderr: started.onStderr })
-    await started.seen
+    const requeue = startEvt(['dlq', 'requeue', dlt, '--rate', '400', '--yes'], { killAfterMs: 170_000 })
+    await underWay(requeue, /requeue: \d+\/\d+ DLQ offsets/)
     const killedAt = Date.now()
-    expect(await stopBroker(await leaderOf(orders, 0))).toBe(true)
+    await killBroker(await partitionLeader(orders, 0))
 
-    const result = await requeue
-    expect(result.code, result.stderr).toBe(0)
-    expect(result.endedAt - killedAt, result.stderr).toBeLessThan(AFTER_FAULT_MS)
-    expect(await values(orders)).toEqual([...dead].sort())
-    await up(CLUSTER)
+    const result = await requeue.done
+    expect(result.code, describeExit(result)).toBe(0)
+    expect(Date.now() - killedAt, describeExit(result)).toBeLessThan(AFTER_FAULT_MS)
+    await expectExactCopy(dlt, orders, 'evt-requeued-from', describeExit(result))
+    await clusterUp()
   })
 
   it('replay --to-topic completes exactly once when a source leader is frozen for 20 s', async () => {
-    const suffix = Date.now().toString(36)
-    const [src, dst] = [`fo-freeze-src-${suffix}`, `fo-freeze-dst-${suffix}`]
-    await createTopics(src, dst)
-    const sent = range(3000, (i) => `f${i}`)
-    await write(src, sent.map((value, i) => ({ key: `k${i}`, value })))
+    const [src, dst] = [uniqueName('fo-freeze-src'), uniqueName('fo-freeze-dst')]
+    await createRf3Topic(src, 3)
+    await createRf3Topic(dst, 3)
+    await write(src, range(3000, (i) => ({ key: `k${i}`, value: `f${i}` })))
 
-    const started = waitFor(/replay: \d+%/)
-    const replay = evt(['replay', src, '--from', 'start', '--to-topic', dst, '--rate', '600', '--yes'], { onStderr: started.onStderr })
-    await started.seen
-    const frozen = await leaderOf(src, 0)
+    const replay = startEvt(['replay', src, '--from', 'start', '--to-topic', dst, '--rate', '600', '--yes'], { killAfterMs: 170_000 })
+    await underWay(replay, /replay: \d+%/)
+    const frozen = await partitionLeader(src, 0)
     const frozenAt = Date.now()
     expect(signalBroker(frozen, 'SIGSTOP')).toBe(true)
-    await new Promise((r) => setTimeout(r, 20_000))
+    await sleep(20_000)
     expect(signalBroker(frozen, 'SIGCONT')).toBe(true)
 
-    const result = await replay
-    expect(result.code, result.stderr).toBe(0)
-    expect(result.endedAt - frozenAt, result.stderr).toBeLessThan(20_000 + AFTER_FAULT_MS)
-    expect(await values(dst)).toEqual([...sent].sort())
+    const result = await replay.done
+    expect(result.code, describeExit(result)).toBe(0)
+    expect(Date.now() - frozenAt, describeExit(result)).toBeLessThan(20_000 + AFTER_FAULT_MS)
+    await expectExactCopy(src, dst, 'evt-replay-source', describeExit(result))
   })
 })
+
+/**
+ * What starting `evt topics` costs on this machine right now, before any connection (Node, oclif,
+ * the command's imports; a flag it rejects at once), ms: the bound for connecting is on top of it.
+ */
+async function startupMs(): Promise<number> {
+  const r = await runEvt(['topics', '--timeout', 'soon'], { killAfterMs: 30_000 })
+  expect(r.code).toBe(2)
+  return r.ms
+}
 
 describe('connecting to a broker that does not answer', () => {
   afterAll(() => {
@@ -204,35 +146,20 @@ describe('connecting to a broker that does not answer', () => {
   it('a frozen broker: exit 3 within --timeout plus 1 s, naming the broker', async () => {
     const startup = await startupMs()
     expect(signalBroker(3, 'SIGSTOP')).toBe(true)
-    const started = Date.now()
-    const result = await evt(['topics', '-b', '127.0.0.1:9094', '--timeout', '3s'], { limitMs: 30_000 })
-    const elapsed = Date.now() - started
+    const result = await runEvt(['topics', '-b', '127.0.0.1:9094', '--timeout', '3s'], { killAfterMs: 30_000 })
     signalBroker(3, 'SIGCONT')
-    expect(result.code, result.stderr).toBe(3)
+    expect(result.code, describeExit(result)).toBe(3)
     expect(result.stderr).toContain('127.0.0.1:9094')
     expect(result.stderr).toContain('did not answer within 3000 ms')
-    expect(elapsed).toBeGreaterThanOrEqual(3000)
-    expect(elapsed).toBeLessThan(3000 + 1000 + startup)
+    expect(result.ms).toBeGreaterThanOrEqual(3000)
+    expect(result.ms).toBeLessThan(3000 + 1000 + startup)
   })
 
   it('a refused connection: exit 3 within 1 s, saying "connection refused"', async () => {
     const startup = await startupMs()
-    const started = Date.now()
-    const result = await evt(['topics', '-b', '127.0.0.1:9', '--timeout', '10s'], { limitMs: 30_000 })
-    const elapsed = Date.now() - started
-    expect(result.code, result.stderr).toBe(3)
+    const result = await runEvt(['topics', '-b', '127.0.0.1:9', '--timeout', '10s'], { killAfterMs: 30_000 })
+    expect(result.code, describeExit(result)).toBe(3)
     expect(result.stderr).toMatch(/^evt: cannot connect to Kafka at 127\.0\.0\.1:9: connection refused$/m)
-    expect(elapsed).toBeLessThan(1000 + startup)
+    expect(result.ms).toBeLessThan(1000 + startup)
   })
 })
-
-/**
- * What starting `evt topics` costs on this machine right now, before any connection (Node, oclif,
- * the command's imports; a flag it rejects at once), ms: the bound for connecting is on top of it.
- */
-async function startupMs(): Promise<number> {
-  const t = Date.now()
-  const r = await evt(['topics', '--timeout', 'soon'], { limitMs: 30_000 })
-  expect(r.code).toBe(2)
-  return Date.now() - t
-}
