@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { RecordEncoder, type SchemaSelector } from '../codec/registry.ts'
 import { notFoundError, usageError } from '../errors.ts'
+import { assertWritableTopic } from '../kafka/internal-topics.ts'
 import { partitionForKey, toPositive } from '../kafka/partitioner.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { Compression, OrderedHeader } from '../kafka/types.ts'
@@ -64,6 +65,7 @@ const TICK = Symbol('tick')
  */
 export async function* produceRecords(session: KafkaSession, records: AsyncIterable<ProduceRecord> | Iterable<ProduceRecord>, options: ProduceOptions): AsyncGenerator<ProducedAt> {
   const { connection } = session
+  assertWritableTopic(options.topic, 'produce')
   const encoder = await RecordEncoder.open(connection.registry, options.schemas ?? {}, { timeoutMs: connection.timeoutMs })
   const admin = await session.admin()
   const topics = await admin.listTopics()

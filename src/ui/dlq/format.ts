@@ -145,7 +145,9 @@ export function planTotal(plan: RequeuePlan): number {
 export function planLines(plan: RequeuePlan, marked: number): string[] {
   const total = planTotal(plan)
   const lines = [total === 0 ? `Nothing to requeue of the ${marked} marked record${marked === 1 ? '' : 's'}.` : `Requeue ${total} of the ${marked} marked record${marked === 1 ? '' : 's'}?`]
-  for (const t of plan.targets) lines.push(`  ${t.records} → ${t.topic}`)
+  const unexpected = new Set(plan.unexpectedTargets)
+  for (const t of plan.targets) lines.push(`  ${t.records} → ${t.topic}${unexpected.has(t.topic) ? `  ! not this DLQ's origin by its name: y writes there too` : ''}`)
+  if (plan.refusedTargets.length) lines.push(`  internal topics, never written: ${plan.refusedTargets.join(', ')}`)
   const skipped = Object.entries(plan.skipped).filter(([reason, n]) => reason !== 'filtered' && n > 0)
   const skippedCount = skipped.reduce((s, [, n]) => s + n, 0)
   if (skippedCount) lines.push(`  skipped: ${skippedText(plan.skipped)}`)
