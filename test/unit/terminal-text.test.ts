@@ -25,7 +25,7 @@ describe('escapeControl', () => {
 
 describe('renderers escape record text', () => {
   const evil = 'boom \u001b[2J\u001b]52;c;aGk=\u0007'
-  const failure: DlqFailure = { framework: 'spring', exception: `com.example.Boom${evil}`, message: evil, originalTopic: `orders${evil}`, stacktrace: `com.example.Boom: ${evil}\n\tat x(${evil})`, warnings: [evil] } as DlqFailure
+  const failure: DlqFailure = { framework: 'spring-dlt', exception: `com.example.Boom${evil}`, message: evil, originalTopic: `orders${evil}`, stacktrace: `com.example.Boom: ${evil}\n\tat x(${evil})`, warnings: [evil] } as DlqFailure
 
   it('plain: failure lines, tables, group tables, pretty records', () => {
     expect(failureLines(failure, { stack: true }).join('\n')).not.toMatch(unsafe)
