@@ -102,4 +102,19 @@ describe('write guards', () => {
     expect(result.stderr).toContain('max.message.bytes')
     expect(result.stderr).not.toContain('retrying (2)')
   }, 100_000)
+
+  it('produce: a write the broker refuses after some records says how many were written and from which line on they were not', async () => {
+    const topic = await createTopic(uniqueTopic('wg-lines'), 1, [{ name: 'max.message.bytes', value: '20000' }])
+    const lines = [...Array.from({ length: 600 }, (_, i) => `line ${i + 1}`), 'x'.repeat(50_000), 'after']
+    const result = await runEvt(['produce', topic, '--lines'], { input: `${lines.join('\n')}\n` })
+    expect(result.code).toBe(2)
+    const m = /(\d+) records? written before it; line (\d+) and after were not written/.exec(result.stderr)
+    expect(m, result.stderr).not.toBeNull()
+    const [written, line] = [Number(m![1]), Number(m![2])]
+    expect(written).toBeGreaterThan(0)
+    expect(written).toBeLessThan(601)
+    expect(line).toBe(written + 1) // no blank lines: record n is line n
+    expect(result.stderr).toContain(`tail -n +${line}`)
+    expect(await readAll(topic)).toHaveLength(written)
+  })
 })
