@@ -165,6 +165,13 @@ export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic
       cause: err,
     })
   }
+  const invalidTopic = chain.find((e) => e.type === 'INVALID_TOPIC_EXCEPTION')
+  if (invalidTopic) {
+    return new EvtError('refused', `the broker refused the write${context.topic ? ` to "${context.topic}"` : ''}: ${firstLine(invalidTopic.message)}`, {
+      hint: 'internal topics (__*) and invalid topic names cannot be written: choose an ordinary topic',
+      cause: err,
+    })
+  }
   const rejected = chain.find((e) => e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE' || e.type === 'INVALID_TIMESTAMP' || e.type === 'INVALID_RECORD')
   if (rejected) {
     const hints: Record<string, string> = {
@@ -205,6 +212,32 @@ export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic
   }
   const top = chain[0] ?? {}
   return new EvtError('internal', `Kafka error: ${firstLine(top.message ?? String(err))}`, { cause: err })
+}
+
+/** Kafka error types a broker answers when retrying cannot help: the same request fails the same way. */
+const NON_RETRIABLE_TYPES = new Set([
+  ...AUTH_TYPES,
+  ...AUTHORIZATION_TYPES,
+  'INVALID_TOPIC_EXCEPTION',
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_TIMESTAMP',
+  'INVALID_RECORD',
+  'INVALID_REQUIRED_ACKS',
+  'POLICY_VIOLATION',
+  'UNSUPPORTED_VERSION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'INVALID_CONFIG',
+])
+
+/**
+ * True for an error that retrying cannot fix: a broker refusal (authorization, invalid topic,
+ * record too large, …) anywhere in its cause chain, not marked retriable, or an {@link EvtError}
+ * other than a connection failure. Moves and other retry loops stop at once on these.
+ */
+export function isNonRetriable(err: unknown): boolean {
+  if (err instanceof EvtError) return err.kind !== 'connect' && err.kind !== 'internal'
+  return causeChain(err).some((e) => e.retriable !== true && typeof e.type === 'string' && NON_RETRIABLE_TYPES.has(e.type))
 }
 
 function firstLine(text: string | undefined): string {

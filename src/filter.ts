@@ -10,15 +10,84 @@
  *
  * e.g. `value.event_type == "OrderPlaced" && headers["ce_source"].startsWith("/orders")`.
  * A field that does not exist in a record makes the expression false for that record.
+ *
+ * `matches` runs RE2 (re2js: linear time, no backtracking), as the CEL specification says, instead
+ * of the CEL library's JavaScript RegExp: `value.matches("^(a+)+$")` cannot hang evt on a long
+ * value. RE2 has no backreferences and no lookaround; a literal pattern it does not accept is a
+ * usage error when the filter compiles.
  */
-import { parse } from '@marcbachmann/cel-js'
+import { Environment } from '@marcbachmann/cel-js'
 import picomatch from 'picomatch'
+import { RE2JS } from 're2js'
 import { headerText } from './codec/decode.ts'
-import { usageError } from './errors.ts'
+import { EvtError, usageError } from './errors.ts'
 import type { Decoded, DecodedRecord } from './record.ts'
 
 /** A compiled predicate over decoded records. */
 export type RecordFilter = (record: DecodedRecord) => boolean
+
+/** The name `matches` calls are rewritten to: RE2 instead of the library's RegExp. */
+const RE2_MATCHES = 'evtMatchesRe2'
+const compiled = new Map<string, RE2JS>()
+
+/**
+ * A pattern compiled by RE2 (cached: filters run once per record).
+ * @throws Error (re2js's syntax error) for a pattern RE2 does not accept.
+ */
+export function re2Pattern(pattern: string): RE2JS {
+  let re = compiled.get(pattern)
+  if (!re) {
+    re = RE2JS.compile(pattern)
+    if (compiled.size >= 256) compiled.clear()
+    compiled.set(pattern, re)
+  }
+  return re
+}
+
+const environment = new Environment({ unlistedVariablesAreDyn: true }).registerFunction(`string.${RE2_MATCHES}(string): bool`, (text: string, pattern: string) => {
+  let re: RE2JS
+  try {
+    re = re2Pattern(pattern)
+  } catch (err) {
+    throw new Error(`regular expression ${JSON.stringify(pattern)} is not RE2 syntax: ${(err as Error).message}`)
+  }
+  return re.matcher(text).find()
+})
+
+interface CelNode {
+  op?: string
+  args?: unknown
+}
+
+/**
+ * Parses a CEL expression with `matches` running on RE2 (see the module doc): every
+ * `<string>.matches(<pattern>)` call in the syntax tree (macro bodies included) is pointed at the
+ * RE2 function, and literal patterns are compiled at once.
+ * @throws Error from the parser; EvtError (usage, exit 2) for a literal pattern RE2 does not accept.
+ */
+export function parseCel(expression: string, flag = '--filter'): (context: Record<string, unknown>) => unknown {
+  const program = environment.parse(expression)
+  const seen = new Set<object>()
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object' || seen.has(node)) return
+    seen.add(node)
+    const n = node as CelNode
+    if (n.op === 'rcall' && Array.isArray(n.args) && n.args[0] === 'matches') {
+      n.args[0] = RE2_MATCHES
+      const pattern = (n.args[2] as CelNode[] | undefined)?.[0]
+      if (pattern?.op === 'value' && typeof pattern.args === 'string') {
+        try {
+          re2Pattern(pattern.args)
+        } catch (err) {
+          throw usageError(`${flag}: the regular expression ${JSON.stringify(pattern.args)} is not supported: ${(err as Error).message}`, 'filters use RE2 syntax (no backreferences, no lookahead or lookbehind): https://github.com/google/re2/wiki/Syntax')
+        }
+      }
+    }
+    for (const [key, value] of Object.entries(node)) if (key !== 'input') visit(value)
+  }
+  visit(program.ast)
+  return program as unknown as (context: Record<string, unknown>) => unknown
+}
 
 function celValue(decoded: Decoded, bytes: Buffer | null): unknown {
   if (decoded.kind === 'null') return null
@@ -48,8 +117,9 @@ export function celContext(record: DecodedRecord): Record<string, unknown> {
 export function compileCel(expression: string, flag = '--filter', onWarning?: (message: string) => void): RecordFilter {
   let program: (context: Record<string, unknown>) => unknown
   try {
-    program = parse(expression) as unknown as (context: Record<string, unknown>) => unknown
+    program = parseCel(expression, flag)
   } catch (err) {
+    if (err instanceof EvtError) throw err
     throw usageError(`${flag} does not compile: ${(err as Error).message}`, 'CEL syntax: https://github.com/google/cel-spec/blob/master/doc/langdef.md; e.g. value.event_type == "OrderPlaced" && partition == 2')
   }
   return celPredicate(program, celContext, flag, onWarning)

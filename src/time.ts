@@ -43,6 +43,21 @@ export function parseInstant(text: string, flag = 'time'): number {
   throw usageError(`${flag}: "${text}" is not a time`, 'use epoch ms (1700000000000), RFC 3339 (2026-11-29T14:00:00Z) or a date (2026-11-29)')
 }
 
+/** The latest instant a JavaScript Date holds (year 275760), epoch ms. */
+const MAX_EPOCH_MS = 8.64e15
+
+/**
+ * Checks an instant for Kafka: not before 1970-01-01 (Kafka timestamps are epoch ms ≥ 0; a
+ * negative one reaches the broker as a request it rejects) and not beyond what a Date holds.
+ * `text` is what the user typed, for the message.
+ * @throws EvtError (usage, exit 2) with a hint.
+ */
+export function checkEpoch(epochMs: number, text: string, flag = 'time'): number {
+  if (!Number.isFinite(epochMs) || epochMs > MAX_EPOCH_MS) throw usageError(`${flag}: "${text}" is too far in the future`, 'use epoch ms (1700000000000), RFC 3339 (2026-11-29T14:00:00Z) or a date (2026-11-29)')
+  if (epochMs < 0) throw usageError(`${flag}: "${text}" is before 1970-01-01`, 'Kafka timestamps start at 1970-01-01T00:00:00Z: give a later time or a shorter duration, or use start')
+  return epochMs
+}
+
 /** The longest timer Node can run: 2^31 − 1 ms (about 24.8 days). */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1
 

@@ -3,7 +3,7 @@ import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../base-command.ts'
 import { parseHeaderFlag, parseJsonLine, splitLines, untilAborted } from '../codec/input.ts'
 import { parseSchemaSelector } from '../codec/registry.ts'
-import { EvtError, ExitCode, usageError } from '../errors.ts'
+import { EvtError, ExitCode, isKafkaClientError, mapKafkaError, usageError } from '../errors.ts'
 import { connectionFlags, jsonFlag } from '../flags.ts'
 import { produceRecords, type ProduceRecord } from '../services/produce.ts'
 
@@ -63,13 +63,14 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
       controller.abort()
     }
     process.on('SIGINT', onSigint)
-    const where: BadLine = {}
+    const where: BadLine = { pending: [] }
     const records = this.records(args.value, flags, base, controller.signal, where)
     let count = 0
     let interrupted = false
     try {
       for await (const at of produceRecords(this.session(flags), records, { topic: args.topic, compression: flags.compression, schemas })) {
         count++
+        where.pending.shift()
         this.out(flags.json ? JSON.stringify(at) : `${at.topic}/${at.partition}@${at.offset}`)
       }
     } catch (err) {
@@ -80,8 +81,14 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
         const line = where.line
         throw usageError(`${err.message} (${written} line ${line})`, `fix line ${line} and resume from it: tail -n +${line} <input> | evt produce ${args.topic} …`)
       }
-      if (count > 0 && err instanceof EvtError) throw new EvtError(err.kind, `${err.message} (${written} it)`, { hint: err.hint, cause: err.cause })
-      throw err
+      // a write that failed: say how many records are in the topic, and from which input line on they are not
+      const failed = isKafkaClientError(err) ? mapKafkaError(err, { topic: args.topic }) : err
+      const line = where.pending[0]
+      if (failed instanceof EvtError && (count > 0 || line !== undefined)) {
+        const resume = line !== undefined ? `; line ${line} and after were not written` : ''
+        throw new EvtError(failed.kind, `${failed.message} (${written} it${resume})`, { hint: line !== undefined ? `${failed.hint ? `${failed.hint}; then ` : ''}resume from line ${line}: tail -n +${line} <input> | evt produce ${args.topic} …` : failed.hint, cause: failed.cause ?? err })
+      }
+      throw failed
     } finally {
       process.removeListener('SIGINT', onSigint)
       interrupted = controller.signal.aborted
@@ -147,15 +154,20 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
         where.error = err
         throw err
       }
+      where.pending.push(n)
       yield { key: r.key, value: r.value, headers: r.headers, partition: flags.partition, timestamp: flags['keep-timestamps'] ? r.timestamp : undefined }
-    } else yield { ...base, value: line }
+    } else {
+      where.pending.push(n)
+      yield { ...base, value: line }
+    }
   }
 }
 
-/** The input line that could not be read, and its error. */
+/** The input line that could not be read, and its error; the input lines of the records read but not yet written, in order. */
 interface BadLine {
   line?: number
   error?: unknown
+  pending: number[]
 }
 
 interface LineFlags {

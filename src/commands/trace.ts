@@ -6,11 +6,11 @@ import { connectionFlags, strictFlag } from '../flags.ts'
 import { renderDot, renderMermaid, renderTimeline, renderTree, searchSummary, traceJson } from '../output/trace.ts'
 import { trace, type TraceResult } from '../services/trace.ts'
 import { missingExpectations } from '../trace/expect.ts'
-import { parseDuration, parseInstant, parseTimeout } from '../time.ts'
+import { checkEpoch, parseDuration, parseInstant, parseTimeout } from '../time.ts'
 
 /** `--since 24h` (a duration ago) or an instant (epoch ms, RFC 3339, date). */
 function parseWhen(text: string, flag: string, now: number): number {
-  return /^\d+(\.\d+)?(ms|s|m|h|d|w|y)$/i.test(text.trim()) ? now - parseDuration(text, flag) : parseInstant(text, flag)
+  return checkEpoch(/^\d+(\.\d+)?(ms|s|m|h|d|w|y)$/i.test(text.trim()) ? now - parseDuration(text, flag) : parseInstant(text, flag), text, flag)
 }
 
 export default class Trace extends EvtCommand {

@@ -34,3 +34,20 @@ export function hasDlqHeaders(headers: RecordHeader[]): boolean {
   }
   return false
 }
+
+/**
+ * The topics a dead-letter topic's name says its records came from (its naming convention):
+ * `orders.events-dlt`, `orders.events.DLQ`, `orders.events-dlq.v1`, `orders.events-dead-letter` →
+ * `orders.events`; `dlq.orders.events`, `dead-letter-topic-orders.events` → `orders.events`;
+ * `error.orders.events.billing` → `orders.events`. Empty for a name that follows no convention.
+ */
+export function conventionalSources(dlqTopic: string): string[] {
+  const out = new Set<string>()
+  const suffix = dlqTopic.match(/^(.+?)[._-](?:dlt|dlq(?:\.v\d+)?|dead-letter)$/i)
+  if (suffix) out.add(suffix[1])
+  const prefix = dlqTopic.match(/^(?:dlq[.-]|dead-letter-topic-)(.+)$/i)
+  if (prefix) out.add(prefix[1])
+  const error = dlqTopic.match(/^error\.(.+)\.[^.]+$/)
+  if (error) out.add(error[1])
+  return [...out]
+}

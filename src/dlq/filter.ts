@@ -5,8 +5,7 @@
  * `failure.exception.endsWith("TimeoutException") && failure.originalTopic == "orders"`.
  * A field the failure does not have makes the expression false (use `has(failure.cause)`).
  */
-import { parse } from '@marcbachmann/cel-js'
-import { celContext, celPredicate, compileCel, type RecordFilter } from '../filter.ts'
+import { celContext, celPredicate, compileCel, parseCel, type RecordFilter } from '../filter.ts'
 import type { DecodedRecord } from '../record.ts'
 import type { DlqFailure } from './failure.ts'
 
@@ -19,7 +18,7 @@ export type DlqRecordFilter = (record: DecodedRecord, failure: DlqFailure) => bo
  */
 export function compileDlqCel(expression: string, flag = '--filter', onWarning?: (message: string) => void): DlqRecordFilter {
   compileCel(expression, flag) // validates, with evt's usage error and hint
-  const program = parse(expression) as unknown as (context: Record<string, unknown>) => unknown
+  const program = parseCel(expression, flag)
   return celPredicate(program, (record: DecodedRecord, failure: DlqFailure) => ({ ...celContext(record), failure }), flag, onWarning)
 }
 

@@ -17,7 +17,7 @@
  * ```
  */
 import { usageError } from '../errors.ts'
-import { parseDuration, parseInstant } from '../time.ts'
+import { checkEpoch, parseDuration, parseInstant } from '../time.ts'
 
 /** One end of a range, before it is resolved against a partition. */
 export type Position =
@@ -40,17 +40,24 @@ export interface PositionRange {
 /** The grammar, for error hints. */
 export const POSITION_GRAMMAR = 'start | end | <offset> | +N | -N | @<time> | @-<duration>, or a range FROM:TO (e.g. 100:200, -50:end, @-2h:-1h, @2026-11-29T14:00:00Z:2026-11-29T15:00:00Z)'
 
+/** The largest offset Kafka has (a signed 64-bit integer). */
+const MAX_OFFSET = 2n ** 63n - 1n
+
 function parseOne(text: string, isEnd: boolean, timeContext: boolean, now: number): Position {
   const t = text.trim()
   if (t === 'start' || t === 'oldest' || t === 'beginning') return { kind: 'start' }
   if (t === 'end' || t === 'newest') return { kind: 'end' }
-  if (/^\d+$/.test(t)) return timeContext && t.length >= 10 ? { kind: 'time', timestamp: Number(t) } : { kind: 'offset', offset: Number(t) }
+  if (/^\d+$/.test(t)) {
+    if (timeContext && t.length >= 10) return { kind: 'time', timestamp: checkEpoch(Number(t), text, 'time') }
+    if (BigInt(t) > MAX_OFFSET) throw usageError(`offset ${t} is beyond the largest Kafka offset (2^63-1)`, 'Kafka offsets are 64-bit: use end for the newest record')
+    return { kind: 'offset', offset: Number(t) }
+  }
   if (/^\+\d+$/.test(t)) return isEnd ? { kind: 'count', count: Number(t.slice(1)) } : { kind: 'after-start', count: Number(t.slice(1)) }
   if (/^-\d+$/.test(t) && !timeContext) return { kind: 'before-end', count: Number(t.slice(1)) }
   if (t.startsWith('@') || timeContext) {
     const spec = t.startsWith('@') ? t.slice(1) : t
-    if (spec.startsWith('-')) return { kind: 'time', timestamp: now - parseDuration(spec.slice(1), 'time offset') }
-    return { kind: 'time', timestamp: parseInstant(spec, 'time') }
+    if (spec.startsWith('-')) return { kind: 'time', timestamp: checkEpoch(now - parseDuration(spec.slice(1), 'time offset'), text, 'time') }
+    return { kind: 'time', timestamp: checkEpoch(parseInstant(spec, 'time'), text, 'time') }
   }
   throw new Error('unrecognised')
 }
@@ -101,7 +108,9 @@ export function parsePositionRange(text: string, now: number = Date.now()): Posi
   } catch (err) {
     if (err instanceof Error && err.name === 'EvtError' && err.message.includes('ends before it starts')) throw err
     if (err instanceof Error && err.name === 'EvtError') {
-      throw usageError(`bad position "${text}": ${err.message}`, `positions: ${POSITION_GRAMMAR}`)
+      // a position out of Kafka's range (before 1970, beyond 2^63-1) keeps its own hint (those start with "Kafka "); a syntax error gets the grammar
+      const hint = (err as { hint?: string }).hint
+      throw usageError(`bad position "${text}": ${err.message}`, hint && /^Kafka /.test(hint) ? hint : `positions: ${POSITION_GRAMMAR}`)
     }
     throw usageError(`bad position "${text}"`, `positions: ${POSITION_GRAMMAR}`)
   }

@@ -7,6 +7,7 @@ import ms from 'ms'
 import { isFailureHeader, simpleClassName, type DlqFailure } from '../dlq/failure.ts'
 import type { DlqRecord, DlqGroupResult } from '../services/dlq-inspect.ts'
 import type { DlqListResult } from '../services/dlq-list.ts'
+import { escapeControl } from '../util/terminal-text.ts'
 import { jsonLine, prettyRecord } from './records.ts'
 import { renderTable } from './table.ts'
 
@@ -82,11 +83,11 @@ function origin(f: DlqFailure): string | undefined {
 export function failureLines(f: DlqFailure, options: { stack?: boolean } = {}): string[] {
   const out: string[] = []
   const row = (label: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') out.push(`    ${chalk.dim(label.padEnd(9))} ${value}`)
+    if (value !== undefined && value !== '') out.push(`    ${chalk.dim(label.padEnd(9))} ${escapeControl(value)}`)
   }
   if (f.framework === 'unknown') return [`  ${chalk.yellow('no dead-letter headers')}`]
-  const what = f.exception ?? '(no exception class)'
-  out.push(`  ${chalk.red.bold('✗')} ${chalk.red(what)}${f.message !== undefined ? `: ${f.message}` : ''}${f.keyFailure ? chalk.yellow('  [key failed]') : ''}`)
+  const what = escapeControl(f.exception ?? '(no exception class)')
+  out.push(`  ${chalk.red.bold('✗')} ${chalk.red(what)}${f.message !== undefined ? `: ${escapeControl(f.message)}` : ''}${f.keyFailure ? chalk.yellow('  [key failed]') : ''}`)
   row('cause', f.cause !== undefined ? `${f.cause}${f.causeMessage !== undefined ? `: ${f.causeMessage}` : ''}` : f.causeMessage)
   row('from', origin(f))
   row('group', f.consumerGroup)
@@ -96,10 +97,10 @@ export function failureLines(f: DlqFailure, options: { stack?: boolean } = {}): 
   row('retries', counts || undefined)
   row('reason', f.reason)
   row('via', f.framework)
-  for (const w of f.warnings ?? []) out.push(`    ${chalk.yellow(`malformed ${w}`)}`)
+  for (const w of f.warnings ?? []) out.push(`    ${chalk.yellow(`malformed ${escapeControl(w)}`)}`)
   if (f.stacktrace) {
     const stack = options.stack ? f.stacktrace.replace(/\s+$/, '').split(/\r?\n/) : foldStack(f.stacktrace)
-    stack.forEach((l, i) => out.push(`    ${chalk.dim(i === 0 ? 'stack    ' : '         ')} ${chalk.dim(l)}`))
+    stack.forEach((l, i) => out.push(`    ${chalk.dim(i === 0 ? 'stack    ' : '         ')} ${chalk.dim(escapeControl(l))}`))
   }
   return out
 }

@@ -6,6 +6,7 @@ import chalk from 'chalk'
 import { headerText } from '../codec/decode.ts'
 import type { DecodedWithText } from '../codec/decode.ts'
 import { usageError } from '../errors.ts'
+import { escapeControl } from '../util/terminal-text.ts'
 import type { Decoded, DecodedRecord } from '../record.ts'
 
 /**
@@ -152,7 +153,7 @@ function shownValue(decoded: Decoded, bytes: Buffer | null): string {
       return text !== undefined ? indentJsonText(text) : JSON.stringify(decoded.value, null, 2)
     }
     case 'text':
-      return String(decoded.value)
+      return escapeControl(String(decoded.value))
     case 'binary':
       return chalk.yellow('base64:') + (bytes ?? Buffer.alloc(0)).toString('base64')
     default:
@@ -169,18 +170,18 @@ export function prettyRecord(record: DecodedRecord, options: PrettyOptions = {})
   const max = options.maxValueChars ?? 8192
   const size = record.value?.length ?? 0
   const time = new Date(record.timestamp).toISOString()
-  const keyShown = record.keyDecoded.kind === 'null' ? chalk.dim('(no key)') : record.keyDecoded.kind === 'binary' ? `base64:${record.key!.toString('base64')}` : typeof record.keyDecoded.value === 'string' ? record.keyDecoded.value : JSON.stringify(record.keyDecoded.value)
+  const keyShown = record.keyDecoded.kind === 'null' ? chalk.dim('(no key)') : record.keyDecoded.kind === 'binary' ? `base64:${record.key!.toString('base64')}` : escapeControl(typeof record.keyDecoded.value === 'string' ? record.keyDecoded.value : JSON.stringify(record.keyDecoded.value))
   const lines = [`${chalk.cyan.bold(`${record.topic}/${record.partition}`)}${chalk.dim('@')}${chalk.cyan(record.offset)}  ${chalk.dim(time)}  ${chalk.green('key')} ${keyShown}  ${chalk.dim(`(${formatBytes(size)})`)}`]
   for (const h of record.headers) {
     const shown = headerText(h.value)
-    lines.push(`  ${chalk.magenta(h.key)}: ${shown.value === null ? chalk.dim('(null)') : shown.encoding === 'base64' ? `${chalk.yellow('base64:')}${shown.value}` : shown.value}`)
+    lines.push(`  ${chalk.magenta(escapeControl(h.key))}: ${shown.value === null ? chalk.dim('(null)') : shown.encoding === 'base64' ? `${chalk.yellow('base64:')}${shown.value}` : shown.value}`)
   }
   for (const side of ['key', 'value'] as const) {
     const d = side === 'key' ? record.keyDecoded : record.valueDecoded
     const schema = schemaLine(d)
     if (schema) lines.push(`  ${chalk.blue(`${side} schema`)}: ${schema}`)
-    if (d.note) lines.push(`  ${chalk.dim(`${side}: ${d.note}`)}`)
-    if (d.error) lines.push(`  ${chalk.red(`${side === 'key' ? 'key ' : ''}decode: ${d.error}`)}`)
+    if (d.note) lines.push(`  ${chalk.dim(`${side}: ${escapeControl(d.note)}`)}`)
+    if (d.error) lines.push(`  ${chalk.red(`${side === 'key' ? 'key ' : ''}decode: ${escapeControl(d.error)}`)}`)
   }
   let value = shownValue(record.valueDecoded, record.value)
   if (value.length > max) value = `${value.slice(0, max)}\n${chalk.inverse(` … truncated: ${formatBytes(size)} in all; -f json prints it whole `)}`

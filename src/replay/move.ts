@@ -9,6 +9,7 @@
  * transactional id fences the old producer, reads the progress group's committed offsets and
  * continues from there, so a read_committed consumer of the targets sees each source record once.
  */
+import { isNonRetriable } from '../errors.ts'
 import { bounded as boundedWait } from '../kafka/deadline.ts'
 import type { PartitionPlan } from '../kafka/reader.ts'
 import { retry } from '../kafka/retry.ts'
@@ -68,7 +69,7 @@ async function retrying<T>(fn: () => Promise<T>, onRetry?: (error: Error, attemp
     retries: 8,
     shouldRetry: (err) => {
       const kind = (err as { kind?: string }).kind
-      return kind === undefined || kind === 'connect'
+      return (kind === undefined || kind === 'connect') && !isNonRetriable(err)
     },
     onRetry,
   })
@@ -121,7 +122,7 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
     return retry(async () => {
       producer = await connectProducer()
       return await progressOffsets(session, options.progressGroup, options.source)
-    }, { ...BACKOFF, retries: RETRIES })
+    }, { ...BACKOFF, retries: RETRIES, shouldRetry: (err) => !isNonRetriable(err) })
   }
   const reader = await session.reader('read_committed')
   const progress: MoveProgress = { moved: 0, skipped: {}, done: 0, total: options.partitions.reduce((s, p) => s + Math.max(0, p.end - p.start), 0), startedAt: Date.now(), byTarget: {} }
@@ -186,8 +187,9 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
         }, {
           ...BACKOFF,
           retries: RETRIES,
-          // a failed recovery (no producer, no progress after RETRIES tries) ends the move
-          shouldRetry: () => !recovering && !options.signal?.aborted,
+          // a failed recovery (no producer, no progress after RETRIES tries) ends the move, and so
+          // does a refusal that a retry would only repeat (authorization, invalid topic, too large)
+          shouldRetry: (err) => !recovering && !options.signal?.aborted && !isNonRetriable(err),
           onRetry: options.onRetry,
         })
         if (interrupted) break

@@ -6,7 +6,14 @@
  * value and headers kept, the dead-letter error headers removed (unless kept), `evt-requeue-count`
  * incremented and `evt-requeued-from` (dlq topic/partition/offset) added; to the original
  * partition when known and present, else by key. Records requeued `maxRequeues` times already are
- * skipped (loop guard). Writes go through replay/move.ts: transactional, with the DLQ offsets
+ * skipped (loop guard).
+ *
+ * Write guards (src/kafka/internal-topics.ts): a record whose dead-letter header names an internal
+ * topic (`__*`, `_schemas`, Kafka Connect's topics) is skipped as `internal-topic`; `--to` may name a
+ * platform topic but never a `__*` one. A target that does not follow the DLQ's naming convention
+ * (`orders.events-dlt` → `orders.events`) is listed in the plan's `unexpectedTargets` and is written
+ * only when allowed (`--allow-target`, or confirmed on a terminal); otherwise its records are skipped
+ * as `target-not-allowed`. Writes go through replay/move.ts: transactional, with the DLQ offsets
  * committed in the same transactions to a progress group named after the DLQ topic and the
  * selection, so running the same requeue again sends nothing, and a crash resumes without
  * duplicates.
@@ -14,9 +21,11 @@
 import { createHash } from 'node:crypto'
 import { decodeRecord } from '../codec/decode.ts'
 import { RegistryDecoder } from '../codec/registry.ts'
+import { conventionalSources } from '../dlq/detect.ts'
 import { isFailureHeader, parseFailure, type DlqFailure } from '../dlq/failure.ts'
 import type { DlqRecordFilter } from '../dlq/filter.ts'
 import { groupKey, type DlqGroupBy } from '../dlq/group.ts'
+import { assertWritableTopic, writeRefusal } from '../kafka/internal-topics.ts'
 import { partitionForKey } from '../kafka/partitioner.ts'
 import type { PositionRange } from '../kafka/positions.ts'
 import type { KafkaSession } from '../kafka/session.ts'
@@ -41,6 +50,8 @@ export interface RequeueRequest {
   /** Send everything to this topic instead of the original topics. */
   to?: string
   keepErrorHeaders?: boolean
+  /** Targets named by dead-letter headers that do not follow the DLQ's naming convention but may be written (`--allow-target`). */
+  allowTargets?: string[]
   /** Loop guard (default 3). */
   maxRequeues?: number
   rate?: number
@@ -56,8 +67,18 @@ export interface RequeuePlan {
   targets: Array<{ topic: string; records: number }>
   /** Records per failure class (exception, or reason). */
   classes: Array<{ exception: string; records: number }>
-  /** Records that will not be sent, by reason: filtered, not-selected, loop-guard, no-original-topic, target-missing. */
+  /**
+   * Records that will not be sent, by reason: filtered, not-selected, loop-guard, no-original-topic,
+   * target-missing, internal-topic (a header names an internal topic), target-not-allowed.
+   */
   skipped: Record<string, number>
+  /** Internal topics named by dead-letter headers (those records are `internal-topic`). */
+  refusedTargets: string[]
+  /**
+   * Targets (in `targets`) that do not follow the DLQ's naming convention (`orders.events-dlt` →
+   * `orders.events`): written only when in the request's `allowTargets` (or confirmed). Empty with `--to`.
+   */
+  unexpectedTargets: string[]
   /** Target topics named by records that do not exist (those records are `target-missing`). */
   missingTargets: string[]
 }
@@ -75,14 +96,25 @@ function lastHeader(headers: RawRecord['headers'], key: string): Buffer | null |
   return found
 }
 
-/** The decision for one DLQ record (pure given the target partition counts; `decode` for the filter, e.g. a prepared RegistryDecoder). */
-export function requeueDecision(r: RawRecord, failure: DlqFailure, request: RequeueRequest, targets: Map<string, number>, pick: (topic: string, count: number, r: RawRecord) => number, decode: (r: RawRecord) => DecodedRecord = decodeRecord): MoveDecision {
+/** True when a record of `dlqTopic` may go to `topic` without being allowed: the DLQ's name says it came from there. */
+export function followsConvention(dlqTopic: string, topic: string): boolean {
+  return conventionalSources(dlqTopic).includes(topic)
+}
+
+/**
+ * The decision for one DLQ record (pure given the target partition counts; `decode` for the filter,
+ * e.g. a prepared RegistryDecoder). `anyTarget`: do not skip targets outside the DLQ's naming
+ * convention (planning, which lists them instead).
+ */
+export function requeueDecision(r: RawRecord, failure: DlqFailure, request: RequeueRequest, targets: Map<string, number>, pick: (topic: string, count: number, r: RawRecord) => number, decode: (r: RawRecord) => DecodedRecord = decodeRecord, options: { anyTarget?: boolean } = {}): MoveDecision {
   if (request.filter && !request.filter(decode(r), failure)) return { skip: 'filtered' }
   if (request.only && groupKey(failure, request.only.by) !== request.only.value) return { skip: 'not-selected' }
   const count = Number(lastHeader(r.headers, REQUEUE_COUNT_HEADER)?.toString() ?? '0') || 0
   if (count >= (request.maxRequeues ?? 3)) return { skip: 'loop-guard' }
   const topic = request.to ?? failure.originalTopic
   if (!topic) return { skip: 'no-original-topic' }
+  if (writeRefusal(topic, request.to !== undefined)) return { skip: 'internal-topic' }
+  if (!request.to && !options.anyTarget && !followsConvention(request.dlqTopic, topic) && !request.allowTargets?.includes(topic)) return { skip: 'target-not-allowed' }
   const partitions = targets.get(topic)
   if (partitions === undefined) return { skip: 'target-missing' }
   const partition = failure.originalPartition !== undefined && failure.originalPartition >= 0 && failure.originalPartition < partitions && !request.to ? failure.originalPartition : pick(topic, partitions, r)
@@ -112,6 +144,7 @@ function picker(): (topic: string, count: number, r: RawRecord) => number {
  */
 export async function planRequeue(session: KafkaSession, request: RequeueRequest, filterText?: string): Promise<RequeuePlan> {
   const { connection } = session
+  if (request.to) assertWritableTopic(request.to, '--to')
   const progressGroup = requeueGroup(request, filterText)
   const targets = await topicPartitionCounts(session)
   const done = await progressOffsets(session, progressGroup, request.dlqTopic)
@@ -121,6 +154,7 @@ export async function planRequeue(session: KafkaSession, request: RequeueRequest
   const byClass = new Map<string, number>()
   const skipped: Record<string, number> = {}
   const missingTargets = new Set<string>()
+  const refusedTargets = new Set<string>()
   const range = request.range.to ? request.range : { ...request.range, to: { kind: 'end' as const } }
   const plans = (await reader.plan([request.dlqTopic], range, request.partitions)).map((p) => ({ ...p, start: Math.min(p.end!, Math.max(p.start, done.get(p.partition) ?? p.start)) }))
   const pick = picker()
@@ -128,10 +162,11 @@ export async function planRequeue(session: KafkaSession, request: RequeueRequest
     if (request.filter) await decoder.prepare(chunk.records)
     for (const r of chunk.records) {
       const failure = parseFailure(r.headers)
-      const d = requeueDecision(r, failure, request, targets, pick, (x) => decoder.decodeRecord(x))
+      const d = requeueDecision(r, failure, request, targets, pick, (x) => decoder.decodeRecord(x), { anyTarget: true })
       if ('skip' in d) {
         skipped[d.skip] = (skipped[d.skip] ?? 0) + 1
         if (d.skip === 'target-missing') missingTargets.add(request.to ?? failure.originalTopic!)
+        if (d.skip === 'internal-topic') refusedTargets.add(request.to ?? failure.originalTopic!)
         continue
       }
       byTarget.set(d.topic, (byTarget.get(d.topic) ?? 0) + 1)
@@ -147,6 +182,8 @@ export async function planRequeue(session: KafkaSession, request: RequeueRequest
     classes: [...byClass].map(([exception, records]) => ({ exception, records })).sort((a, b) => b.records - a.records),
     skipped,
     missingTargets: [...missingTargets].sort(),
+    refusedTargets: [...refusedTargets].sort(),
+    unexpectedTargets: request.to ? [] : [...byTarget.keys()].filter((t) => !followsConvention(request.dlqTopic, t)).sort(),
   }
 }
 
@@ -156,6 +193,7 @@ export async function planRequeue(session: KafkaSession, request: RequeueRequest
  */
 export async function runRequeue(session: KafkaSession, request: RequeueRequest, plan: RequeuePlan, options: { signal?: AbortSignal; onProgress?: (p: MoveProgress) => void; onWarning?: (message: string) => void } = {}): Promise<MoveSummary> {
   const { connection } = session
+  if (request.to) assertWritableTopic(request.to, '--to')
   const targets = await topicPartitionCounts(session)
   const pick = picker()
   const decoder = new RegistryDecoder(connection.registry, { timeoutMs: Math.min(connection.timeoutMs, 5000) })

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { RecordEncoder, type SchemaSelector } from '../codec/registry.ts'
 import { notFoundError, usageError } from '../errors.ts'
+import { assertWritableTopic } from '../kafka/internal-topics.ts'
 import { partitionForKey, toPositive } from '../kafka/partitioner.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { Compression, OrderedHeader } from '../kafka/types.ts'
@@ -59,11 +60,12 @@ const TICK = Symbol('tick')
  * When `records` throws (a bad input line) or a record does not match its schema, every record
  * before it is sent (and yielded) first, then the error is thrown: the caller can tell how many
  * were written before the bad one.
- * @throws EvtError not-found (unknown topic or schema, exit 4), usage (partition out of range, input
+ * @throws EvtError refused (6) for one of Kafka's internal topics, not-found (unknown topic or schema, exit 4), usage (partition out of range, input
  * that does not match the schema), connect (3: cluster or schema registry).
  */
 export async function* produceRecords(session: KafkaSession, records: AsyncIterable<ProduceRecord> | Iterable<ProduceRecord>, options: ProduceOptions): AsyncGenerator<ProducedAt> {
   const { connection } = session
+  assertWritableTopic(options.topic, 'produce')
   const encoder = await RecordEncoder.open(connection.registry, options.schemas ?? {}, { timeoutMs: connection.timeoutMs })
   const admin = await session.admin()
   const topics = await admin.listTopics()

@@ -12,6 +12,7 @@ import type { Connection } from '../config/connection.ts'
 import { RegistryDecoder } from '../codec/registry.ts'
 import { EvtError, notFoundError, refusedError } from '../errors.ts'
 import type { RecordFilter } from '../filter.ts'
+import { assertWritableTopic } from '../kafka/internal-topics.ts'
 import { partitionForKey } from '../kafka/partitioner.ts'
 import type { PositionRange } from '../kafka/positions.ts'
 import type { KafkaReader, PartitionPlan } from '../kafka/reader.ts'
@@ -91,9 +92,11 @@ async function sampleRange(reader: KafkaReader, plan: PartitionPlan, end: number
 
 /**
  * Resolves the range and describes what will change; writes nothing.
- * @throws EvtError not-found (topic, target topic), usage, refused (exit 6) for a group with active members.
+ * @throws EvtError not-found (topic, target topic), usage, refused (exit 6) for a group with active members
+ *   or a target that is one of Kafka's internal topics (src/kafka/internal-topics.ts).
  */
 export async function planReplay(session: KafkaSession, request: ReplayRequest): Promise<ReplayPlan> {
+  if (request.toTopic) assertWritableTopic(request.toTopic, '--to-topic')
   const reader = await session.reader('read_committed')
   const range: PositionRange = { from: request.range.from, to: request.range.to ?? { kind: 'end' } }
   const plans = await reader.plan([request.source], range, request.partitions)
@@ -195,6 +198,7 @@ function copyProgress(p: MoveProgress): CopyProgress {
  */
 export async function runCopy(session: KafkaSession, def: ReplayDefinition, options: { filter?: RecordFilter; signal?: AbortSignal; onProgress?: (p: CopyProgress) => void; sliceRecords?: number; onWarning?: (message: string) => void; strict?: boolean }): Promise<CopySummary> {
   const { connection } = session
+  assertWritableTopic(def.target, '--to-topic')
   const admin = await session.admin()
   const meta = await admin.topicMetadata([def.target]).catch(() => {
     throw notFoundError(`target topic "${def.target}" does not exist`, 'create it, then resume')

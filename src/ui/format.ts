@@ -4,6 +4,7 @@
  */
 import { headerText, type DecodedWithText } from '../codec/decode.ts'
 import type { Decoded, DecodedRecord } from '../record.ts'
+import { escapeControl } from '../util/terminal-text.ts'
 
 /** Longest text a one-line preview is built from; the view truncates to the terminal width. */
 const PREVIEW_CHARS = 240
@@ -18,9 +19,9 @@ export function recordClock(record: DecodedRecord): string {
   return new Date(record.timestamp).toISOString().slice(11, 23)
 }
 
-/** Collapses line breaks and runs of whitespace so a preview stays on one line. */
+/** Collapses line breaks and runs of whitespace so a preview stays on one line; control characters escaped. */
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim()
+  return escapeControl(text.replace(/\s+/g, ' ').trim())
 }
 
 function textOf(decoded: Decoded, bytes: Buffer | null, maxChars: number): string {
@@ -59,8 +60,8 @@ export function eventType(record: DecodedRecord): string | undefined {
   const decoded = record.valueDecoded
   if (decoded.kind !== 'json' || decoded.value === null || typeof decoded.value !== 'object' || Array.isArray(decoded.value)) return undefined
   const value = decoded.value as Record<string, unknown>
-  if (typeof value.event_type === 'string') return value.event_type
-  if (typeof value.type === 'string') return value.type
+  if (typeof value.event_type === 'string') return escapeControl(value.event_type)
+  if (typeof value.type === 'string') return escapeControl(value.type)
   return undefined
 }
 
@@ -72,9 +73,9 @@ export interface HeaderLine {
   encoding: 'text' | 'base64' | 'null'
 }
 
-/** All headers in record order, duplicates and nulls kept. */
+/** All headers in record order, duplicates and nulls kept; names escaped (values are text only when printable). */
 export function headerLines(record: DecodedRecord): HeaderLine[] {
-  return record.headers.map((h) => ({ key: h.key, ...headerText(h.value) }))
+  return record.headers.map((h) => ({ key: escapeControl(h.key), ...headerText(h.value) }))
 }
 
 /** The decoded value as lines: JSON pretty-printed, text as is, binary as base64 in 76-char lines. */
@@ -85,7 +86,7 @@ export function valueLines(record: DecodedRecord): string[] {
     case 'null':
       return ['(null: tombstone)']
     case 'text':
-      text = String(decoded.value)
+      text = escapeControl(String(decoded.value))
       break
     case 'binary': {
       const b64 = (record.value ?? Buffer.alloc(0)).toString('base64')

@@ -83,7 +83,8 @@ describe('dlq requeue', () => {
     expect(refused.code).toBe(4)
     expect(refused.stderr).toContain(`${p}.no-such-topic`)
 
-    const run = await runEvt(['dlq', 'requeue', dlt, '--yes', '--json'])
+    // payments does not follow the DLQ's name (orders-dlt): it has to be allowed
+    const run = await runEvt(['dlq', 'requeue', dlt, '--yes', '--json', '--allow-target', payments])
     // the loop guard held one record back: exit 6 after sending the others
     expect(run.code).toBe(6)
     expect(run.stderr).toContain('loop guard')

@@ -90,7 +90,8 @@ With --group-by, --json prints one object:
           stackExpanded: flags.stack,
           abort: (reason) => { quit = reason === 'quit'; controller.abort() },
           planRequeue: (marked) => { const m = markedRequeue(args.topic, marked); return planRequeue(session, m.request, m.filterText) },
-          onRequeue: (marked, plan, o) => runRequeue(session, markedRequeue(args.topic, marked).request, plan, o),
+          // the confirmation named every target outside the DLQ's naming convention: `y` allows them
+          onRequeue: (marked, plan, o) => runRequeue(session, { ...markedRequeue(args.topic, marked).request, allowTargets: plan.unexpectedTargets }, plan, o),
         })
       } else {
         for await (const chunk of inspectDlq(session, options, stats)) await sink.write(chunk.map((item) => (flags.json ? dlqJsonLine(item) : prettyDlqRecord(item, { stack: flags.stack }))))

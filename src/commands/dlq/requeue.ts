@@ -7,11 +7,13 @@ import { connectionFlags, jsonFlag, parsePartitionList } from '../../flags.ts'
 import { parsePositionRange } from '../../kafka/positions.ts'
 import { renderRequeuePlan, renderRequeueProgress, renderRequeueSummary } from '../../output/dlq-requeue.ts'
 import { planRequeue, runRequeue, type RequeueRequest } from '../../services/dlq-requeue.ts'
-import { confirmWrite } from '../../ui/confirm.ts'
+import { canPrompt, confirmWrite } from '../../ui/confirm.ts'
 
 export default class DlqRequeue extends EvtCommand {
   static override summary = 'Send dead-letter records back to where they came from: planned, exactly once, idempotent.'
   static override description = `Each record goes to its original topic (from its dead-letter headers) or to --to, keeping key, value and headers; the dead-letter error headers are removed (--keep-error-headers keeps them), evt-requeue-count is incremented and evt-requeued-from (dlq topic/partition/offset) added. It lands on its original partition when known and present, else by key.
+
+Write guards: records whose dead-letter headers name an internal topic (__*, _schemas, Kafka Connect's config/offset/status topics) are skipped as internal-topic (--to may name any topic but a __* one). A target that does not follow the DLQ's naming convention (orders.events-dlt → orders.events) is marked in the plan and needs --allow-target <topic>, or a confirmation naming it on a terminal.
 
 Loop guard: records already requeued --max-requeues times (default 3) are skipped and reported.
 
@@ -34,6 +36,7 @@ The plan (records per target topic and per failure class, and what is skipped) i
     filter: Flags.string({ summary: 'Only records for which this CEL expression is true (sees the record and `failure`, as in dlq inspect).' }),
     'group-by': Flags.string({ summary: `Only one failure class: <${DLQ_GROUP_BY.join('|')}>=<value>, as dlq inspect --group-by shows them.` }),
     to: Flags.string({ summary: 'Send every record to this topic instead of its original topic.' }),
+    'allow-target': Flags.string({ summary: 'Also requeue to this topic when it does not follow the DLQ\'s naming convention (repeatable).', multiple: true }),
     'keep-error-headers': Flags.boolean({ summary: 'Keep the dead-letter error headers on the requeued records.' }),
     'max-requeues': Flags.integer({ summary: 'Skip records already requeued this many times.', default: 3, min: 1 }),
     rate: Flags.integer({ summary: 'At most this many records per second.', min: 1 }),
@@ -41,10 +44,14 @@ The plan (records per target topic and per failure class, and what is skipped) i
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).' }),
   }
 
-  /** Records held back by the loop guard make the run end with exit 6 (after sending the rest). */
+  /** Records held back by the loop guard or the internal-topic guard make the run end with exit 6 (after sending the rest). */
   private refuseLoops(skipped: Record<string, number>): void {
-    if (!skipped['loop-guard']) return
-    throw refusedError(`${skipped['loop-guard']} records were not requeued: they already were ${'--max-requeues'} times (loop guard)`, 'fix what makes them fail, then raise --max-requeues if they should go again')
+    const loops = skipped['loop-guard'] ?? 0
+    const internal = skipped['internal-topic'] ?? 0
+    if (!loops && !internal) return
+    const parts = [loops ? `${loops} already were --max-requeues times (loop guard)` : '', internal ? `${internal} name internal topics in their dead-letter headers (write guard)` : ''].filter(Boolean)
+    const hints = [loops ? 'fix what makes them fail, then raise --max-requeues if they should go again' : '', internal ? 'send those to an ordinary topic with --to, or leave them out with --filter' : ''].filter(Boolean)
+    throw refusedError(`${loops + internal} records were not requeued: ${parts.join('; ')}`, hints.join('; '))
   }
 
   async run(): Promise<void> {
@@ -57,7 +64,7 @@ The plan (records per target topic and per failure class, and what is skipped) i
       if (eq <= 0 || !DLQ_GROUP_BY.includes(by)) throw usageError(`--group-by "${flags['group-by']}" is not <dimension>=<value>`, `dimensions: ${DLQ_GROUP_BY.join(', ')}; e.g. --group-by exception=java.net.SocketTimeoutException`)
       only = { by, value: flags['group-by'].slice(eq + 1) }
     }
-    const request: RequeueRequest = { dlqTopic: args.topic, range: parsePositionRange(flags.offset), partitions: parsePartitionList(flags.partition), filter: flags.filter ? compileDlqCel(flags.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)) : undefined, only, to: flags.to, keepErrorHeaders: flags['keep-error-headers'], maxRequeues: flags['max-requeues'], rate: flags.rate }
+    const request: RequeueRequest = { dlqTopic: args.topic, range: parsePositionRange(flags.offset), partitions: parsePartitionList(flags.partition), filter: flags.filter ? compileDlqCel(flags.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)) : undefined, only, to: flags.to, keepErrorHeaders: flags['keep-error-headers'], allowTargets: flags['allow-target'] ?? [], maxRequeues: flags['max-requeues'], rate: flags.rate }
     const session = this.session(flags)
     const plan = await planRequeue(session, request, flags.filter)
     this.out(flags.json ? JSON.stringify({ plan }) : renderRequeuePlan(plan))
@@ -67,6 +74,14 @@ The plan (records per target topic and per failure class, and what is skipped) i
     // missing would never be requeued later, so refuse instead of skipping it.
     if (plan.missingTargets.length) throw notFoundError(`${plan.skipped['target-missing']} records go to topics that do not exist: ${plan.missingTargets.join(', ')}`, 'create them, send everything elsewhere with --to, or leave those records out with --filter')
     if (toSend === 0) return this.refuseLoops(plan.skipped)
+    const notAllowed = plan.unexpectedTargets.filter((t) => !request.allowTargets!.includes(t))
+    if (notAllowed.length) {
+      const what = `${notAllowed.map((t) => `"${t}"`).join(', ')} ${notAllowed.length === 1 ? 'does' : 'do'} not follow the naming of "${plan.dlqTopic}"`
+      const allow = notAllowed.map((t) => `--allow-target ${t}`).join(' ')
+      if (!canPrompt()) throw refusedError(`dead-letter headers send records to topics this DLQ does not come from: ${what}; nothing was written`, `check the plan, then pass ${allow}`)
+      await confirmWrite(`Dead-letter headers send records to ${what}. Write to ${notAllowed.length === 1 ? 'it' : 'them'}?`, { flag: allow })
+      request.allowTargets!.push(...notAllowed)
+    }
     await confirmWrite(`Requeue ${toSend} records?`, { yes: flags.yes })
     const controller = new AbortController()
     const onSigint = () => controller.abort()

@@ -8,6 +8,7 @@
 import { Box, Text } from 'ink'
 import type { ReactNode } from 'react'
 import { formatBytes } from '../../output/records.ts'
+import { escapeControl } from '../../util/terminal-text.ts'
 import { keyPreview } from '../format.ts'
 import { selectedGroup, selectedRecord, type DlqBrowserState, type DlqGroupEntry } from '../state/dlq-state.ts'
 import { dlqDetailLines, GROUP_BY_LABEL, groupLabel, planLines, planTotal, progressText, recordId, recordTime, summaryText, type DetailLine } from './format.ts'
@@ -174,7 +175,7 @@ function RecordList({ state, rows }: { state: DlqBrowserState; rows: number }) {
         return (
           <Text key={id} wrap="truncate-end" inverse={selected && focused} bold={selected && !focused}>
             {selected ? '›' : ' '}
-            {state.marks.has(id) ? <Text color="green">[x]</Text> : <Text dimColor>[ ]</Text>} <Text color="cyan">{id}</Text> <Text dimColor>{recordTime(item.record.timestamp)}</Text> <Text color="magenta">{item.failure.originalTopic ?? '-'}</Text> <Text color="green">{keyPreview(item.record)}</Text>
+            {state.marks.has(id) ? <Text color="green">[x]</Text> : <Text dimColor>[ ]</Text>} <Text color="cyan">{id}</Text> <Text dimColor>{recordTime(item.record.timestamp)}</Text> <Text color="magenta">{item.failure.originalTopic === undefined ? '-' : escapeControl(item.failure.originalTopic)}</Text> <Text color="green">{keyPreview(item.record)}</Text>
           </Text>
         )
       })}

@@ -8,6 +8,7 @@ import type { DlqGroupBy } from '../../dlq/group.ts'
 import type { MoveProgress, MoveSummary } from '../../replay/move.ts'
 import type { DlqRecord } from '../../services/dlq-inspect.ts'
 import type { RequeuePlan } from '../../services/dlq-requeue.ts'
+import { escapeControl } from '../../util/terminal-text.ts'
 import { headerLines, valueLines } from '../format.ts'
 
 /** Stack lines shown while the stack trace is folded (then its `Caused by:` lines). */
@@ -25,17 +26,17 @@ export function recordTime(timestamp: number): string {
   return new Date(timestamp).toISOString().slice(0, 19).replace('T', ' ')
 }
 
-/** A group's label: its key, or `(none)` when the records do not say. */
+/** A group's label: its key (escaped), or `(none)` when the records do not say. */
 export function groupLabel(key: string | null): string {
-  return key ?? '(none)'
+  return key === null ? '(none)' : escapeControl(key)
 }
 
 /** What each grouping is called in the view. */
 export const GROUP_BY_LABEL: Record<DlqGroupBy, string> = { exception: 'exception', reason: 'reason', 'original-topic': 'original topic', stage: 'stage' }
 
-/** Tabs and line breaks out, so a text stays on one line and Ink measures it right. */
+/** Tabs and line breaks out, so a text stays on one line and Ink measures it right; control characters escaped. */
 export function oneLine(text: string, max = LINE_CHARS): string {
-  const line = text.replace(/\s*[\r\n]+\s*/g, ' ⏎ ').replace(/\t/g, '  ')
+  const line = escapeControl(text.replace(/\s*[\r\n]+\s*/g, ' ⏎ ').replace(/\t/g, '  '))
   return line.length > max ? `${line.slice(0, max - 1)}…` : line
 }
 
@@ -53,7 +54,7 @@ export interface DetailLine {
 
 /** The stack trace as lines: whole, or folded to its first lines and `Caused by:` lines. */
 export function stackLines(stacktrace: string, expanded: boolean): DetailLine[] {
-  const all = stacktrace.replace(/\s+$/, '').split(/\r?\n/).map((l) => l.replace(/\t/g, '    '))
+  const all = stacktrace.replace(/\s+$/, '').split(/\r?\n/).map((l) => escapeControl(l.replace(/\t/g, '    ')))
   if (expanded) {
     const lines: DetailLine[] = all.map((text) => ({ kind: 'stack', text }))
     if (all.length > FOLDED_STACK_LINES + 1) lines.push({ kind: 'more', text: '(s folds the stack trace)' })
@@ -145,7 +146,9 @@ export function planTotal(plan: RequeuePlan): number {
 export function planLines(plan: RequeuePlan, marked: number): string[] {
   const total = planTotal(plan)
   const lines = [total === 0 ? `Nothing to requeue of the ${marked} marked record${marked === 1 ? '' : 's'}.` : `Requeue ${total} of the ${marked} marked record${marked === 1 ? '' : 's'}?`]
-  for (const t of plan.targets) lines.push(`  ${t.records} → ${t.topic}`)
+  const unexpected = new Set(plan.unexpectedTargets)
+  for (const t of plan.targets) lines.push(`  ${t.records} → ${t.topic}${unexpected.has(t.topic) ? `  ! not this DLQ's origin by its name: y writes there too` : ''}`)
+  if (plan.refusedTargets.length) lines.push(`  internal topics, never written: ${plan.refusedTargets.join(', ')}`)
   const skipped = Object.entries(plan.skipped).filter(([reason, n]) => reason !== 'filtered' && n > 0)
   const skippedCount = skipped.reduce((s, [, n]) => s + n, 0)
   if (skippedCount) lines.push(`  skipped: ${skippedText(plan.skipped)}`)

@@ -1,0 +1,47 @@
+/**
+ * Topics evt does not write to on its own initiative: the write guard of `produce`, `replay
+ * --to-topic` and `dlq requeue` (documented in README.md, "Security" → "Write guards").
+ *
+ * - Kafka's own topics, any name starting with `__` (`__consumer_offsets`, `__transaction_state`,
+ *   `__cluster_metadata`, …): never written, even when named explicitly.
+ * - The schema registry's store `_schemas`, and Kafka Connect's configuration, offset and status
+ *   topics (`connect-configs`, `connect-offsets`, `connect-status`, and any name ending in
+ *   `-configs`, `-offsets` or `-status`, as Connect clusters name theirs): written only when the
+ *   user named the topic explicitly (`produce <topic>`, `replay --to-topic`, `dlq requeue --to`),
+ *   never because a dead-letter header points there.
+ */
+import { refusedError } from '../errors.ts'
+
+/** Why a topic is guarded: Kafka's own (never written) or a platform topic (written only when named explicitly). */
+export type InternalTopicKind = 'kafka' | 'platform'
+
+const PLATFORM_TOPICS = new Set(['_schemas', 'connect-configs', 'connect-offsets', 'connect-status'])
+const CONNECT_SUFFIXES = ['-configs', '-offsets', '-status']
+
+/** The kind of internal topic `topic` is, or undefined for an ordinary topic. */
+export function internalTopicKind(topic: string): InternalTopicKind | undefined {
+  if (topic.startsWith('__')) return 'kafka'
+  if (PLATFORM_TOPICS.has(topic) || CONNECT_SUFFIXES.some((s) => topic.endsWith(s))) return 'platform'
+  return undefined
+}
+
+/**
+ * Why evt will not write to `topic`, or undefined when it may. `explicit`: the user named the
+ * topic on the command line (a `__*` topic is refused even then).
+ */
+export function writeRefusal(topic: string, explicit: boolean): string | undefined {
+  const kind = internalTopicKind(topic)
+  if (kind === 'kafka') return `"${topic}" is one of Kafka's internal topics: evt never writes to it`
+  if (kind === 'platform' && !explicit) return `"${topic}" is a schema registry or Kafka Connect internal topic`
+  return undefined
+}
+
+/**
+ * Refuses (exit 6) a write to a topic the user named explicitly (`flag` names where: `--to-topic`,
+ * `--to`, `produce <topic>`) when it is one of Kafka's internal topics.
+ * @throws EvtError refused (6).
+ */
+export function assertWritableTopic(topic: string, flag: string): void {
+  const reason = writeRefusal(topic, true)
+  if (reason) throw refusedError(`${flag} ${topic}: ${reason}`, 'internal topics are written by the broker and its clients only; choose an ordinary topic')
+}

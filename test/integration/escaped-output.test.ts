@@ -1,0 +1,50 @@
+/**
+ * Terminal escape injection: control sequences in dead-letter headers (clear screen, an OSC 52
+ * clipboard write) reach the terminal escaped in every plain output, and unchanged (JSON-escaped)
+ * in --json output.
+ */
+import { describe, expect, it } from 'vitest'
+import { produceRecords } from '../../src/services/produce.ts'
+import { createTopic, runEvt, testSession, uniqueTopic } from '../support/kafka.ts'
+
+const CLEAR = '\u001b[2J'
+const CLIPBOARD = '\u001b]52;c;ZWNobyBwd25lZA==\u0007'
+const h = (key: string, value: string) => ({ key, value: Buffer.from(value) })
+
+describe('escaped output', () => {
+  it('dlq inspect --no-ui, --group-by and dlq list print no ESC or BEL from the headers; --json keeps them as JSON escapes', async () => {
+    const p = uniqueTopic('esc')
+    const dlt = await createTopic(`${p}.orders-dlt`, 1)
+    const headers = [
+      h('kafka_dlt-original-topic', `${p}.orders${CLEAR}`),
+      h('kafka_dlt-exception-fqcn', `com.example.Boom${CLEAR}`),
+      h('kafka_dlt-exception-message', `bad input ${CLEAR}${CLIPBOARD} end`),
+      h('kafka_dlt-exception-stacktrace', `com.example.Boom: bad ${CLIPBOARD}\n\tat com.example.Handler.handle(Handler.java:1)${CLEAR}\nCaused by: x\u009b31m`),
+      h(`x-note${CLEAR}`, 'plain'),
+    ]
+    for await (const _ of produceRecords(testSession(), [{ key: Buffer.from('k'), value: Buffer.from('{"a":1}'), partition: 0, headers }], { topic: dlt })) void _
+
+    const unsafe = /[\u0007\u001b\u009b]/
+    const inspect = await runEvt(['dlq', 'inspect', dlt, '--no-ui', '--stack'])
+    expect(inspect.code).toBe(0)
+    expect(inspect.stdout).toContain('bad input \\x1b[2J\\x1b]52;c;ZWNobyBwd25lZA==\\x07 end')
+    expect(inspect.stdout).toContain('x-note\\x1b[2J')
+    expect(inspect.stdout).not.toMatch(unsafe)
+
+    const groups = await runEvt(['dlq', 'inspect', dlt, '--group-by', 'exception'])
+    expect(groups.code).toBe(0)
+    expect(groups.stdout).toContain('com.example.Boom\\x1b[2J')
+    expect(groups.stdout).not.toMatch(unsafe)
+
+    const list = await runEvt(['dlq', 'list', '--topic', dlt])
+    expect(list.code).toBe(0)
+    expect(list.stdout).toContain(dlt)
+    expect(list.stdout).not.toMatch(unsafe)
+    expect(list.stderr).not.toMatch(unsafe)
+
+    const json = await runEvt(['dlq', 'inspect', dlt, '--json'])
+    expect(json.code).toBe(0)
+    expect(json.stdout).not.toMatch(/[\u0007\u001b]/) // JSON escapes C0 controls itself (U+009B is ordinary JSON text)
+    expect(JSON.parse(json.stdout.trim()).failure.message).toBe(`bad input ${CLEAR}${CLIPBOARD} end`)
+  })
+})
