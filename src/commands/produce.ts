@@ -1,4 +1,4 @@
-import { createReadStream, readFileSync } from 'node:fs'
+import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs'
 import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../base-command.ts'
 import { parseHeaderFlag, parseJsonLine, splitLines, untilAborted } from '../codec/input.ts'
@@ -6,6 +6,9 @@ import { parseSchemaSelector } from '../codec/registry.ts'
 import { EvtError, ExitCode, isKafkaClientError, mapKafkaError, usageError } from '../errors.ts'
 import { connectionFlags, jsonFlag } from '../flags.ts'
 import { produceRecords, type ProduceRecord } from '../services/produce.ts'
+
+/** Paths that name this process's stdin. */
+const STDIN_PATHS = new Set(['/dev/stdin', '/dev/fd/0', '/proc/self/fd/0'])
 
 export default class Produce extends EvtCommand {
   static override summary = 'Write records to a topic (idempotent producer) and print where each landed.'
@@ -51,6 +54,10 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
     this.setJsonOutput(flags.json)
     if (flags.tombstone && args.value !== undefined) throw usageError('--tombstone and a value cannot be combined', 'a tombstone has no value: drop the value argument')
     if (flags.input === 'json' && (flags.key || flags.header?.length || flags.tombstone)) throw usageError('--input json takes keys, values and headers from each line', 'drop -k/-H/--tombstone, or use --input raw')
+    // Node decodes arguments as UTF-8 and turns bytes that are not into U+FFFD: refuse instead of writing changed bytes
+    for (const [what, text] of [['-k/--key', flags.key], ...(flags.header ?? []).map((h) => ['-H/--header', h] as const)] as const) {
+      if (text?.includes('\uFFFD')) throw usageError(`${what} "${text}" holds bytes that are not UTF-8 (shown as \uFFFD): they cannot be passed as an argument unchanged`, 'write binary keys and headers with --input json (key and header values as base64, as `evt tail -f json` prints them)')
+    }
     const base = { key: flags.key === undefined ? null : Buffer.from(flags.key), headers: (flags.header ?? []).map(parseHeaderFlag), partition: flags.partition }
     const schemas = {
       key: flags['key-schema'] ? parseSchemaSelector(flags['key-schema'], '--key-schema') : flags['key-schema-id'] ? { id: flags['key-schema-id'] } : undefined,
@@ -107,7 +114,9 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
       return
     }
     const byLine = flags.lines || flags.input === 'json'
-    const file = value?.startsWith('@') ? value.slice(1) : undefined
+    // @/dev/stdin is stdin itself (which may be a socket that cannot be opened again by path)
+    const file = value?.startsWith('@') && !STDIN_PATHS.has(value.slice(1)) ? value.slice(1) : undefined
+    if (value !== undefined && value.startsWith('@') && !file) value = '-'
     if (value !== undefined && !file && value !== '-') {
       if (byLine) {
         let n = 0
@@ -116,14 +125,18 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
       return
     }
     if (!file && process.stdin.isTTY) throw usageError('no value given and stdin is a terminal', 'pass the value as an argument, @file, or pipe records into stdin')
+    // Opened once and read from that descriptor: a pipe (@/dev/stdin, @<(…)) can be read only once.
+    let fd: number | undefined
     if (file) {
       try {
-        readFileSync(file, { flag: 'r' }).length
+        fd = openSync(file, 'r')
+        if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
       } catch (err) {
+        if (fd !== undefined) closeSync(fd)
         throw new EvtError('usage', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`, { hint: 'check the path after @' })
       }
     }
-    const stream = file ? createReadStream(file) : process.stdin
+    const stream = fd !== undefined ? createReadStream('', { fd }) : process.stdin
     stream.on('error', () => {})
     // Ctrl-C: stop reading, and let go of stdin so the process can exit once the rest is written
     const release = () => stream.destroy()

@@ -194,3 +194,29 @@ describe('Ctrl-C', () => {
     expect((await readAll(topic)).map((r) => r.value?.toString())).toEqual(['first', 'b1', 'b2', 'b3'])
   })
 })
+
+describe('values from a pipe, arguments that are not UTF-8', () => {
+  it('@/dev/stdin and @<(…) write the piped bytes (the pipe is read once)', async () => {
+    const topic = await createTopic(uniqueTopic('pr-pipe'), 1)
+    const fromStdin = await runEvt(['produce', topic, '@/dev/stdin'], { input: 'from stdin\n' })
+    expect(fromStdin.code, fromStdin.stderr).toBe(0)
+    const substituted = spawn('bash', ['-c', `"${process.execPath}" "${ROOT}/bin/run.js" produce "${topic}" @<(printf 'from a process')`], { env: { ...process.env, EVT_BROKERS: BROKERS.join(',') } })
+    let stderr = ''
+    substituted.stderr.on('data', (d) => (stderr += d))
+    expect(await new Promise((r) => substituted.on('close', r)), stderr).toBe(0)
+    expect((await readAll(topic)).map((r) => r.value?.toString('utf8'))).toEqual(['from stdin\n', 'from a process'])
+  })
+
+  it('a key or header holding bytes that are not UTF-8 is refused (exit 2), nothing written', async () => {
+    const topic = await createTopic(uniqueTopic('pr-bytes'), 1)
+    for (const flag of [`-k $'\\xff\\xfe'`, `-H $'h=\\xff'`]) {
+      const child = spawn('bash', ['-c', `"${process.execPath}" "${ROOT}/bin/run.js" produce "${topic}" value ${flag}`], { env: { ...process.env, EVT_BROKERS: BROKERS.join(',') } })
+      let stderr = ''
+      child.stderr.on('data', (d) => (stderr += d))
+      expect(await new Promise((r) => child.on('close', r)), stderr).toBe(2)
+      expect(stderr).toMatch(/^evt: -(k\/--key|H\/--header) .* holds bytes that are not UTF-8/m)
+      expect(stderr).toContain('--input json')
+    }
+    expect(await readAll(topic)).toEqual([])
+  })
+})
