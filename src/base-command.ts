@@ -1,18 +1,21 @@
 /**
  * The base of every evt command: resolves the connection, opens the run's Kafka session (closed
  * when the command ends), and owns the single catch() that turns any error into one message on
- * stderr and a documented exit code (see errors.ts).
+ * stderr and a documented exit code (see errors.ts). Everything it prints on stderr (errors,
+ * hints, causes, warnings, notes) and the JSON error goes through redact() (src/redact.ts).
  */
 import { Command, Errors } from '@oclif/core'
 import { resolveConnection, type Connection } from './config/connection.ts'
 import { openSession, type KafkaSession } from './kafka/session.ts'
 import { EvtError, ExitCode, isKafkaClientError, mapKafkaError } from './errors.ts'
+import { redact } from './redact.ts'
 
 /** The base of every evt command. Commands that talk to Kafka spread `connectionFlags` into their flags. */
 export abstract class EvtCommand extends Command {
   private verbose = false
   private wantsJson = false
   private readonly sessions: KafkaSession[] = []
+  private readonly warned = new Set<string>()
 
   /**
    * Resolves the connection from the parsed shared flags (flag > env > profile > default).
@@ -20,7 +23,7 @@ export abstract class EvtCommand extends Command {
    */
   protected connection(flags: { brokers?: string; profile?: string; registry?: string; timeout: number; verbose?: boolean }): Connection {
     this.verbose = Boolean(flags.verbose)
-    return resolveConnection({ brokers: flags.brokers, profile: flags.profile, registry: flags.registry, timeoutMs: flags.timeout, verbose: flags.verbose })
+    return resolveConnection({ brokers: flags.brokers, profile: flags.profile, registry: flags.registry, timeoutMs: flags.timeout, verbose: flags.verbose, warn: this.warning })
   }
 
   /**
@@ -51,9 +54,17 @@ export abstract class EvtCommand extends Command {
     process.stdout.write(line.endsWith('\n') ? line : `${line}\n`)
   }
 
-  /** Writes one line to stderr (warnings, progress, notes). */
+  /** Writes one line to stderr (warnings, progress, notes), redacted. */
   protected note(line: string): void {
-    process.stderr.write(line.endsWith('\n') ? line : `${line}\n`)
+    const shown = redact(line)
+    process.stderr.write(shown.endsWith('\n') ? shown : `${shown}\n`)
+  }
+
+  /** Writes `evt: warning: <message>` on stderr, redacted, once per run for the same message. */
+  protected readonly warning = (message: string): void => {
+    if (this.warned.has(message)) return
+    this.warned.add(message)
+    this.note(`evt: warning: ${message}`)
   }
 
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<never> {
@@ -84,9 +95,9 @@ export abstract class EvtCommand extends Command {
       }
     }
     if (this.wantsJson) {
-      process.stdout.write(`${JSON.stringify({ error: { kind: evt.kind, message: evt.message, hint: evt.hint ?? null, exitCode: evt.exitCode } })}\n`)
+      process.stdout.write(`${JSON.stringify({ error: { kind: evt.kind, message: redact(evt.message), hint: evt.hint === undefined ? null : redact(evt.hint), exitCode: evt.exitCode } })}\n`)
     }
-    process.stderr.write(`${lines.join('\n')}\n`)
+    process.stderr.write(`${lines.map(redact).join('\n')}\n`)
     throw new Errors.ExitError(evt.exitCode ?? ExitCode.Internal)
   }
 }

@@ -131,7 +131,7 @@ function causeChain(err: unknown): KafkaLikeError[] {
 
 /**
  * Maps any error thrown by the Kafka client (or by Node's net/tls under it) to an {@link EvtError}.
- * Already-mapped errors pass through. `context.brokers` names the brokers tried, for the
+ * Already-mapped errors pass through, also when the client wrapped one. `context.brokers` names the brokers tried, for the
  * connection message; `context.topic` / `context.group` name what was not found.
  *
  * Mapping: SASL failures → auth (3); connection refused, DNS, TLS, timeouts → connect (3);
@@ -141,6 +141,9 @@ function causeChain(err: unknown): KafkaLikeError[] {
 export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic?: string; group?: string } = {}): EvtError {
   if (err instanceof EvtError) return err
   const chain = causeChain(err)
+  // an EvtError thrown inside the client (e.g. by the OAUTHBEARER token provider) says it best
+  const ours = chain.find((e) => e instanceof EvtError)
+  if (ours) return ours as EvtError
   const brokers = context.brokers?.join(',') ?? 'the configured brokers'
   const text = chain.map((e) => `${e.name ?? ''} ${e.type ?? ''} ${e.code ?? ''} ${e.message ?? ''}`).join(' | ')
 

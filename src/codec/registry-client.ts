@@ -6,6 +6,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import type { Connection } from '../config/connection.ts'
+import { redact } from '../redact.ts'
 
 /** A schema reference: an import name and the subject/version that holds it. */
 export interface SchemaReference {
@@ -52,12 +53,16 @@ export interface RegistryClientOptions {
 
 /** The Confluent REST API of one registry. */
 export class RegistryClient {
+  /** The registry's URL as messages show it: credentials redacted (src/redact.ts). */
   readonly url: string
+  /** The URL requests go to, credentials included. */
+  readonly #base: string
   readonly #auth?: string
   readonly #timeoutMs: number
 
   constructor(registry: NonNullable<Connection['registry']>, options: RegistryClientOptions = {}) {
-    this.url = registry.url.replace(/\/+$/, '')
+    this.#base = registry.url.replace(/\/+$/, '')
+    this.url = redact(this.#base)
     if (registry.username !== undefined) this.#auth = `Basic ${Buffer.from(`${registry.username}:${registry.password ?? ''}`).toString('base64')}`
     this.#timeoutMs = options.timeoutMs ?? 5000
   }
@@ -69,7 +74,7 @@ export class RegistryClient {
       answer = await this.#request(path)
     } catch (err) {
       const e = err as NodeJS.ErrnoException
-      const reason = e.name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : (e.code ?? e.message)
+      const reason = e.name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : (e.code ?? redact(e.message))
       throw new RegistryError(`cannot reach the schema registry at ${this.url} (${reason})`, { unreachable: true, cause: err })
     }
     const { status, text } = answer
@@ -86,7 +91,7 @@ export class RegistryClient {
     } catch {
       // not JSON: keep the status
     }
-    const detail = body.message ? `: ${body.message}` : ''
+    const detail = body.message ? `: ${redact(body.message)}` : ''
     if (status === 401 || status === 403) {
       throw new RegistryError(`the schema registry at ${this.url} refused the credentials (HTTP ${status}${detail})`, { status, code: body.error_code, unreachable: true, auth: true })
     }
@@ -95,7 +100,7 @@ export class RegistryClient {
 
   /** One GET with node:http(s) (fetch refuses some ports, e.g. 1 and 6000). */
   #request(path: string): Promise<{ status: number; text: string }> {
-    const target = new URL(`${this.url}${path}`)
+    const target = new URL(`${this.#base}${path}`)
     const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' }
     if (this.#auth) headers.authorization = this.#auth
     const send = target.protocol === 'https:' ? https.get : http.get

@@ -2,10 +2,11 @@
  * Resolves where and how to connect: flag > env > profile > default.
  * (oclif already merges each flag with its EVT_* env var, flag first.)
  */
-import { execSync } from 'node:child_process'
 import type { EnvelopeConfig } from '../envelope/index.ts'
-import { usageError, EvtError } from '../errors.ts'
-import { configPath, expandEnv, loadConfig, readProfileFile, selectProfile, type ProfileConfig } from './profiles.ts'
+import { usageError } from '../errors.ts'
+import { registerSecret, registerUrlSecret } from '../redact.ts'
+import { configPath, expandEnv, loadConfig, readProfileFile, selectProfile, warnOnStderr, type ProfileConfig, type WarningSink } from './profiles.ts'
+import { fetchToken, fetchTokenSync, registerCommandSecrets, tokenCommandArgv } from './token-command.ts'
 
 /** The default broker when nothing else is given. */
 export const DEFAULT_BROKERS = ['127.0.0.1:9092']
@@ -51,6 +52,8 @@ export interface ConnectionInput {
   registry?: string
   timeoutMs: number
   verbose?: boolean
+  /** Where warnings go (a world-readable file with passwords, tls.skipVerify); default stderr. */
+  warn?: WarningSink
 }
 
 /** Splits and checks a broker list (`host:port,host:port`). @throws EvtError (usage). */
@@ -65,18 +68,37 @@ export function parseBrokers(value: string | string[]): string[] {
 }
 
 /**
- * Builds a {@link Connection} from flags/env and the selected profile.
- * @throws EvtError usage (bad broker list, unset ${VAR}, unreadable TLS file) or not-found (unknown profile).
+ * Builds a {@link Connection} from flags/env and the selected profile. Every secret it resolves
+ * (passwords, URL passwords, the first bearer token, the variables a tokenCommand refers to) is
+ * registered for redaction (src/redact.ts). With `sasl.mechanism: oauthbearer`, the tokenCommand
+ * runs once here (bounded by `timeoutMs`), so a broken command fails before anything connects;
+ * later authentications run it again.
+ * Warns (`input.warn`) on every use of a profile with `tls.skipVerify: true`.
+ * @throws EvtError usage (bad broker list, unset ${VAR}, an empty password, unreadable TLS file),
+ *   not-found (unknown profile), auth (exit 3: the tokenCommand failed, timed out or printed nothing).
  */
 export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv = process.env): Connection {
   const path = configPath(env)
+  const warn = input.warn ?? warnOnStderr
   // The profile is always read: even with -b and --registry given, its TLS/SASL settings apply.
-  const { name, profile } = selectProfile(loadConfig(path), input.profile, path)
+  const { name, profile } = selectProfile(loadConfig(path, warn), input.profile, path)
   const p: ProfileConfig = profile ?? {}
   const where = name ? `profile "${name}"` : 'profile'
-  const str = (v: string | undefined) => (v === undefined ? undefined : expandEnv(String(v), env, where))
+  const str = (v: string | undefined) => (v === undefined ? undefined : expandEnv(v, env, where))
+  /** A password: expanded, registered as a secret, never empty. */
+  const secret = (v: string | undefined, field: string) => {
+    const value = str(v)
+    if (value === '') throw usageError(`${where}: ${field} is empty${v?.includes('${') ? ` (${v} expands to an empty string)` : ''}`, `set ${field} in ${path}`)
+    registerSecret(value)
+    return value
+  }
+  const url = (v: string) => {
+    const value = str(v)!
+    registerUrlSecret(value)
+    return value
+  }
 
-  const brokers = input.brokers ? parseBrokers(input.brokers) : p.brokers ? parseBrokers(Array.isArray(p.brokers) ? p.brokers.map((b) => expandEnv(String(b), env, where)) : expandEnv(p.brokers, env, where)) : DEFAULT_BROKERS
+  const brokers = input.brokers ? parseBrokers(input.brokers) : p.brokers ? parseBrokers(Array.isArray(p.brokers) ? p.brokers.map((b) => expandEnv(b, env, where)) : expandEnv(p.brokers, env, where)) : DEFAULT_BROKERS
 
   let ssl: SslOptions | undefined
   if (p.tls === true) ssl = true
@@ -85,34 +107,34 @@ export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv
       ca: p.tls.ca ? [readProfileFile(str(p.tls.ca)!, 'tls.ca')] : undefined,
       cert: p.tls.cert ? readProfileFile(str(p.tls.cert)!, 'tls.cert') : undefined,
       key: p.tls.key ? readProfileFile(str(p.tls.key)!, 'tls.key') : undefined,
-      rejectUnauthorized: p.tls.skipVerify ? false : true,
+      rejectUnauthorized: p.tls.skipVerify !== true,
     }
+    if (p.tls.skipVerify === true) warn(`${where} has tls.skipVerify: true: broker certificates are not checked, so anyone on the network path can read the traffic, credentials included (set tls.ca instead)`)
   }
 
   let sasl: SaslOptions | undefined
   if (p.sasl) {
     if (p.sasl.mechanism === 'oauthbearer') {
-      const command = str(p.sasl.tokenCommand)!
-      sasl = { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: runTokenCommand(command) }) }
+      const argv = tokenCommandArgv(p.sasl.tokenCommand!)
+      registerCommandSecrets(argv, env)
+      let first: string | undefined = fetchTokenSync(argv, input.timeoutMs, env)
+      sasl = {
+        mechanism: 'oauthbearer',
+        oauthBearerProvider: async () => {
+          const value = first ?? (await fetchToken(argv, input.timeoutMs, env))
+          first = undefined
+          return { value }
+        },
+      }
     } else {
-      sasl = { mechanism: p.sasl.mechanism, username: str(p.sasl.username)!, password: str(p.sasl.password)! }
+      sasl = { mechanism: p.sasl.mechanism, username: str(p.sasl.username)!, password: secret(p.sasl.password, 'sasl.password')! }
     }
   }
 
   let registry: Connection['registry']
-  if (input.registry) registry = { url: input.registry }
-  else if (typeof p.registry === 'string') registry = { url: str(p.registry)! }
-  else if (p.registry) registry = { url: str(p.registry.url)!, username: str(p.registry.username), password: str(p.registry.password) }
+  if (input.registry) registry = { url: url(input.registry) }
+  else if (typeof p.registry === 'string') registry = { url: url(p.registry) }
+  else if (p.registry) registry = { url: url(p.registry.url), username: str(p.registry.username), password: secret(p.registry.password, 'registry.password') }
 
   return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope }
-}
-
-function runTokenCommand(command: string): string {
-  try {
-    const token = execSync(command, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).trim()
-    if (!token) throw new Error('it printed nothing')
-    return token
-  } catch (err) {
-    throw new EvtError('auth', `sasl.tokenCommand failed: ${(err as Error).message.split('\n')[0]}`, { hint: 'run the command by hand and fix it in the profile' })
-  }
 }

@@ -17,18 +17,23 @@
  *     registry: { url: https://registry.example.com, username: alice, password: "${PROD_REGISTRY_PASSWORD}" }
  * ```
  *
- * Any string value may reference an environment variable as `${NAME}` (quoted inside `{ … }`, where
- * YAML reads braces as a mapping); it is expanded when the
- * profile is used, and an unset variable is a usage error naming it. `sasl.mechanism` is one of
- * plain, scram-sha-256, scram-sha-512, oauthbearer (with `tokenCommand`, a shell command that
- * prints a bearer token).
+ * The file is checked against a JSON Schema (./schema.ts): booleans are YAML booleans, strings
+ * are strings, unknown keys are errors. Any string value but `tokenCommand` may reference an
+ * environment variable as `${NAME}` (quoted inside `{ … }`, where YAML reads braces as a
+ * mapping); it is expanded when the profile is used, stays a string, and an unset variable is a
+ * usage error naming it. `sasl.mechanism` is one of plain, scram-sha-256, scram-sha-512,
+ * oauthbearer (with `tokenCommand`, an argv list or a command line run without a shell, whose
+ * stdout is a bearer token: see ./token-command.ts).
  */
-import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
+import { readFileSync, writeFileSync, mkdirSync, existsSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import YAML from 'yaml'
 import type { EnvelopeConfig } from '../envelope/index.ts'
 import { EvtError, usageError, notFoundError } from '../errors.ts'
+import { REDACTED, redact, registerSecret } from '../redact.ts'
+import { schemaProblem } from './schema.ts'
+import { tokenCommandArgv } from './token-command.ts'
 
 /** TLS settings of a profile; paths may start with `~/`. */
 export interface TlsConfig {
@@ -47,8 +52,11 @@ export interface SaslConfig {
   mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer'
   username?: string
   password?: string
-  /** For oauthbearer: a shell command whose stdout (trimmed) is the bearer token. */
-  tokenCommand?: string
+  /**
+   * For oauthbearer: the command whose stdout (trimmed) is the bearer token, as an argv list or a
+   * command line split into words without a shell (src/config/token-command.ts). Not expanded.
+   */
+  tokenCommand?: string | string[]
 }
 
 /** Schema registry settings of a profile (Confluent-compatible API). */
@@ -82,11 +90,21 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'evt', 'config.yaml')
 }
 
+/** Receives one warning (without the `evt: warning: ` prefix). */
+export type WarningSink = (message: string) => void
+
+/** The default {@link WarningSink}: `evt: warning: <message>` on stderr, redacted. */
+export const warnOnStderr: WarningSink = (message) => {
+  process.stderr.write(`evt: warning: ${redact(message)}\n`)
+}
+
 /**
- * Reads and validates the config file. A missing file is an empty config.
- * @throws EvtError (usage, exit 2) when the file is not valid YAML or has the wrong shape.
+ * Reads and validates the config file. A missing file is an empty config. Registers the file's
+ * literal secrets for redaction, and warns (through `warn`) when the file is readable by other
+ * users and holds literal passwords.
+ * @throws EvtError (usage, exit 2) when the file is not valid YAML or does not fit the schema.
  */
-export function loadConfig(path: string = configPath()): ConfigFile {
+export function loadConfig(path: string = configPath(), warn: WarningSink = warnOnStderr): ConfigFile {
   if (!existsSync(path)) return { profiles: {} }
   let parsed: unknown
   try {
@@ -94,35 +112,72 @@ export function loadConfig(path: string = configPath()): ConfigFile {
   } catch (err) {
     throw usageError(`config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, 'fix the file, or point EVT_CONFIG at another one')
   }
-  return validateConfig(parsed ?? {}, path)
+  const config = validateConfig(parsed ?? {}, path)
+  const literal = literalSecrets(config)
+  for (const s of literal) registerSecret(s)
+  if (literal.length > 0 && process.platform !== 'win32' && (statSync(path).mode & 0o004) !== 0) {
+    warn(`${path} holds passwords and is readable by every user of this machine: run chmod 600 ${path} (or reference the passwords as \${VAR})`)
+  }
+  return config
+}
+
+/** A whole-value `${NAME}` reference. */
+const ENV_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/
+
+/** The password of a URL's credentials, if it has one (credentials end at the last `@`). */
+function urlPassword(url: string): string | undefined {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^\s/?#\\]*)@/i.exec(url)
+  if (!m) return undefined
+  const colon = m[1].indexOf(':')
+  return colon >= 0 ? m[1].slice(colon + 1) : m[1]
 }
 
 /**
- * Checks the shape of a parsed config file.
- * @throws EvtError (usage) naming the first wrong field.
+ * The secrets written literally in a config (passwords and URL passwords that are not exactly
+ * a `${VAR}` reference).
+ */
+export function literalSecrets(config: ConfigFile): string[] {
+  const found: string[] = []
+  const add = (v: string | undefined) => {
+    if (v && !ENV_REF.test(v)) found.push(v)
+  }
+  for (const p of Object.values(config.profiles)) {
+    add(p.sasl?.password)
+    if (typeof p.registry === 'string') add(urlPassword(p.registry))
+    else if (p.registry) {
+      add(p.registry.password)
+      add(urlPassword(p.registry.url))
+    }
+  }
+  return found
+}
+
+/**
+ * Checks a parsed config file against the schema (./schema.ts), then what the schema does not
+ * say: SASL credentials per mechanism, and a `tokenCommand` that splits into words.
+ * @throws EvtError (usage, exit 2) naming the file, the profile and the first wrong field.
  */
 export function validateConfig(raw: unknown, path = 'config'): ConfigFile {
   const bad = (what: string) => usageError(`${path}: ${what}`, 'see README.md, "Profiles", for the file format')
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('expected a mapping with "profiles"')
-  const obj = raw as Record<string, unknown>
-  const profiles = (obj.profiles ?? {}) as Record<string, unknown>
-  if (typeof profiles !== 'object' || Array.isArray(profiles)) throw bad('"profiles" must be a mapping of name → profile')
-  for (const [name, p] of Object.entries(profiles)) {
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw bad(`profile "${name}" must be a mapping`)
-    const prof = p as Record<string, unknown>
-    if (prof.brokers !== undefined && typeof prof.brokers !== 'string' && !Array.isArray(prof.brokers)) throw bad(`profile "${name}": brokers must be a list or a comma-separated string`)
-    const sasl = prof.sasl as Record<string, unknown> | undefined
+  const problem = schemaProblem(raw)
+  if (problem) throw bad(problem)
+  const obj = raw as { default?: string; profiles?: Record<string, ProfileConfig> | null }
+  const profiles = obj.profiles ?? {}
+  for (const [name, prof] of Object.entries(profiles)) {
+    const sasl = prof.sasl
     if (sasl !== undefined) {
-      if (typeof sasl !== 'object' || sasl === null) throw bad(`profile "${name}": sasl must be a mapping with a mechanism`)
-      const mech = String(sasl.mechanism ?? '').toLowerCase()
-      if (!['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'].includes(mech)) throw bad(`profile "${name}": sasl.mechanism must be plain, scram-sha-256, scram-sha-512 or oauthbearer (got "${sasl.mechanism}")`)
-      sasl.mechanism = mech
-      if (mech === 'oauthbearer' && !sasl.tokenCommand) throw bad(`profile "${name}": sasl.tokenCommand is needed for oauthbearer`)
-      if (mech !== 'oauthbearer' && (!sasl.username || sasl.password === undefined)) throw bad(`profile "${name}": sasl.username and sasl.password are needed for ${mech}`)
+      const mech = sasl.mechanism
+      if (mech === 'oauthbearer') {
+        if (sasl.tokenCommand === undefined) throw bad(`profile "${name}": sasl.tokenCommand is needed for oauthbearer`)
+        try {
+          tokenCommandArgv(sasl.tokenCommand)
+        } catch (err) {
+          throw bad(`profile "${name}": sasl.tokenCommand: ${(err as Error).message}`)
+        }
+      } else if (!sasl.username || sasl.password === undefined) throw bad(`profile "${name}": sasl.username and sasl.password are needed for ${mech}`)
     }
   }
-  if (obj.default !== undefined && typeof obj.default !== 'string') throw bad('"default" must be a profile name')
-  return { default: obj.default as string | undefined, profiles: profiles as Record<string, ProfileConfig> }
+  return { default: obj.default, profiles }
 }
 
 /**
@@ -161,19 +216,20 @@ const SECRET_KEYS = new Set(['password', 'token', 'key', 'tokenCommand'])
 
 /**
  * A copy of a profile safe to print: secrets replaced by `<redacted>` (or `<from $NAME>` when
- * the value is an env reference), `tls.key` shown as a path only.
+ * the value is an env reference), `tls.key` shown as a path only, a `tokenCommand` (list or
+ * string) replaced whole, and every other string passed through {@link redact} (URL
+ * credentials, registered secrets).
  */
 export function redactProfile(profile: ProfileConfig): Record<string, unknown> {
   const walk = (v: unknown, key?: string): unknown => {
+    if (key && SECRET_KEYS.has(key) && v !== null && v !== undefined) {
+      if (key === 'key' && typeof v === 'string') return redact(v) // a file path, not the key itself
+      const ref = typeof v === 'string' ? ENV_REF.exec(v) : null
+      return ref ? `<from $${ref[1]}>` : REDACTED // whatever its YAML type
+    }
     if (Array.isArray(v)) return v.map((x) => walk(x))
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]))
-    if (key && SECRET_KEYS.has(key) && v !== null && v !== undefined) {
-      if (key === 'key') return v // a file path, not the key itself
-      const ref = typeof v === 'string' ? /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(v) : null
-      return ref ? `<from $${ref[1]}>` : '<redacted>' // YAML may parse a password as a number
-    }
-    // a URL with a password in it (https://user:secret@host)
-    return typeof v === 'string' ? v.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:<redacted>@') : v
+    return typeof v === 'string' ? redact(v) : v
   }
   return walk(profile) as Record<string, unknown>
 }
@@ -182,8 +238,8 @@ export function redactProfile(profile: ProfileConfig): Record<string, unknown> {
  * Sets the default profile in the config file, keeping its comments and layout.
  * @throws EvtError (not-found) when the profile does not exist.
  */
-export function setDefaultProfile(name: string, path: string = configPath()): void {
-  const config = loadConfig(path)
+export function setDefaultProfile(name: string, path: string = configPath(), warn: WarningSink = warnOnStderr): void {
+  const config = loadConfig(path, warn)
   if (!config.profiles[name]) selectProfile(config, name, path)
   const text = existsSync(path) ? readFileSync(path, 'utf8') : ''
   const doc = YAML.parseDocument(text)

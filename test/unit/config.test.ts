@@ -116,9 +116,9 @@ describe('validateConfig', () => {
   })
 
   it('accepts a valid config; profiles may be missing or null', () => {
-    expect(validateConfig({ default: 'a', profiles: { a: { brokers: 'x:1', sasl: { mechanism: 'plain', username: 'u', password: '' } } } })).toEqual({
+    expect(validateConfig({ default: 'a', profiles: { a: { brokers: 'x:1', sasl: { mechanism: 'plain', username: 'u', password: 'p' } } } })).toEqual({
       default: 'a',
-      profiles: { a: { brokers: 'x:1', sasl: { mechanism: 'plain', username: 'u', password: '' } } },
+      profiles: { a: { brokers: 'x:1', sasl: { mechanism: 'plain', username: 'u', password: 'p' } } },
     })
     expect(validateConfig({})).toEqual({ default: undefined, profiles: {} })
     expect(validateConfig({ profiles: null })).toEqual({ default: undefined, profiles: {} })
@@ -274,10 +274,11 @@ describe('resolveConnection: precedence flag > env > profile > default', () => {
     await expect(provider()).resolves.toEqual({ value: 'tok-123' })
   })
 
-  it('a failing tokenCommand → auth error (exit 3)', async () => {
-    writeFileSync(cfg, 'profiles:\n  o:\n    sasl: { mechanism: oauthbearer, tokenCommand: "exit 3" }\n')
-    const provider = (resolveConnection(input({ profile: 'o' }), env).sasl as { oauthBearerProvider: () => Promise<{ value: string }> }).oauthBearerProvider
-    await expect(provider()).rejects.toMatchObject({ name: 'EvtError', kind: 'auth', exitCode: 3 })
+  it('a failing tokenCommand → auth error (exit 3), before anything connects', () => {
+    writeFileSync(cfg, 'profiles:\n  o:\n    sasl: { mechanism: oauthbearer, tokenCommand: [sh, -c, "exit 3"] }\n')
+    const err = errorOf(() => resolveConnection(input({ profile: 'o' }), env))
+    expect(err).toMatchObject({ name: 'EvtError', kind: 'auth', exitCode: 3 })
+    expect(err.message).toBe('sasl.tokenCommand (sh …) exited with code 3')
   })
 })
 
@@ -302,12 +303,14 @@ describe('redactProfile', () => {
 
   it('never shows a password or token, whatever its YAML type', () => {
     const secrets = ['hunter2-plain', 'reg-pass-in-url', '123456', 'tok-secret', 'cmd-secret']
-    const raw = validateConfig({
+    // not through validateConfig: the schema refuses a numeric password and an unknown key, but
+    // redaction must not rely on that
+    const raw = {
       profiles: {
         a: { ...profile, sasl: { mechanism: 'plain', username: 'alice', password: 123456 } },
         b: { sasl: { mechanism: 'oauthbearer', tokenCommand: 'vault read cmd-secret' }, registry: 'https://u:tok-secret@r.example.com', token: 'tok-secret' },
       },
-    })
+    } as unknown as { profiles: Record<string, ProfileConfig> }
     for (const p of Object.values(raw.profiles)) {
       const shown = JSON.stringify(redactProfile(p))
       for (const s of secrets) expect(shown).not.toContain(s)

@@ -51,6 +51,12 @@ describe('EvtError and the exit code table', () => {
 })
 
 describe('mapKafkaError', () => {
+  it('an EvtError the client wrapped (a token provider failure) comes out as it was', () => {
+    const ours = new EvtError('auth', 'sasl.tokenCommand (x) exited with code 1')
+    const wrapped = Object.assign(new Error('Connection error: sasl.tokenCommand (x) exited with code 1'), { name: 'KafkaJSNumberOfRetriesExceeded', originalError: Object.assign(new Error('x'), { name: 'KafkaJSConnectionError', cause: ours }) })
+    expect(mapKafkaError(wrapped)).toBe(ours)
+  })
+
   it('KafkaJSSASLAuthenticationError → auth, exit 3', () => {
     const err = new KafkaJSSASLAuthenticationError('SASL SCRAM SHA512 authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512')
     expect(err.name).toBe('KafkaJSSASLAuthenticationError')

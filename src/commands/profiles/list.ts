@@ -2,10 +2,11 @@ import { configPath, loadConfig } from '../../config/profiles.ts'
 import { renderTable } from '../../output/table.ts'
 import { EvtCommand } from '../../base-command.ts'
 import { jsonFlag } from '../../flags.ts'
+import { redact } from '../../redact.ts'
 
 export default class ProfilesList extends EvtCommand {
   static override summary = 'List connection profiles from the config file.'
-  static override description = 'The config file is $EVT_CONFIG, else $XDG_CONFIG_HOME/evt/config.yaml, else ~/.config/evt/config.yaml.'
+  static override description = 'The config file is $EVT_CONFIG, else $XDG_CONFIG_HOME/evt/config.yaml, else ~/.config/evt/config.yaml. Credentials in URLs are redacted.'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
   static override flags = { ...jsonFlag }
 
@@ -13,12 +14,12 @@ export default class ProfilesList extends EvtCommand {
     const { flags } = await this.parse(ProfilesList)
     this.setJsonOutput(flags.json)
     const path = configPath()
-    const config = loadConfig(path)
+    const config = loadConfig(path, this.warning)
     const rows = Object.entries(config.profiles).map(([name, p]) => ({
       name,
       default: name === config.default,
-      brokers: Array.isArray(p.brokers) ? p.brokers.join(',') : (p.brokers ?? ''),
-      registry: typeof p.registry === 'string' ? p.registry : (p.registry?.url ?? ''),
+      brokers: redact(Array.isArray(p.brokers) ? p.brokers.join(',') : (p.brokers ?? '')),
+      registry: redact(typeof p.registry === 'string' ? p.registry : (p.registry?.url ?? '')),
       sasl: p.sasl?.mechanism ?? '',
       tls: Boolean(p.tls),
     }))

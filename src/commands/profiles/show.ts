@@ -15,7 +15,7 @@ export default class ProfilesShow extends EvtCommand {
     const { args, flags } = await this.parse(ProfilesShow)
     this.setJsonOutput(flags.json)
     const path = configPath()
-    const { name, profile } = selectProfile(loadConfig(path), args.name ?? process.env.EVT_PROFILE, path)
+    const { name, profile } = selectProfile(loadConfig(path, this.warning), args.name ?? process.env.EVT_PROFILE, path)
     if (!name || !profile) throw usageError(`no profile named and no default in ${path}`, 'pass a name, or set one with: evt profiles use <name>')
     const shown = { name, ...redactProfile(profile) }
     this.out(flags.json ? JSON.stringify(shown) : YAML.stringify(shown).trimEnd())

@@ -10,7 +10,7 @@ export default class ProfilesUse extends EvtCommand {
   async run(): Promise<void> {
     const { args } = await this.parse(ProfilesUse)
     const path = configPath()
-    setDefaultProfile(args.name, path)
+    setDefaultProfile(args.name, path, this.warning)
     this.note(`default profile is now "${args.name}" (${path})`)
   }
 }

@@ -9,6 +9,7 @@
 import kafkajs from 'kafkajs'
 import type { Kafka, KafkaConfig } from 'kafkajs'
 import type { Connection } from '../../config/connection.ts'
+import { redactDeep } from '../../redact.ts'
 import type { KafkaClient } from '../types.ts'
 import { connectAdmin } from './admin.ts'
 import { registerKafkajsCodecs } from './codecs.ts'
@@ -37,7 +38,7 @@ export function createKafka(connection: Connection): Kafka {
     retry: { initialRetryTime: 100, retries: 5, maxRetryTime: Math.min(timeout, 5000) },
     logLevel: connection.verbose ? logLevel.INFO : logLevel.NOTHING,
     logCreator: () => (entry) => {
-      process.stderr.write(`${JSON.stringify({ level: entry.label, namespace: entry.namespace, ...entry.log })}\n`)
+      process.stderr.write(`${JSON.stringify(redactDeep({ level: entry.label, namespace: entry.namespace, ...entry.log }))}\n`)
     },
   }
   return new KafkaClass(config)
