@@ -40,7 +40,7 @@ export async function ensureNode(from) {
   if (!node) {
     process.stderr.write(
       `evt: this is Node ${process.version}; evt needs Node >= ${NODE_MIN_MAJOR}\n` +
-        `hint: run \`npm ci\` in evt's folder (it installs Node 24 for linux-x64/arm64 into node_modules), or install Node 24 (\`nvm install 24\`, \`npm install -g node@24\`)\n`,
+        `  hint: run \`npm ci\` in evt's folder (it installs Node 24 for linux-x64/arm64 into node_modules), or install Node 24 (\`nvm install 24\`, \`npm install -g node@24\`)\n`,
     )
     process.exit(1)
   }

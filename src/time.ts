@@ -12,7 +12,7 @@ import { usageError } from './errors.ts'
 export function parseDuration(text: string, flag = 'duration'): number {
   const trimmed = text.trim()
   if (/^(\d+(\.\d*)?|\.\d+)$/.test(trimmed)) {
-    throw usageError(`${flag}: "${text}" has no unit`, `write it with a unit, e.g. ${trimmed}s or ${trimmed}ms`)
+    throw usageError(`${flag}: "${text}" has no unit`, Number(trimmed) > 0 ? `write it with a unit, e.g. ${trimmed}s or ${trimmed}ms` : 'write it with a unit, e.g. 500ms, 10s, 5m')
   }
   const value = trimmed === '' ? undefined : ms(trimmed as ms.StringValue)
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {

@@ -98,6 +98,8 @@ export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv
     return value
   }
 
+  // an empty -b / EVT_BROKERS (an unset variable in a script) must not fall back to the profile's or the default cluster
+  if ((input.brokers ?? env.EVT_BROKERS)?.trim() === '') throw usageError('no brokers given: -b/--brokers (or EVT_BROKERS) is empty', 'pass -b host:port[,host:port…], or leave the flag out to use the profile\'s brokers')
   const brokers = input.brokers ? parseBrokers(input.brokers) : p.brokers ? parseBrokers(Array.isArray(p.brokers) ? p.brokers.map((b) => expandEnv(b, env, where)) : expandEnv(p.brokers, env, where)) : DEFAULT_BROKERS
 
   let ssl: SslOptions | undefined

@@ -185,6 +185,14 @@ describe('resolveConnection: precedence flag > env > profile > default', () => {
     expect(c.registry).toEqual({ url: 'http://r:1' })
   })
 
+  it.each(['', '  '])('an empty -b / EVT_BROKERS (%j) is a usage error, not a fall-back to the profile or the default', (brokers) => {
+    writeFileSync(cfg, TWO_PROFILES)
+    const err = errorOf(() => resolveConnection(input({ brokers }), env))
+    expect(err.exitCode).toBe(2)
+    expect(err.message).toBe('no brokers given: -b/--brokers (or EVT_BROKERS) is empty')
+    expect(errorOf(() => resolveConnection(input(), { ...env, EVT_BROKERS: brokers })).message).toBe('no brokers given: -b/--brokers (or EVT_BROKERS) is empty')
+  })
+
   it('a flag beats its EVT_* env var, which beats the profile (through the shared oclif flags)', async () => {
     writeFileSync(cfg, TWO_PROFILES)
     vi.stubEnv('EVT_BROKERS', 'from-env:1')

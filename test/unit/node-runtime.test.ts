@@ -54,7 +54,7 @@ describe('an older Node', () => {
     const lines = r.stderr.trimEnd().split('\n')
     expect(lines).toHaveLength(2)
     expect(lines[0]).toBe(`evt: this is Node ${version}; evt needs Node >= 22`)
-    expect(lines[1]).toMatch(/^hint: run `npm ci`/)
+    expect(lines[1]).toMatch(/^ {2}hint: run `npm ci`/)
   })
 })
 

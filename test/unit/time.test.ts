@@ -29,12 +29,18 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(expected)
   })
 
-  it.each(['10', '0', '1.5', '.5', '3.'])('a bare number %j has no unit: usage error suggesting units', (text) => {
+  it.each(['10', '1.5', '.5', '3.'])('a bare number %j has no unit: usage error suggesting units', (text) => {
     const err = errorOf(() => parseDuration(text, '--timeout'))
     expect(err.kind).toBe('usage')
     expect(err.exitCode).toBe(2)
     expect(err.message).toBe(`--timeout: "${text}" has no unit`)
     expect(err.hint).toBe(`write it with a unit, e.g. ${text}s or ${text}ms`)
+  })
+
+  it('a bare 0 has no unit, and the hint does not suggest 0s (which is refused as not longer than zero)', () => {
+    const err = errorOf(() => parseDuration('0', '--timeout'))
+    expect(err.message).toBe('--timeout: "0" has no unit')
+    expect(err.hint).toBe('write it with a unit, e.g. 500ms, 10s, 5m')
   })
 
   it.each(['abc', '-5m', '10 parsecs', '1e3', '', '   ', 'h'])('%j is not a duration: usage error (not a plain Error)', (text) => {
