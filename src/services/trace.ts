@@ -169,9 +169,15 @@ export async function trace(session: KafkaSession, options: TraceOptions): Promi
   options.signal?.addEventListener('abort', () => controller.abort(), { once: true })
   let refreshing = Promise.resolve()
   let updateFailure: { error: unknown } | undefined
+  // one refresh at a time, and at most one waiting: records that arrive meanwhile are in the next one
+  let refreshQueued = false
   const liveScan = scan(livePlans, controller.signal, () => {
+    if (refreshQueued) return
+    refreshQueued = true
     refreshing = refreshing.then(async () => {
-      if (updateFailure) return
+      refreshQueued = false
+      // stopped: no more lookups (after a cluster restart each may be slow), the final result is shown now
+      if (updateFailure || controller.signal.aborted) return
       await refresh(true)
       options.onUpdate?.(result)
       if (options.stopWhen?.(records)) controller.abort()
