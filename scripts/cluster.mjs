@@ -976,7 +976,13 @@ export async function up(opts = {}) {
   }, o.timeoutMs);
 }
 
+/**
+ * Throws unless `port` is free. A JVM this script has just stopped (a cluster being replaced, a
+ * killed broker) may hold its sockets for a few seconds after its pid is gone: wait up to 15 s
+ * before calling the port taken by someone else.
+ */
 async function ensurePortFree(port, what) {
+  for (let waited = 0; waited < 15_000 && (await portOpen(port)); waited += 250) await sleep(250);
   if (await portOpen(port)) {
     throw new ClusterError(
       `Port ${port} (for ${what}) is already in use by a process this script did not start. Stop it, or check \`npm run kafka:status\`.`,
