@@ -131,6 +131,8 @@ describe('moves while brokers fail', () => {
 /**
  * What starting `evt topics` costs on this machine right now, before any connection (Node, oclif,
  * the command's imports; a flag it rejects at once), ms: the bound for connecting is on top of it.
+ * Measured around the timed run (the slower of one run before and one after), as start-up varies
+ * with the machine's load.
  */
 async function startupMs(): Promise<number> {
   const r = await runEvt(['topics', '--timeout', 'soon'], { killAfterMs: 30_000 })
@@ -148,18 +150,20 @@ describe('connecting to a broker that does not answer', () => {
     expect(signalBroker(3, 'SIGSTOP')).toBe(true)
     const result = await runEvt(['topics', '-b', '127.0.0.1:9094', '--timeout', '3s'], { killAfterMs: 30_000 })
     signalBroker(3, 'SIGCONT')
+    const slowest = Math.max(startup, await startupMs())
     expect(result.code, describeExit(result)).toBe(3)
     expect(result.stderr).toContain('127.0.0.1:9094')
     expect(result.stderr).toContain('did not answer within 3000 ms')
     expect(result.ms).toBeGreaterThanOrEqual(3000)
-    expect(result.ms).toBeLessThan(3000 + 1000 + startup)
+    expect(result.ms).toBeLessThan(3000 + 1000 + slowest)
   })
 
   it('a refused connection: exit 3 within 1 s, saying "connection refused"', async () => {
     const startup = await startupMs()
     const result = await runEvt(['topics', '-b', '127.0.0.1:9', '--timeout', '10s'], { killAfterMs: 30_000 })
+    const slowest = Math.max(startup, await startupMs())
     expect(result.code, describeExit(result)).toBe(3)
     expect(result.stderr).toMatch(/^evt: cannot connect to Kafka at 127\.0\.0\.1:9: connection refused$/m)
-    expect(result.ms).toBeLessThan(1000 + startup)
+    expect(result.ms).toBeLessThan(1000 + slowest)
   })
 })
