@@ -7,6 +7,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM script without type declarations
 import { signalBroker } from '../../scripts/cluster.mjs'
+import { int32BE } from '../support/fixtures/dlq-headers.ts'
+import { int64BE } from '../support/fixtures/envelope-record.ts'
 import { clusterUp, createRf3Topic, describeExit, idempotentProducer, kcatRead, killBroker, multisetDiff, partitionLeader, runEvt, sleep, startEvt, uniqueName, waitUntil, type EvtProcess } from './support.ts'
 
 /** A move must end by itself this long after the fault, ms. */
@@ -71,16 +73,6 @@ describe('moves while brokers fail', () => {
     const dlt = `${orders}-dlt`
     await createRf3Topic(orders, 3)
     await createRf3Topic(dlt, 3)
-    const int32 = (n: number) => {
-      const b = Buffer.alloc(4)
-      b.writeInt32BE(n)
-      return b
-    }
-    const int64 = (n: number) => {
-      const b = Buffer.alloc(8)
-      b.writeBigInt64BE(BigInt(n))
-      return b
-    }
     // as Spring's DeadLetterPublishingRecoverer writes them (kafka_dlt-* headers)
     await write(dlt, range(2000, (i) => `dead-${i}`).map((value, i) => ({
       key: `k${i}`,
@@ -88,8 +80,8 @@ describe('moves while brokers fail', () => {
       partition: i % 3,
       headers: {
         'kafka_dlt-original-topic': Buffer.from(orders),
-        'kafka_dlt-original-partition': int32(i % 3),
-        'kafka_dlt-original-offset': int64(i),
+        'kafka_dlt-original-partition': int32BE(i % 3),
+        'kafka_dlt-original-offset': int64BE(i),
         'kafka_dlt-exception-fqcn': Buffer.from('org.springframework.kafka.listener.ListenerExecutionFailedException'),
         'kafka_dlt-exception-message': Buffer.from('Read timed out'),
       },

@@ -4,11 +4,8 @@
  */
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { parsePositionRange } from '../../src/kafka/positions.ts'
-import type { DecodedRecord } from '../../src/record.ts'
-import { produceRecords, type ProduceRecord } from '../../src/services/produce.ts'
-import { tailRecords } from '../../src/services/tail.ts'
-import { BROKERS, createTopic, ROOT, runEvt, testSession, uniqueTopic } from '../support/kafka.ts'
+import type { ProduceRecord } from '../../src/services/produce.ts'
+import { BROKERS, createTopic, readWithEvt, ROOT, runEvt, uniqueTopic, writeWithEvt } from '../support/kafka.ts'
 
 const int32 = (n: number) => {
   const b = Buffer.alloc(4)
@@ -44,15 +41,8 @@ function springDlt(original: string, partition: number, offset: number, value: B
   }
 }
 
-async function write(topic: string, records: ProduceRecord[]): Promise<void> {
-  for await (const _ of produceRecords(testSession(), records, { topic })) void _
-}
-
-async function readAll(topic: string): Promise<DecodedRecord[]> {
-  const out: DecodedRecord[] = []
-  for await (const chunk of tailRecords(testSession(), { topics: [topic], range: parsePositionRange('start:end') })) out.push(...chunk)
-  return out
-}
+const write = writeWithEvt
+const readAll = readWithEvt
 
 describe('dlq requeue', () => {
   it('sends records to their original topics and partitions, rewrites headers, guards loops, and is idempotent', async () => {

@@ -4,11 +4,8 @@
  * requeue --to never write to `__*` topics; a broker refusal that a retry cannot fix ends a move at once.
  */
 import { describe, expect, it } from 'vitest'
-import { parsePositionRange } from '../../src/kafka/positions.ts'
-import type { DecodedRecord } from '../../src/record.ts'
-import { produceRecords, type ProduceRecord } from '../../src/services/produce.ts'
-import { tailRecords } from '../../src/services/tail.ts'
-import { createTopic, runEvt, testSession, uniqueTopic } from '../support/kafka.ts'
+import type { ProduceRecord } from '../../src/services/produce.ts'
+import { createTopic, readWithEvt, runEvt, uniqueTopic, writeWithEvt } from '../support/kafka.ts'
 
 const h = (key: string, value: string) => ({ key, value: Buffer.from(value) })
 
@@ -17,15 +14,8 @@ function dead(original: string, n: number): ProduceRecord {
   return { key: Buffer.from(`k${n}`), value: Buffer.from(`v${n}`), partition: 0, headers: [h('kafka_dlt-original-topic', original), h('kafka_dlt-exception-fqcn', 'java.lang.IllegalStateException'), h('kafka_dlt-exception-message', 'boom')] }
 }
 
-async function write(topic: string, records: ProduceRecord[]): Promise<void> {
-  for await (const _ of produceRecords(testSession(), records, { topic })) void _
-}
-
-async function readAll(topic: string): Promise<DecodedRecord[]> {
-  const out: DecodedRecord[] = []
-  for await (const chunk of tailRecords(testSession(), { topics: [topic], range: parsePositionRange('start:end') })) out.push(...chunk)
-  return out
-}
+const write = writeWithEvt
+const readAll = readWithEvt
 
 describe('write guards', () => {
   it('dlq requeue: internal topics from headers are skipped, a target outside the naming convention needs --allow-target, the rest goes', async () => {

@@ -9,7 +9,11 @@ import { fileURLToPath } from 'node:url'
 import kafkajs from 'kafkajs'
 import type { Admin, Message } from 'kafkajs'
 import type { Connection } from '../../src/config/connection.ts'
+import { parsePositionRange } from '../../src/kafka/positions.ts'
 import { openSession, type KafkaSession } from '../../src/kafka/session.ts'
+import type { DecodedRecord } from '../../src/record.ts'
+import { produceRecords, type ProduceRecord } from '../../src/services/produce.ts'
+import { tailRecords } from '../../src/services/tail.ts'
 
 export const BROKERS = ['127.0.0.1:9092']
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -126,4 +130,16 @@ export function runEvt(args: string[], options: { input?: string | Buffer; env?:
 /** Parses JSON lines output. */
 export function jsonLines(text: string): Array<Record<string, unknown>> {
   return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>)
+}
+
+/** Writes records with evt's own produce service (ordered, duplicate and null headers as given). */
+export async function writeWithEvt(topic: string, records: ProduceRecord[]): Promise<void> {
+  for await (const _ of produceRecords(testSession(), records, { topic })) void _
+}
+
+/** Every record of `topic` from the start to the end taken now, read with evt's tail service (read_committed). */
+export async function readWithEvt(topic: string): Promise<DecodedRecord[]> {
+  const out: DecodedRecord[] = []
+  for await (const chunk of tailRecords(testSession(), { topics: [topic], range: parsePositionRange('start:end') })) out.push(...chunk)
+  return out
 }
