@@ -15,6 +15,13 @@
  * of the CEL library's JavaScript RegExp: `value.matches("^(a+)+$")` cannot hang evt on a long
  * value. RE2 has no backreferences and no lookaround; a literal pattern it does not accept is a
  * usage error when the filter compiles.
+ *
+ * A filter is bounded per record: one evaluation may take at most {@link FILTER_RECORD_BUDGET_MS}
+ * (1 s). Only macros (`all`, `exists`, `exists_one`, `map`, `filter`) nested over a record's lists
+ * can cost more than linear time; the clock is checked each time a macro starts, and a filter that
+ * runs over its budget stops the command with a usage error (exit 2) naming the record, instead of
+ * running for minutes. Record loops give the event loop a turn at least every 50 ms
+ * (src/util/event-loop.ts), so Ctrl-C is observed while a slow filter runs.
  */
 import { Environment } from '@marcbachmann/cel-js'
 import picomatch from 'picomatch'
@@ -57,6 +64,37 @@ const environment = new Environment({ unlistedVariablesAreDyn: true }).registerF
 interface CelNode {
   op?: string
   args?: unknown
+  meta?: { alternate?: CelNode & { meta?: { evaluate?: unknown }; setMeta?: (key: string, value: unknown) => unknown } }
+}
+
+/** The most time (ms) one filter evaluation may take on one record. */
+export const FILTER_RECORD_BUDGET_MS = 1000
+
+/** The deadline (performance.now() ms) of the evaluation running now; Infinity outside one. */
+let evaluationDeadline = Infinity
+
+/** Thrown inside an evaluation that ran over its budget; turned into a usage error by {@link celPredicate}. */
+class FilterBudgetExceeded extends Error {}
+
+/**
+ * Makes every macro of a parsed program (the library expands them at parse time into
+ * `comprehension` nodes, reached through `meta.alternate`) check the evaluation deadline when it
+ * starts. Relies on the library's node API (`meta`, `setMeta('evaluate', …)`), pinned in
+ * package.json and covered by test/unit/filter-budget.test.ts.
+ */
+function guardComprehensions(node: CelNode): void {
+  const alternate = node.meta?.alternate
+  if (alternate?.op === 'comprehension' && alternate.setMeta && typeof alternate.meta?.evaluate === 'function') {
+    const evaluate = alternate.meta.evaluate as (this: unknown, ...args: unknown[]) => unknown
+    if (!(evaluate as { guarded?: boolean }).guarded) {
+      const guarded = function (this: unknown, ...args: unknown[]): unknown {
+        if (performance.now() > evaluationDeadline) throw new FilterBudgetExceeded('over budget')
+        return evaluate.apply(this, args)
+      }
+      ;(guarded as { guarded?: boolean }).guarded = true
+      alternate.setMeta('evaluate', guarded)
+    }
+  }
 }
 
 /**
@@ -72,6 +110,8 @@ export function parseCel(expression: string, flag = '--filter'): (context: Recor
     if (!node || typeof node !== 'object' || seen.has(node)) return
     seen.add(node)
     const n = node as CelNode
+    guardComprehensions(n)
+    if (n.meta?.alternate) visit(n.meta.alternate)
     if (n.op === 'rcall' && Array.isArray(n.args) && n.args[0] === 'matches') {
       n.args[0] = RE2_MATCHES
       const pattern = (n.args[2] as CelNode[] | undefined)?.[0]
@@ -130,21 +170,32 @@ export function compileCel(expression: string, flag = '--filter', onWarning?: (m
  * out; a missing field is normal (many records lack it), any other failure (an unknown variable,
  * comparing a string with a number, …) is reported once through `onWarning`, so a filter that
  * silently matches nothing does not go unnoticed.
+ * @throws EvtError (usage, exit 2) when one evaluation runs over {@link FILTER_RECORD_BUDGET_MS}.
  */
 export function celPredicate<T extends unknown[]>(program: (context: Record<string, unknown>) => unknown, context: (...args: T) => Record<string, unknown>, flag: string, onWarning?: (message: string) => void): (...args: T) => boolean {
   const warned = new Set<string>()
   return (...args: T) => {
     try {
+      evaluationDeadline = performance.now() + FILTER_RECORD_BUDGET_MS
       return program(context(...args)) === true
     } catch (err) {
+      if (err instanceof FilterBudgetExceeded) throw overBudget(flag, args[0])
       const message = ((err as Error).message ?? String(err)).split('\n')[0]
       if (onWarning && !/^No such key/.test(message) && !warned.has(message)) {
         warned.add(message)
         onWarning(`${flag} fails on some records (left out): ${message}`)
       }
       return false
+    } finally {
+      evaluationDeadline = Infinity
     }
   }
+}
+
+function overBudget(flag: string, record: unknown): EvtError {
+  const r = record as Partial<DecodedRecord> | undefined
+  const where = r && typeof r.topic === 'string' ? ` on ${r.topic}/${r.partition}@${r.offset}` : ''
+  return usageError(`${flag} took more than ${FILTER_RECORD_BUDGET_MS / 1000} s on one record${where}: macros nested over a record's lists (all, exists, map, filter) cost their lengths multiplied`, 'make the filter cheaper per record: avoid a macro inside another over the same list, or narrow the records first with --key, --header or a partition/offset range')
 }
 
 /** `--key <glob>`: the key as text (base64 for binary) matches the glob (`*`, `?`, `[a-z]`, `{a,b}`). */

@@ -16,6 +16,7 @@ import { retry } from '../kafka/retry.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { OrderedHeader, OutgoingRecord, TransactionalWriter } from '../kafka/types.ts'
 import type { RawRecord } from '../record.ts'
+import { LoopTurns } from '../util/event-loop.ts'
 
 /** Where one record goes. */
 export interface MoveTarget {
@@ -136,6 +137,7 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
     const cursor = new Map(plans.map((p) => [p.partition, p.start]))
     const slice = options.sliceRecords ?? (options.rate ? Math.max(1, Math.min(2000, Math.ceil(options.rate / 2))) : 2000)
     let readThisRun = 0
+    const turns = new LoopTurns()
     for await (const chunk of reader.read(plans.filter((p) => p.start < p.end!), { signal: options.signal, maxWaitMs: 100 })) {
       for (let i = 0; i < chunk.records.length && !interrupted; i += slice) {
         if (options.signal?.aborted) {
@@ -148,6 +150,13 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
         const skipped: Record<string, number> = {}
         if (options.prepare) await options.prepare(part)
         for (const r of part) {
+          if (turns.due()) {
+            await turns.yield() // Ctrl-C is observed while a slow filter decides; this slice is not sent
+            if (options.signal?.aborted) {
+              interrupted = true
+              break
+            }
+          }
           const d = options.decide(r)
           if ('skip' in d) {
             skipped[d.skip] = (skipped[d.skip] ?? 0) + 1
@@ -156,6 +165,7 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
           if (!byTopic.has(d.topic)) byTopic.set(d.topic, [])
           byTopic.get(d.topic)!.push({ key: d.key, value: d.value, headers: d.headers, partition: d.partition, timestamp: d.timestamp })
         }
+        if (interrupted) break
         // One transaction: the records and the source offsets after them. When it fails (a leader or
         // coordinator moving, a broker gone), a new producer fences the old one and settles its open
         // transaction; the progress group then says whether the commit went through, and if not the

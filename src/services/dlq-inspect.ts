@@ -7,6 +7,7 @@
 import type { KafkaSession } from '../kafka/session.ts'
 import { parseFailure, type DlqFailure } from '../dlq/failure.ts'
 import type { DlqRecordFilter } from '../dlq/filter.ts'
+import { LoopTurns } from '../util/event-loop.ts'
 import { createGrouper, type DlqGroup, type DlqGroupBy } from '../dlq/group.ts'
 import type { Isolation } from '../kafka/reader.ts'
 import type { PositionRange } from '../kafka/positions.ts'
@@ -66,9 +67,14 @@ export async function* inspectDlq(session: KafkaSession, options: DlqInspectOpti
   if (limit <= 0) return
   const read: TailStats = { scanned: 0, matched: 0, bytes: 0 }
   const source = tailRecords(session, { topics: [options.topic], range: bounded(options.range), partitions: options.partitions, isolation: options.isolation, signal: options.signal, onWarning: options.onWarning, strict: options.strict }, read)
+  const turns = new LoopTurns()
   for await (const chunk of source) {
     const out: DlqRecord[] = []
     for (const record of chunk) {
+      if (turns.due()) {
+        await turns.yield() // Ctrl-C is observed while a slow filter runs
+        if (options.signal?.aborted) break
+      }
       const failure = parseFailure(record.headers)
       if (options.filter && !options.filter(record, failure)) continue
       out.push({ record, failure })

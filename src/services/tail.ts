@@ -4,6 +4,7 @@
 import { RegistryDecoder } from '../codec/registry.ts'
 import { usageError, notFoundError } from '../errors.ts'
 import type { RecordFilter } from '../filter.ts'
+import { LoopTurns } from '../util/event-loop.ts'
 import type { Isolation, KafkaReader, PartitionPlan } from '../kafka/reader.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { PositionRange } from '../kafka/positions.ts'
@@ -79,14 +80,28 @@ export async function* tailRecords(session: KafkaSession, options: TailOptions, 
   options.onPlan?.(plans)
   const limit = options.maxMessages ?? Infinity
   if (limit <= 0) return
+  const turns = new LoopTurns()
   for await (const chunk of reader.read(plans, { signal: options.signal, onWarning: options.onWarning })) {
     stats.scanned += chunk.records.length
     stats.bytes += chunk.bytes
     let out: DecodedRecord[] = []
     await decoder.prepare(chunk.records)
     for (const raw of chunk.records) {
+      if (turns.due()) {
+        await turns.yield() // Ctrl-C is observed while a long chunk is decoded and filtered
+        if (options.signal?.aborted) break
+      }
       const record = decoder.decodeRecord(raw)
-      if (options.filter && !options.filter(record)) continue
+      if (options.filter) {
+        let passed: boolean
+        try {
+          passed = options.filter(record)
+        } catch (err) {
+          if (out.length) yield out // the records before the one the filter failed on are not lost
+          throw err
+        }
+        if (!passed) continue
+      }
       out.push(record)
       if (stats.matched + out.length >= limit) break
       if (out.length === YIELD_RECORDS) {

@@ -3,13 +3,13 @@
  * sent while stdin is still open, a bad line after good ones, strict --input json, empty input and
  * Ctrl-C. Records are read back with tailRecords (exact bytes) or `evt tail -f json`.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parsePositionRange } from '../../src/kafka/positions.ts'
 import type { DecodedRecord } from '../../src/record.ts'
 import { produceRecords, type ProduceRecord } from '../../src/services/produce.ts'
 import { tailRecords } from '../../src/services/tail.ts'
-import { BROKERS, createTopic, produceFixture, ROOT, runEvt, testSession, uniqueTopic } from '../support/kafka.ts'
+import { BROKERS, createTopic, eventually, produceFixture, ROOT, runEvt, startEvt, testSession, uniqueTopic } from '../support/kafka.ts'
 
 async function readAll(topic: string): Promise<DecodedRecord[]> {
   const out: DecodedRecord[] = []
@@ -21,30 +21,6 @@ const hex = (b: Buffer | null) => (b === null ? null : b.toString('hex'))
 const utf8 = (s: string) => Buffer.from(s, 'utf8')
 
 /** `evt produce …` as a subprocess whose stdin the test writes to and closes. */
-function startEvt(args: string[]): { child: ChildProcessWithoutNullStreams; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', EVT_BROKERS: BROKERS.join(',') }, stdio: ['pipe', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')))
-  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')))
-  const killer = setTimeout(() => child.kill('SIGKILL'), 45_000)
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => {
-    clearTimeout(killer)
-    resolve(code)
-  }))
-  return { child, stdout: () => out, stderr: () => err, exit }
-}
-
-/** Polls until `check` is true; false at the deadline. */
-async function eventually(check: () => boolean | Promise<boolean>, deadlineMs: number): Promise<boolean> {
-  const until = Date.now() + deadlineMs
-  while (Date.now() < until) {
-    if (await check()) return true
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return false
-}
-
 describe('line splitting: \\n only, CRLF accepted', () => {
   it('--lines keeps a lone \\r, U+2028 and U+2029 inside values; strips the \\r of CRLF; bytes exact', async () => {
     const topic = await createTopic(uniqueTopic('produce-lines'), 1)

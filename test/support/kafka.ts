@@ -3,7 +3,7 @@
  * unique topics, fixture producers (plain kafkajs, independent of the code under test), and a
  * runner for bin/run.js as a subprocess.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import kafkajs from 'kafkajs'
@@ -125,6 +125,31 @@ export function runEvt(args: string[], options: { input?: string | Buffer; env?:
     if (options.input !== undefined) child.stdin.end(options.input)
     else child.stdin.end()
   })
+}
+
+/** Starts `bin/run.js` with args without waiting: for tests that signal it (SIGKILL after 45 s). */
+export function startEvt(args: string[]): { child: ChildProcessWithoutNullStreams; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', EVT_BROKERS: BROKERS.join(',') }, stdio: ['pipe', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')))
+  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')))
+  const killer = setTimeout(() => child.kill('SIGKILL'), 45_000)
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => {
+    clearTimeout(killer)
+    resolve(code)
+  }))
+  return { child, stdout: () => out, stderr: () => err, exit }
+}
+
+/** Polls until `check` is true; false at the deadline. */
+export async function eventually(check: () => boolean | Promise<boolean>, deadlineMs: number): Promise<boolean> {
+  const until = Date.now() + deadlineMs
+  while (Date.now() < until) {
+    if (await check()) return true
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return false
 }
 
 /** Parses JSON lines output. */
