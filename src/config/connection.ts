@@ -43,6 +43,8 @@ export interface Connection {
   verbose: boolean
   /** The profile's envelope settings for trace (defaults when absent). */
   envelope?: EnvelopeConfig
+  /** The profile's own protected topics (names or globs), added to the write guard's list. */
+  protectedTopics?: string[]
 }
 
 /** What the shared connection flags hand over (already merged with their env vars). */
@@ -138,5 +140,5 @@ export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv
   else if (typeof p.registry === 'string') registry = { url: url(p.registry) }
   else if (p.registry) registry = { url: url(p.registry.url), username: str(p.registry.username), password: secret(p.registry.password, 'registry.password') }
 
-  return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope }
+  return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope, protectedTopics: p.protectedTopics }
 }

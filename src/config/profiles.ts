@@ -75,6 +75,11 @@ export interface ProfileConfig {
   registry?: RegistryConfig | string
   /** Where trace finds ids in this estate's records: extractor order, header names, JSON paths (src/envelope). */
   envelope?: EnvelopeConfig
+  /**
+   * More topics the write guard protects like the platform's own (src/kafka/internal-topics.ts):
+   * names or globs (`*`, `?`, `[a-z]`, `{a,b}`), e.g. `["audit.*", "billing.ledger"]`.
+   */
+  protectedTopics?: string[]
 }
 
 /** The whole config file. */

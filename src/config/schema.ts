@@ -53,6 +53,7 @@ export const CONFIG_SCHEMA = {
           required: ['url'],
           properties: { url: string, username: string, password },
         },
+        protectedTopics: { type: 'array', items: { type: 'string', minLength: 1 } },
         envelope: {
           type: 'object',
           additionalProperties: false,

@@ -9,7 +9,9 @@
  *   `-configs`, `-offsets` or `-status`, as Connect clusters name theirs): written only when the
  *   user named the topic explicitly (`produce <topic>`, `replay --to-topic`, `dlq requeue --to`),
  *   never because a dead-letter header points there.
+ * - The profile's `protectedTopics` (names or globs): like the platform topics.
  */
+import picomatch from 'picomatch'
 import { refusedError } from '../errors.ts'
 
 /** Why a topic is guarded: Kafka's own (never written) or a platform topic (written only when named explicitly). */
@@ -25,14 +27,32 @@ export function internalTopicKind(topic: string): InternalTopicKind | undefined 
   return undefined
 }
 
+const matchers = new Map<string, (name: string) => boolean>()
+
+/** True when `topic` matches one of `protectedTopics` (names or globs; `/` is an ordinary character). */
+export function isProtectedTopic(topic: string, protectedTopics: readonly string[] = []): boolean {
+  return protectedTopics.some((pattern) => {
+    let match = matchers.get(pattern)
+    if (!match) {
+      const glob = picomatch(pattern.replaceAll('/', '\0'), { dot: true })
+      match = (name) => glob(name.replaceAll('/', '\0'))
+      matchers.set(pattern, match)
+    }
+    return match(topic)
+  })
+}
+
 /**
  * Why evt will not write to `topic`, or undefined when it may. `explicit`: the user named the
- * topic on the command line (a `__*` topic is refused even then).
+ * topic on the command line (a `__*` topic is refused even then). `protectedTopics`: the
+ * profile's own list (names or globs), guarded like the platform topics.
  */
-export function writeRefusal(topic: string, explicit: boolean): string | undefined {
+export function writeRefusal(topic: string, explicit: boolean, protectedTopics: readonly string[] = []): string | undefined {
   const kind = internalTopicKind(topic)
   if (kind === 'kafka') return `"${topic}" is one of Kafka's internal topics: evt never writes to it`
-  if (kind === 'platform' && !explicit) return `"${topic}" is a schema registry or Kafka Connect internal topic`
+  if (explicit) return undefined
+  if (kind === 'platform') return `"${topic}" is a schema registry or Kafka Connect internal topic`
+  if (isProtectedTopic(topic, protectedTopics)) return `"${topic}" is protected by the profile's protectedTopics`
   return undefined
 }
 

@@ -20,7 +20,7 @@ export function renderRequeuePlan(plan: RequeuePlan): string {
   if (plan.targets.length) lines.push('', renderTable(['TARGET TOPIC', 'RECORDS', ''], plan.targets.map((t) => [t.topic, t.records, unexpected.has(t.topic) ? `! not ${plan.dlqTopic}'s origin by its name: needs --allow-target` : '']), { alignRight: [1] }))
   if (plan.classes.length) lines.push('', renderTable(['FAILURE', 'RECORDS'], plan.classes.map((c) => [c.exception, c.records]), { alignRight: [1] }))
   lines.push('', `skipped: ${skippedText(plan.skipped)}`)
-  if (plan.refusedTargets.length) lines.push(`  internal-topic: dead-letter headers name internal topics, never requeued there: ${plan.refusedTargets.join(', ')} (send them elsewhere with --to)`)
+  if (plan.refusedTargets.length) lines.push(`  internal-topic: dead-letter headers name internal or protected topics, never requeued there: ${plan.refusedTargets.join(', ')} (send them elsewhere with --to)`)
   if (plan.skipped['loop-guard']) lines.push(`  loop-guard: already requeued --max-requeues times; fix the cause, or raise --max-requeues`)
   if (total === 0) lines.push('nothing to send')
   return lines.join('\n')

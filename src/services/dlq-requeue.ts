@@ -9,7 +9,7 @@
  * skipped (loop guard).
  *
  * Write guards (src/kafka/internal-topics.ts): a record whose dead-letter header names an internal
- * topic (`__*`, `_schemas`, Kafka Connect's topics) is skipped as `internal-topic`; `--to` may name a
+ * topic (`__*`, `_schemas`, Kafka Connect's topics, the profile's `protectedTopics`) is skipped as `internal-topic`; `--to` may name a
  * platform topic but never a `__*` one. A target that does not follow the DLQ's naming convention
  * (`orders.events-dlt` → `orders.events`) is listed in the plan's `unexpectedTargets` and is written
  * only when allowed (`--allow-target`, or confirmed on a terminal); otherwise its records are skipped
@@ -106,14 +106,14 @@ export function followsConvention(dlqTopic: string, topic: string): boolean {
  * e.g. a prepared RegistryDecoder). `anyTarget`: do not skip targets outside the DLQ's naming
  * convention (planning, which lists them instead).
  */
-export function requeueDecision(r: RawRecord, failure: DlqFailure, request: RequeueRequest, targets: Map<string, number>, pick: (topic: string, count: number, r: RawRecord) => number, decode: (r: RawRecord) => DecodedRecord = decodeRecord, options: { anyTarget?: boolean } = {}): MoveDecision {
+export function requeueDecision(r: RawRecord, failure: DlqFailure, request: RequeueRequest, targets: Map<string, number>, pick: (topic: string, count: number, r: RawRecord) => number, decode: (r: RawRecord) => DecodedRecord = decodeRecord, options: { anyTarget?: boolean; protectedTopics?: readonly string[] } = {}): MoveDecision {
   if (request.filter && !request.filter(decode(r), failure)) return { skip: 'filtered' }
   if (request.only && groupKey(failure, request.only.by) !== request.only.value) return { skip: 'not-selected' }
   const count = Number(lastHeader(r.headers, REQUEUE_COUNT_HEADER)?.toString() ?? '0') || 0
   if (count >= (request.maxRequeues ?? 3)) return { skip: 'loop-guard' }
   const topic = request.to ?? failure.originalTopic
   if (!topic) return { skip: 'no-original-topic' }
-  if (writeRefusal(topic, request.to !== undefined)) return { skip: 'internal-topic' }
+  if (writeRefusal(topic, request.to !== undefined, options.protectedTopics)) return { skip: 'internal-topic' }
   if (!request.to && !options.anyTarget && !followsConvention(request.dlqTopic, topic) && !request.allowTargets?.includes(topic)) return { skip: 'target-not-allowed' }
   const partitions = targets.get(topic)
   if (partitions === undefined) return { skip: 'target-missing' }
@@ -162,7 +162,7 @@ export async function planRequeue(session: KafkaSession, request: RequeueRequest
     if (request.filter) await decoder.prepare(chunk.records)
     for (const r of chunk.records) {
       const failure = parseFailure(r.headers)
-      const d = requeueDecision(r, failure, request, targets, pick, (x) => decoder.decodeRecord(x), { anyTarget: true })
+      const d = requeueDecision(r, failure, request, targets, pick, (x) => decoder.decodeRecord(x), { anyTarget: true, protectedTopics: session.connection.protectedTopics })
       if ('skip' in d) {
         skipped[d.skip] = (skipped[d.skip] ?? 0) + 1
         if (d.skip === 'target-missing') missingTargets.add(request.to ?? failure.originalTopic!)
@@ -202,7 +202,7 @@ export async function runRequeue(session: KafkaSession, request: RequeueRequest,
     partitions: plan.partitions,
     transactionalId: plan.progressGroup,
     progressGroup: plan.progressGroup,
-    decide: (r) => requeueDecision(r, parseFailure(r.headers), request, targets, pick, (x) => decoder.decodeRecord(x)),
+    decide: (r) => requeueDecision(r, parseFailure(r.headers), request, targets, pick, (x) => decoder.decodeRecord(x), { protectedTopics: session.connection.protectedTopics }),
     prepare: request.filter ? (records) => decoder.prepare(records) : undefined,
     rate: request.rate,
     signal: options.signal,

@@ -12,7 +12,7 @@ import { createTopic, eventually, readWithEvt, runEvt, startEvt, uniqueTopic, wr
 const NESTED = 'value.items.all(a, value.items.exists(b, b == a))'
 
 function items(n: number, i = 0): ProduceRecord {
-  return { value: Buffer.from(JSON.stringify({ i, items: Array.from({ length: n }, (_, k) => k) })), partition: 0 }
+  return { key: null, value: Buffer.from(JSON.stringify({ i, items: Array.from({ length: n }, (_, k) => k) })), headers: [], partition: 0 }
 }
 
 /** CPU time (s) a process has used, from /proc/<pid>/stat (utime + stime, in clock ticks of 1/100 s). */

@@ -3,9 +3,12 @@
  * or to topics outside the DLQ's naming convention without --allow-target; replay, produce and
  * requeue --to never write to `__*` topics; a broker refusal that a retry cannot fix ends a move at once.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ProduceRecord } from '../../src/services/produce.ts'
-import { createTopic, readWithEvt, runEvt, uniqueTopic, writeWithEvt } from '../support/kafka.ts'
+import { BROKERS, createTopic, readWithEvt, runEvt, uniqueTopic, writeWithEvt } from '../support/kafka.ts'
 
 const h = (key: string, value: string) => ({ key, value: Buffer.from(value) })
 
@@ -47,12 +50,39 @@ describe('write guards', () => {
     const run = await runEvt(['dlq', 'requeue', dlt, '--yes', '--json', '--allow-target', payments])
     expect(Date.now() - started).toBeLessThan(20_000)
     expect(run.code).toBe(6)
-    expect(run.stderr).toContain('internal topics')
+    expect(run.stderr).toContain('4 name internal or protected topics in their dead-letter headers (write guard)')
     const summary = JSON.parse(run.stdout.trim().split('\n').find((l) => l.includes('"summary"'))!).summary as { moved: number; skipped: Record<string, number> }
     expect(summary.moved).toBe(2)
     expect(summary.skipped).toEqual({ 'internal-topic': 4 })
     expect((await readAll(orders)).map((r) => r.value?.toString())).toEqual(['v0'])
     expect((await readAll(payments)).map((r) => r.value?.toString())).toEqual(['v5'])
+  })
+
+  it('a profile\'s protectedTopics are not written because a header points there; --to may name them', async () => {
+    const p = uniqueTopic('wg-prot')
+    const audit = await createTopic(`${p}.audit`, 1)
+    const dlt = await createTopic(`${p}.audit-dlt`, 1)
+    await write(dlt, [dead(audit, 0)])
+    const dir = mkdtempSync(join(tmpdir(), 'evt-prot-'))
+    const path = join(dir, 'config.yaml')
+    writeFileSync(path, `profiles:\n  guarded:\n    brokers: [${BROKERS.join(',')}]\n    protectedTopics: ["${p}.audit*", other.ledger]\n`, { mode: 0o600 })
+    const env = { EVT_CONFIG: path, EVT_BROKERS: undefined, EVT_PROFILE: 'guarded' }
+
+    const dry = await runEvt(['dlq', 'requeue', dlt, '--dry-run', '--json'], { env })
+    expect(dry.code).toBe(0)
+    const { plan } = JSON.parse(dry.stdout) as { plan: { skipped: Record<string, number>; refusedTargets: string[] } }
+    expect(plan.skipped).toEqual({ 'internal-topic': 1 })
+    expect(plan.refusedTargets).toEqual([audit])
+    const run = await runEvt(['dlq', 'requeue', dlt, '--yes'], { env })
+    expect(run.code).toBe(6)
+    expect(run.stderr.split('\n')[0]).toBe('evt: 1 records were not requeued: 1 name internal or protected topics in their dead-letter headers (write guard)')
+    expect(run.stdout).toContain(`dead-letter headers name internal or protected topics, never requeued there: ${audit}`)
+    expect(await readAll(audit)).toEqual([])
+
+    // named explicitly with --to: written
+    const explicit = await runEvt(['dlq', 'requeue', dlt, '--to', audit, '--yes'], { env })
+    expect(explicit.code).toBe(0)
+    expect((await readAll(audit)).map((r) => r.value?.toString())).toEqual(['v0'])
   })
 
   it('dlq requeue --to: a platform topic named explicitly is allowed in the plan, a __* topic never', async () => {

@@ -2,7 +2,7 @@
  * The profiles file's JSON Schema: strict booleans and strings, unknown keys refused, messages
  * naming the file, the profile and the field (never a secret's value).
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import YAML from 'yaml'
@@ -172,5 +172,18 @@ describe('warnings', () => {
     const c = resolveConnection({ timeoutMs: 1000, profile: 'p', warn: () => {} }, { EVT_CONFIG: cfg, CID: 'false', U: 'true', PW: '123' })
     expect(c.clientId).toBe('false')
     expect(c.sasl).toEqual({ mechanism: 'plain', username: 'true', password: '123' })
+  })
+})
+
+describe('the README\'s profile examples', () => {
+  it('every yaml block with profiles is a valid config file', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
+    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => /^\s*profiles:/m.test(b))
+    expect(blocks.length).toBeGreaterThanOrEqual(3)
+    for (const block of blocks) {
+      const indent = /^( *)profiles:/m.exec(block)![1].length
+      const text = block.split('\n').map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length))).join('\n')
+      expect(() => validateConfig(YAML.parse(text), 'README.md')).not.toThrow()
+    }
   })
 })

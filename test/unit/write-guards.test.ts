@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { conventionalSources } from '../../src/dlq/detect.ts'
 import { parseFailure } from '../../src/dlq/failure.ts'
 import { EvtError, isNonRetriable } from '../../src/errors.ts'
-import { assertWritableTopic, internalTopicKind, writeRefusal } from '../../src/kafka/internal-topics.ts'
+import { assertWritableTopic, internalTopicKind, isProtectedTopic, writeRefusal } from '../../src/kafka/internal-topics.ts'
 import type { RawRecord } from '../../src/record.ts'
 import { requeueDecision } from '../../src/services/dlq-requeue.ts'
 
@@ -26,6 +26,19 @@ describe('internal topics', () => {
     expect(writeRefusal('orders', false)).toBeUndefined()
     expect(() => assertWritableTopic('__consumer_offsets', '--to-topic')).toThrow(expect.objectContaining({ exitCode: 6 }))
     expect(() => assertWritableTopic('connect-configs', '--to-topic')).not.toThrow()
+  })
+
+  it('guards the profile\'s protectedTopics (names and globs) like platform topics', () => {
+    const list = ['audit.*', 'billing.ledger', 'tenant/{a,b}']
+    expect(isProtectedTopic('audit.trail', list)).toBe(true)
+    expect(isProtectedTopic('billing.ledger', list)).toBe(true)
+    expect(isProtectedTopic('tenant/b', list)).toBe(true)
+    expect(isProtectedTopic('billing.ledger2', list)).toBe(false)
+    expect(isProtectedTopic('audit', list)).toBe(false)
+    expect(isProtectedTopic('audit.trail', [])).toBe(false)
+    expect(writeRefusal('audit.trail', false, list)).toBe('"audit.trail" is protected by the profile\'s protectedTopics')
+    expect(writeRefusal('audit.trail', true, list)).toBeUndefined()
+    expect(writeRefusal('__consumer_offsets', true, list)).toMatch(/internal topics/)
   })
 })
 

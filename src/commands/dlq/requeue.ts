@@ -49,7 +49,7 @@ The plan (records per target topic and per failure class, and what is skipped) i
     const loops = skipped['loop-guard'] ?? 0
     const internal = skipped['internal-topic'] ?? 0
     if (!loops && !internal) return
-    const parts = [loops ? `${loops} already were --max-requeues times (loop guard)` : '', internal ? `${internal} name internal topics in their dead-letter headers (write guard)` : ''].filter(Boolean)
+    const parts = [loops ? `${loops} already were --max-requeues times (loop guard)` : '', internal ? `${internal} name internal or protected topics in their dead-letter headers (write guard)` : ''].filter(Boolean)
     const hints = [loops ? 'fix what makes them fail, then raise --max-requeues if they should go again' : '', internal ? 'send those to an ordinary topic with --to, or leave them out with --filter' : ''].filter(Boolean)
     throw refusedError(`${loops + internal} records were not requeued: ${parts.join('; ')}`, hints.join('; '))
   }
