@@ -5,6 +5,7 @@
 import chalk from 'chalk'
 import type { TraceResult } from '../services/trace.ts'
 import type { TraceNode } from '../trace/graph.ts'
+import { singleLine } from '../util/terminal-text.ts'
 import { formatBytes } from './records.ts'
 
 const ANOMALY_LABEL: Record<string, string> = {
@@ -35,15 +36,15 @@ function nodeLine(n: TraceNode, r: TraceResult): string {
   const delay = n.delayMs === undefined ? '' : chalk.yellow(` +${n.delayMs} ms`)
   const flags = n.anomalies.map((a) => chalk.red.bold(` [${ANOMALY_LABEL[a] ?? a}]`)).join('')
   const why = n.deadLetter?.reason ?? n.deadLetter?.exception
-  const dead = n.deadLetter ? chalk.red(` ✗ dead letter${why ? `: ${why}` : ''}`) : ''
-  const missing = n.missingParent ? chalk.dim(` (parent ${n.missingParent} not found)`) : ''
-  const groups = (r.consumption.get(n.id) ?? []).map((c) => (c.status === 'consumed' ? chalk.green(`✓${c.group}`) : chalk.yellow(`…${c.group} (lag ${c.lag})`))).join(' ')
+  const dead = n.deadLetter ? chalk.red(` ✗ dead letter${why ? `: ${oneLine(why)}` : ''}`) : ''
+  const missing = n.missingParent ? chalk.dim(` (parent ${oneLine(n.missingParent)} not found)`) : ''
+  const groups = (r.consumption.get(n.id) ?? []).map((c) => (c.status === 'consumed' ? chalk.green(`✓${oneLine(c.group)}`) : chalk.yellow(`…${oneLine(c.group)} (lag ${c.lag})`))).join(' ')
   return `${chalk.bold(type)}  ${service}  ${chalk.cyan(n.id)}  ${chalk.dim(time(n.record.timestamp))}${delay}${flags}${dead}${missing}${groups ? `  ${groups}` : ''}`
 }
 
 /** The causal tree: roots first (by time), children indented under the record that caused them. */
 export function renderTree(r: TraceResult, elapsedMs?: number): string {
-  const lines = [chalk.bold(`trace ${r.id}`), chalk.dim(searchSummary(r, elapsedMs))]
+  const lines = [chalk.bold(`trace ${oneLine(r.id)}`), chalk.dim(searchSummary(r, elapsedMs))]
   if (r.records.length === 0) return `${lines.join('\n')}\nno records`
   const walk = (id: string, prefix: string, last: boolean, depth: number) => {
     const n = r.graph.nodes.get(id)!
@@ -55,14 +56,14 @@ export function renderTree(r: TraceResult, elapsedMs?: number): string {
   for (const root of r.graph.roots) walk(root, '', true, 0)
   if (r.graph.anomalies.length) {
     lines.push('', chalk.bold('anomalies'))
-    for (const a of r.graph.anomalies) lines.push(`  ${chalk.red(ANOMALY_LABEL[a.kind] ?? a.kind)}  ${a.message}`)
+    for (const a of r.graph.anomalies) lines.push(`  ${chalk.red(ANOMALY_LABEL[a.kind] ?? a.kind)}  ${oneLine(a.message)}`)
   }
   return lines.join('\n')
 }
 
 /** A waterfall: records by time, a bar from the request's start, the service and the gap to the previous record. */
 export function renderTimeline(r: TraceResult, width = 40): string {
-  const lines = [chalk.bold(`trace ${r.id} — timeline`), chalk.dim(searchSummary(r))]
+  const lines = [chalk.bold(`trace ${oneLine(r.id)} — timeline`), chalk.dim(searchSummary(r))]
   if (r.records.length === 0) return `${lines.join('\n')}\nno records`
   const nodes = [...r.graph.nodes.values()].sort((a, b) => a.record.timestamp - b.record.timestamp)
   const t0 = nodes[0].record.timestamp
@@ -81,7 +82,7 @@ export function renderTimeline(r: TraceResult, width = 40): string {
   lines.push(`${' '.repeat(11)}total ${span} ms from first to last record`)
   if (r.graph.anomalies.length) {
     lines.push('', chalk.bold('anomalies'))
-    for (const a of r.graph.anomalies) lines.push(`  ${chalk.red(ANOMALY_LABEL[a.kind] ?? a.kind)}  ${a.message}`)
+    for (const a of r.graph.anomalies) lines.push(`  ${chalk.red(ANOMALY_LABEL[a.kind] ?? a.kind)}  ${oneLine(a.message)}`)
   }
   return lines.join('\n')
 }
@@ -134,10 +135,8 @@ function safe(text: string): string {
   return text.replace(/[^A-Za-z0-9_.-]/g, '_')
 }
 
-/** Text from records on one line: control characters (newlines too) become spaces. */
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
-}
+/** Text from records (or typed by the user) on one line, control characters escaped (src/util/terminal-text.ts). */
+const oneLine = singleLine
 
 /** A Graphviz double-quoted string body. */
 function dotString(text: string): string {

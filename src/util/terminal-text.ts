@@ -25,3 +25,11 @@ export function escapeControl(text: string): string {
     return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
   })
 }
+
+/**
+ * `text` on one line for a terminal: line breaks, tabs and U+2028/U+2029 (runs of them) become one
+ * space, and every other control character is escaped by {@link escapeControl}.
+ */
+export function singleLine(text: string): string {
+  return escapeControl(text.replace(/[\r\n\t\u2028\u2029]+/g, ' '))
+}
