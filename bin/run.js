@@ -28,7 +28,12 @@ let terminated = false
 process.on('SIGTERM', () => {
   if (terminated || process.listenerCount('SIGINT') === 0) process.exit(143)
   terminated = true
-  process.emit('SIGINT', 'SIGINT')
+  process.emit('SIGINT', 'SIGTERM')
+})
+// However the command ends after a SIGTERM (an error path calls process.exit(130) itself), the exit
+// code says SIGTERM.
+process.on('exit', (code) => {
+  if (terminated && code === 130) process.exitCode = 143
 })
 
 await execute({ dir: import.meta.url })

@@ -14,7 +14,7 @@ import { redact } from './redact.ts'
 export abstract class EvtCommand extends Command {
   private verbose = false
   private wantsJson = false
-  private readonly sessions: KafkaSession[] = []
+  private readonly sessions: Array<{ session: KafkaSession; stop: () => void }> = []
   private readonly warned = new Set<string>()
 
   /**
@@ -33,14 +33,27 @@ export abstract class EvtCommand extends Command {
    * @throws EvtError usage / not-found for a bad profile or broker list.
    */
   protected session(flags: { brokers?: string; profile?: string; registry?: string; timeout: number; verbose?: boolean }): KafkaSession {
-    const session = openSession(this.connection(flags))
-    this.sessions.push(session)
+    const interrupt = new AbortController()
+    const session = openSession(this.connection(flags), undefined, { signal: interrupt.signal })
+    // Ctrl-C (and SIGTERM, which bin/run.js passes on as SIGINT with 'SIGTERM' as its argument)
+    // ends a connect in progress at once: the probe of a frozen broker would otherwise wait out
+    // --timeout. Otherwise the command's own handler acts; a command without one ends as it
+    // would without this listener (exit 130, or 143 for SIGTERM).
+    const onSignal = (signal?: unknown): void => {
+      if (session.connecting) interrupt.abort()
+      else if (process.listenerCount('SIGINT') === 1) process.exit(signal === 'SIGTERM' ? 143 : ExitCode.Interrupted)
+    }
+    process.on('SIGINT', onSignal)
+    this.sessions.push({ session, stop: () => process.removeListener('SIGINT', onSignal) })
     return session
   }
 
   /** Closes the sessions this run opened, after run() and catch(). */
   protected override async finally(err: Error | undefined): Promise<unknown> {
-    await Promise.all(this.sessions.splice(0).map((s) => s.close()))
+    await Promise.all(this.sessions.splice(0).map(({ session, stop }) => {
+      stop()
+      return session.close()
+    }))
     return super.finally(err)
   }
 

@@ -5,6 +5,7 @@
  * so that a dead broker cannot make closing hang.
  */
 import type { Connection } from '../config/connection.ts'
+import { EvtError } from '../errors.ts'
 import { bounded } from './deadline.ts'
 import { kafkajsClient } from './kafkajs/client.ts'
 import { probeBrokers } from './probe.ts'
@@ -34,8 +35,19 @@ export interface KafkaSession {
    * the session closes those still open. @throws EvtError connect/auth (exit 3).
    */
   transactionalWriter(transactionalId: string): Promise<TransactionalWriter>
+  /** True while a client is being connected (the seed probe included). */
+  readonly connecting: boolean
   /** Closes every client the session opened, each within {@link CLOSE_TIMEOUT_MS}. Never throws; idempotent. */
   close(): Promise<void>
+}
+
+/** Options of {@link openSession}. */
+export interface SessionOptions {
+  /**
+   * Ends every connect in progress (the probe of a frozen broker included) at once when aborted,
+   * with an EvtError interrupted (exit 130); later connects fail the same way.
+   */
+  signal?: AbortSignal
 }
 
 interface Closable {
@@ -51,10 +63,41 @@ class Session implements KafkaSession {
   private readonly readers = new Map<Isolation, Promise<KafkaReader>>()
   private readonly opened = new Set<Closable>()
   private closed = false
+  private pending = 0
+  private readonly signal?: AbortSignal
 
-  constructor(connection: Connection, factory: KafkaClientFactory) {
+  constructor(connection: Connection, factory: KafkaClientFactory, options: SessionOptions = {}) {
     this.connection = connection
     this.factory = factory
+    this.signal = options.signal
+  }
+
+  get connecting(): boolean {
+    return this.pending > 0
+  }
+
+  /** `connect()`, counted in {@link connecting}, and ended at once by the session's signal. */
+  private async interruptible<T>(connect: () => Promise<T>): Promise<T> {
+    const signal = this.signal
+    if (signal?.aborted) throw interrupted(this.connection)
+    this.pending++
+    let onAbort: (() => void) | undefined
+    try {
+      const attempt = connect()
+      if (!signal) return await attempt
+      const stopped = new Promise<never>((_, reject) => {
+        onAbort = () => {
+          // a client that connects after all is closed, not leaked
+          attempt.then((c) => (c && typeof (c as Partial<Closable>).close === 'function' ? bounded((c as unknown as Closable).close(), CLOSE_TIMEOUT_MS) : undefined), () => {})
+          reject(interrupted(this.connection))
+        }
+        signal.addEventListener('abort', onAbort, { once: true })
+      })
+      return await Promise.race([attempt, stopped])
+    } finally {
+      this.pending--
+      if (onAbort) signal?.removeEventListener('abort', onAbort)
+    }
   }
 
   /**
@@ -64,7 +107,7 @@ class Session implements KafkaSession {
    */
   private client(): Promise<KafkaClient> {
     if (!this.clientReady) {
-      this.clientReady = probeBrokers(this.connection).then((answering) => this.factory({ ...this.connection, seedBrokers: answering }))
+      this.clientReady = this.interruptible(() => probeBrokers(this.connection)).then((answering) => this.factory({ ...this.connection, seedBrokers: answering }))
       this.clientReady.catch(() => (this.clientReady = undefined))
     }
     return this.clientReady
@@ -72,7 +115,7 @@ class Session implements KafkaSession {
 
   /** Connects once; a failed connect is forgotten so that the next call tries again. */
   private track<T extends Closable>(connect: () => Promise<T>, forget: () => void): Promise<T> {
-    const pending = connect().then((c) => {
+    const pending = this.interruptible(connect).then((c) => {
       // connected after close() gave up waiting for it: close it now
       if (this.closed) void bounded(c.close(), CLOSE_TIMEOUT_MS)
       else this.opened.add(c)
@@ -102,7 +145,7 @@ class Session implements KafkaSession {
   }
 
   async transactionalWriter(transactionalId: string): Promise<TransactionalWriter> {
-    const writer = await (await this.client()).connectTransactionalWriter(transactionalId)
+    const writer = await this.interruptible(async () => (await this.client()).connectTransactionalWriter(transactionalId))
     const tracked: TransactionalWriter = {
       begin: () => writer.begin(),
       send: (topic, records) => writer.send(topic, records),
@@ -136,6 +179,10 @@ class Session implements KafkaSession {
  * Opens a session on `connection` (nothing connects until a client is asked for). `factory`
  * chooses the client adapter: kafkajs (src/kafka/kafkajs/) by default.
  */
-export function openSession(connection: Connection, factory: KafkaClientFactory = kafkajsClient): KafkaSession {
-  return new Session(connection, factory)
+export function openSession(connection: Connection, factory: KafkaClientFactory = kafkajsClient, options: SessionOptions = {}): KafkaSession {
+  return new Session(connection, factory, options)
+}
+
+function interrupted(connection: Connection): EvtError {
+  return new EvtError('interrupted', `interrupted while connecting to ${connection.brokers.join(',')}`)
 }

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { signalBroker } from '../../scripts/cluster.mjs'
 import { int32BE } from '../support/fixtures/dlq-headers.ts'
 import { int64BE } from '../support/fixtures/envelope-record.ts'
-import { clusterUp, createRf3Topic, describeExit, idempotentProducer, kcatRead, killBroker, multisetDiff, partitionLeader, runEvt, sleep, startEvt, uniqueName, waitUntil, type EvtProcess } from './support.ts'
+import { clusterUp, connectedTo, createRf3Topic, describeExit, idempotentProducer, kcatRead, killBroker, multisetDiff, partitionLeader, runEvt, sleep, startEvt, uniqueName, waitUntil, type EvtProcess } from './support.ts'
 
 /** A move must end by itself this long after the fault, ms. */
 const AFTER_FAULT_MS = 60_000
@@ -148,6 +148,30 @@ describe('connecting to a broker that does not answer', () => {
     expect(result.stderr).toContain('did not answer within 3000 ms')
     expect(result.ms).toBeGreaterThanOrEqual(3000)
     expect(result.ms).toBeLessThan(3000 + 1000 + slowest)
+  })
+
+  it.each([
+    ['tail', ['tail', 'orders.events', '-o', 'start', '-e']],
+    ['topics', ['topics']],
+  ])('Ctrl-C and SIGTERM end %s at once while it waits for a frozen broker (130 / 143)', async (_name, args) => {
+    expect(signalBroker(3, 'SIGSTOP')).toBe(true)
+    try {
+      for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+        const p = startEvt([...args, '-b', '127.0.0.1:9094', '--timeout', '60s'], { killAfterMs: 90_000 })
+        // probing the frozen broker: the kernel accepted the connection, nothing answers
+        await waitUntil('evt to connect to the frozen broker', () => connectedTo(p.child.pid!, 9094), { timeoutMs: 30_000, stopIf: () => (p.exited() ? describeExit(p) : undefined) })
+        await sleep(300)
+        const signalled = Date.now()
+        p.child.kill(signal)
+        const result = await p.done
+        expect(result.code, describeExit(result)).toBe(code)
+        expect(Date.now() - signalled, describeExit(result)).toBeLessThan(2000)
+        expect(result.stderr.trim()).toBe('evt: interrupted while connecting to 127.0.0.1:9094')
+        expect(result.stderr).not.toMatch(/\n\s+at /)
+      }
+    } finally {
+      signalBroker(3, 'SIGCONT')
+    }
   })
 
   it('a refused connection: exit 3 within 1 s, saying "connection refused"', async () => {

@@ -5,6 +5,7 @@
  * what a topic holds. Every wait here is bounded in time.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import net from 'node:net'
 import kafkajs from 'kafkajs'
 import type { Admin, Producer } from 'kafkajs'
@@ -167,6 +168,30 @@ export function startEvt(args: string[], { env = {}, killAfterMs = 180_000 }: { 
       }
     },
   }
+}
+
+/**
+ * True when process `pid` holds an established TCP connection to 127.0.0.1:`port` (from
+ * /proc/<pid>/fd and /proc/net/tcp: Linux only). Shows that evt is waiting on that broker.
+ */
+export function connectedTo(pid: number, port: number): boolean {
+  let inodes: Set<string>
+  try {
+    inodes = new Set(readdirSync(`/proc/${pid}/fd`).map((fd) => {
+      try {
+        return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? ''
+      } catch {
+        return ''
+      }
+    }).filter(Boolean))
+  } catch {
+    return false
+  }
+  const remote = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`
+  return readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1).some((line) => {
+    const f = line.trim().split(/\s+/)
+    return f[2] === remote && f[3] === '01' && inodes.has(f[9])
+  })
 }
 
 /** Runs evt to its end (bounded by `killAfterMs`, default 120 s). */
