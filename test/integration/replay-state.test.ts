@@ -181,6 +181,9 @@ describe('replay clean', () => {
   it('status lists both runs; clean: dry-run and no --yes remove nothing, --yes removes the finished one only, again removes nothing', async () => {
     const list = JSON.parse((await runEvt(['replay', 'status', '--json'])).stdout) as { runs: RunJson[] }
     expect(list.runs.filter((r) => r.id === finished || r.id === interrupted).map((r) => [r.id, r.state])).toEqual([[finished, 'finished'], [interrupted, 'interrupted']].sort())
+    const table = await runEvt(['replay', 'status'])
+    expect(table.stdout).toMatch(new RegExp(`${finished} +finished +${src} → ${dst} +40 +40 +0 +40 +0 `))
+    expect(table.stdout).toMatch(new RegExp(`${interrupted} +interrupted +${src} → `))
     const both = [`_evt-replay-${finished}`, `_evt-replay-${interrupted}`].sort()
     expect(await groupsWith(finished, interrupted)).toEqual(both)
 
@@ -189,6 +192,9 @@ describe('replay clean', () => {
     const { plan } = JSON.parse(dry.stdout) as { plan: { remove: Array<{ id: string; group: string; stateFile: string }>; notSelected: number } }
     expect(plan.remove.filter((e) => e.id === finished || e.id === interrupted)).toEqual([{ id: finished, state: 'finished', group: `_evt-replay-${finished}`, stateFile: stateFile(finished), source: src, target: dst }])
     expect(dry.stdout).not.toContain(interrupted)
+    const dryText = await runEvt(['replay', 'clean', '--dry-run'])
+    expect(dryText.stdout).toMatch(new RegExp(`^replay clean plan: remove \\d+ progress groups? and \\d+ state files?\\n`))
+    expect(dryText.stdout).toMatch(new RegExp(`${finished} +finished +${src} → ${dst} +_evt-replay-${finished} `))
     expect(plan.notSelected).toBeGreaterThanOrEqual(1)
     const noYes = await runEvt(['replay', 'clean'])
     expect(noYes.code).toBe(6)
