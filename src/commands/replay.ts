@@ -18,7 +18,9 @@ export default class Replay extends EvtCommand {
 
 Positions (--from, --to) use tail's grammar: <offset>, +N, -N, @<time>, @-<duration>, start, end. Without --to the end is the end offset when the replay starts: a replay never chases its own output.
 
-The plan (offsets, record counts, time span, bytes per partition) is always printed first. --dry-run stops there; otherwise confirm on a terminal, or pass --yes.`
+The plan (offsets, record counts, time span, bytes per partition) is always printed first. --dry-run stops there; otherwise confirm on a terminal, or pass --yes.
+
+evt replay status lists copy replays (running, finished, interrupted) with their progress; evt replay clean removes the progress groups and state files of finished ones.`
   static override examples = [
     { description: 'Backfill a new service from the beginning', command: '<%= config.bin %> <%= command.id %> orders.events --from start --group invoice-service-v2 --yes' },
     { description: 'Re-process yesterday 14:00–15:00 for the shipping service (stopped first)', command: '<%= config.bin %> <%= command.id %> orders.events --from @2026-11-28T14:00:00Z --group shipping-service --dry-run' },

@@ -63,6 +63,8 @@ export interface PartitionWatermarks {
 export interface PartitionOffset {
   partition: number
   offset: number | null
+  /** The metadata string committed with the offset (committed offsets only; null or absent: none). */
+  metadata?: string | null
 }
 
 /** A consumer group as listed. */
@@ -119,6 +121,12 @@ export interface KafkaAdmin {
   committedOffsets(groupId: string, topics?: string[]): Promise<TopicCommittedOffsets[]>
   /** Sets a group's committed offsets on one topic (the group must have no active members). */
   setOffsets(groupId: string, topic: string, partitions: Array<{ partition: number; offset: number }>): Promise<void>
+  /**
+   * Deletes consumer groups (DeleteGroups) and their committed offsets. Per group: `deleted`,
+   * `not-found` (nothing to delete) or `not-empty` (it has members: the broker refuses).
+   * @throws EvtError connect (3) for other failures.
+   */
+  deleteGroups(groupIds: string[]): Promise<Array<{ groupId: string; outcome: 'deleted' | 'not-found' | 'not-empty' }>>
   /** Disconnects. Never throws. */
   close(): Promise<void>
 }
@@ -216,8 +224,12 @@ export interface TransactionalWriter {
   begin(): Promise<void>
   /** Adds records to the open transaction (acks all). */
   send(topic: string, records: OutgoingRecord[]): Promise<void>
-  /** Commits a consumer group's offset (the next offset to read) within the open transaction. */
-  sendOffsets(offsets: { group: string; topic: string; partition: number; offset: number }): Promise<void>
+  /**
+   * Commits a consumer group's offset (the next offset to read) within the open transaction, with
+   * an optional metadata string (stored with the offset; at most the broker's
+   * `offset.metadata.max.bytes`, 4096 by default).
+   */
+  sendOffsets(offsets: { group: string; topic: string; partition: number; offset: number; metadata?: string }): Promise<void>
   /** Commits the open transaction. */
   commit(): Promise<void>
   /** Aborts the open transaction. Against a dead coordinator this may not answer: bound the wait. */

@@ -1,6 +1,7 @@
 /**
- * Plain renderers for `evt replay`: the plan, progress lines and the summary.
+ * Plain renderers for `evt replay`: the plan, progress lines and the summary; `replay status` and `replay clean`.
  */
+import type { CleanEntry, CleanResult, ReplayCleanPlan, ReplayRunStatus, ReplayStatusList } from '../services/replay-state.ts'
 import type { CopyProgress, CopySummary, ReplayPlan } from '../services/replay.ts'
 import { formatBytes } from './records.ts'
 import { renderTable } from './table.ts'
@@ -42,4 +43,59 @@ export function renderCopyProgress(p: CopyProgress): string {
 export function renderCopySummary(s: CopySummary): string {
   const secs = s.elapsedMs / 1000
   return `replay ${s.id} ${s.interrupted ? 'interrupted' : 'done'}: ${s.copied} records copied, ${s.filtered} filtered out, in ${secs.toFixed(1)} s (${Math.round((s.copied + s.filtered) / Math.max(secs, 0.001))} records/s); ${s.done}/${s.total} source offsets covered`
+}
+
+const figure = (n: number | null) => (n === null ? '?' : String(n))
+
+/** `replay status`: one row per run, then the state files that could not be read and untracked groups. */
+export function renderReplayStatusList(list: ReplayStatusList): string {
+  const parts: string[] = []
+  if (list.runs.length === 0) parts.push('no replays on this machine')
+  else {
+    parts.push(renderTable(['ID', 'STATE', 'SOURCE → TARGET', 'OFFSETS', 'DONE', 'REMAINING', 'COPIED', 'FILTERED', 'CREATED'], list.runs.map((r) => [r.id, r.state, `${r.source} → ${r.target}`, r.offsets, figure(r.done), figure(r.remaining), figure(r.copied), figure(r.filtered), r.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')]), { alignRight: [3, 4, 5, 6, 7] }))
+  }
+  for (const u of list.unreadable) parts.push(`unreadable state file ${u.path}: ${u.error}`)
+  if (list.untracked.length) parts.push('', 'replay progress groups without a state file on this machine (started elsewhere, or the file was removed; evt replay clean <id> removes one):', ...list.untracked.map((u) => `  ${u.group}`))
+  const finished = list.runs.filter((r) => r.state === 'finished').length
+  if (finished) parts.push('', `${finished} finished: evt replay clean removes their progress groups and state files`)
+  return parts.join('\n')
+}
+
+/** `replay status <id>`: the run, then per partition. */
+export function renderReplayStatus(r: ReplayRunStatus): string {
+  const head = [
+    `replay ${r.id}: ${r.state}${r.pid ? ` (pid ${r.pid})` : ''}`,
+    `  ${r.source} → ${r.target}, created ${r.createdAt}${r.filter ? `, filter ${r.filter}` : ''}`,
+    `  ${r.offsets} source offsets planned, ${figure(r.done)} done, ${figure(r.remaining)} remaining; ${figure(r.copied)} records copied, ${figure(r.filtered)} filtered out`,
+    `  progress group ${r.progressGroup}${r.groupMembers ? ` (${r.groupMembers} active members)` : ''}; state file ${r.stateFile}`,
+  ]
+  const table = renderTable(['PARTITION', 'OFFSETS [start..end)', 'COMMITTED', 'DONE', 'REMAINING', 'COPIED', 'FILTERED'], r.partitions.map((p) => [p.partition, `${p.start}..${p.end}`, p.committed ?? '-', figure(p.done), figure(p.remaining), figure(p.copied), figure(p.filtered)]), { alignRight: [0, 2, 3, 4, 5, 6] })
+  const next = r.state === 'interrupted' ? `resume with: evt replay --resume ${r.id}` : r.state === 'finished' ? `clean up with: evt replay clean ${r.id}` : r.state === 'other-cluster' ? `started on ${r.brokers.join(',')}: connect to that cluster (-b or --profile) to see its progress` : null
+  return [...head, table, ...(next ? [next] : [])].join('\n')
+}
+
+function cleanRow(e: CleanEntry): string[] {
+  return [e.id, e.state, e.source && e.target ? `${e.source} → ${e.target}` : '-', e.group ?? '-', e.stateFile ?? '-']
+}
+
+/** The clean-up plan: what is removed, what is kept and why. */
+export function renderReplayCleanPlan(plan: ReplayCleanPlan): string {
+  const parts: string[] = []
+  const cols = ['ID', 'STATE', 'SOURCE → TARGET', 'PROGRESS GROUP', 'STATE FILE']
+  if (plan.remove.length) {
+    const groups = plan.remove.filter((e) => e.group).length
+    const files = plan.remove.filter((e) => e.stateFile).length
+    parts.push(`replay clean plan: remove ${groups} progress group${groups === 1 ? '' : 's'} and ${files} state file${files === 1 ? '' : 's'}`, renderTable(cols, plan.remove.map(cleanRow)))
+    const interrupted = plan.remove.filter((e) => e.state === 'interrupted').length
+    if (interrupted) parts.push(`${interrupted} of them interrupted: once removed, ${interrupted === 1 ? 'it' : 'they'} can no longer be resumed`)
+  } else parts.push('replay clean: nothing to remove')
+  if (plan.kept.length) parts.push('kept:', ...plan.kept.map((e) => `  ${e.id}: ${e.reason}`))
+  if (plan.absent.length) parts.push(`already clean (no state file here, no progress group): ${plan.absent.join(', ')}`)
+  if (plan.notSelected) parts.push(`${plan.notSelected} interrupted replay${plan.notSelected === 1 ? '' : 's'} not selected (resume ${plan.notSelected === 1 ? 'it' : 'them'}, or name ${plan.notSelected === 1 ? 'it' : 'them'} or pass --all to remove)`)
+  return parts.join('\n')
+}
+
+/** What the clean-up did. */
+export function renderReplayCleanResults(results: CleanResult[]): string {
+  return results.map((r) => (r.outcome === 'kept' ? `kept ${r.id}: ${r.reason}` : `removed ${r.id}${r.group ? ` (group ${r.group}${r.outcome === 'gone' ? ', already gone' : ''})` : ''}`)).join('\n')
 }

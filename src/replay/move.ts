@@ -101,9 +101,47 @@ export interface MoveSummary extends MoveProgress {
 
 /** Committed offsets of a progress group on a topic, by partition. @throws EvtError connect (3). */
 export async function progressOffsets(session: KafkaSession, group: string, topic: string): Promise<Map<number, number>> {
+  return new Map([...(await progressState(session, group, topic))].map(([partition, p]) => [partition, p.offset]))
+}
+
+/**
+ * What a move has done on one source partition, over all its runs: committed as the metadata of
+ * the progress offset, in the same transaction as the records, so it is exact after any crash.
+ * Stored as JSON, `{"v":1,"from":<offset>,"moved":<records>,"skipped":{"<reason>":<records>}}`;
+ * `from` is the source offset counting began at (the range's start, unless an earlier evt without
+ * these notes had already moved part of it).
+ */
+export interface ProgressNote {
+  from: number
+  moved: number
+  skipped: Record<string, number>
+}
+
+/** The metadata string of a {@link ProgressNote}. */
+export function encodeProgressNote(note: ProgressNote): string {
+  return JSON.stringify({ v: 1, from: note.from, moved: note.moved, skipped: note.skipped })
+}
+
+/** A committed metadata string → {@link ProgressNote}; null when absent or not one of evt's notes. */
+export function parseProgressNote(metadata: string | null | undefined): ProgressNote | null {
+  if (!metadata) return null
+  try {
+    const n = JSON.parse(metadata) as { v?: unknown; from?: unknown; moved?: unknown; skipped?: unknown }
+    if (n.v !== 1 || typeof n.from !== 'number' || typeof n.moved !== 'number' || typeof n.skipped !== 'object' || n.skipped === null) return null
+    return { from: n.from, moved: n.moved, skipped: n.skipped as Record<string, number> }
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Committed offsets of a progress group on a topic with their notes, by partition.
+ * @throws EvtError connect (3).
+ */
+export async function progressState(session: KafkaSession, group: string, topic: string): Promise<Map<number, { offset: number; note: ProgressNote | null }>> {
   const admin = await session.admin()
-  const out = new Map<number, number>()
-  for (const t of await admin.committedOffsets(group, [topic])) for (const p of t.partitions) if (p.offset !== null && p.offset >= 0) out.set(p.partition, p.offset)
+  const out = new Map<number, { offset: number; note: ProgressNote | null }>()
+  for (const t of await admin.committedOffsets(group, [topic])) for (const p of t.partitions) if (p.offset !== null && p.offset >= 0) out.set(p.partition, { offset: p.offset, note: parseProgressNote(p.metadata) })
   return out
 }
 
@@ -129,10 +167,12 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
   const progress: MoveProgress = { moved: 0, skipped: {}, done: 0, total: options.partitions.reduce((s, p) => s + Math.max(0, p.end - p.start), 0), startedAt: Date.now(), byTarget: {} }
   let interrupted = false
   try {
-    const committed = await retrying(() => progressOffsets(session, options.progressGroup, options.source), options.onRetry)
+    const state = await retrying(() => progressState(session, options.progressGroup, options.source), options.onRetry)
     await reader.useTopics([options.source])
     const plans: PartitionPlan[] = options.partitions
-      .map((p) => ({ topic: options.source, partition: p.partition, start: Math.min(p.end, Math.max(p.start, committed.get(p.partition) ?? p.start)), end: p.end, low: p.start, high: p.end }))
+      .map((p) => ({ topic: options.source, partition: p.partition, start: Math.min(p.end, Math.max(p.start, state.get(p.partition)?.offset ?? p.start)), end: p.end, low: p.start, high: p.end }))
+    // the counts committed with the progress; a run before these notes existed: counting starts where it stopped
+    const notes = new Map(plans.map((p) => [p.partition, state.get(p.partition)?.note ?? { from: p.start, moved: 0, skipped: {} }]))
     progress.done = plans.reduce((s, p, i) => s + (p.start - options.partitions[i].start), 0)
     const cursor = new Map(plans.map((p) => [p.partition, p.start]))
     const slice = options.sliceRecords ?? (options.rate ? Math.max(1, Math.min(2000, Math.ceil(options.rate / 2))) : 2000)
@@ -170,6 +210,10 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
         // coordinator moving, a broker gone), a new producer fences the old one and settles its open
         // transaction; the progress group then says whether the commit went through, and if not the
         // same slice is sent again.
+        const before = notes.get(chunk.partition)!
+        const sentNow = [...byTopic.values()].reduce((n, m) => n + m.length, 0)
+        const note: ProgressNote = { from: before.from, moved: before.moved + sentNow, skipped: { ...before.skipped } }
+        for (const [reason, n] of Object.entries(skipped)) note.skipped[reason] = (note.skipped[reason] ?? 0) + n
         let recovering = false
         await retry(async (attempt) => {
           if (attempt > 0) {
@@ -183,7 +227,7 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
             await producer.begin()
             begun = true
             for (const [topic, messages] of byTopic) for (let j = 0; j < messages.length; j += 500) await producer.send(topic, messages.slice(j, j + 500))
-            await producer.sendOffsets({ group: options.progressGroup, topic: options.source, partition: chunk.partition, offset: nextOffset })
+            await producer.sendOffsets({ group: options.progressGroup, topic: options.source, partition: chunk.partition, offset: nextOffset, metadata: encodeProgressNote(note) })
             if (options.signal?.aborted) {
               await producer.abort()
               interrupted = true
@@ -203,6 +247,7 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
           onRetry: options.onRetry,
         })
         if (interrupted) break
+        notes.set(chunk.partition, note)
         for (const [topic, messages] of byTopic) {
           progress.moved += messages.length
           progress.byTarget[topic] = (progress.byTarget[topic] ?? 0) + messages.length

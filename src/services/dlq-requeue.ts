@@ -25,6 +25,7 @@ import { conventionalSources } from '../dlq/detect.ts'
 import { isFailureHeader, parseFailure, type DlqFailure } from '../dlq/failure.ts'
 import type { DlqRecordFilter } from '../dlq/filter.ts'
 import { groupKey, type DlqGroupBy } from '../dlq/group.ts'
+import { legacyRequeueProgressGroup, requeueProgressGroup } from '../kafka/evt-ids.ts'
 import { assertWritableTopic, writeRefusal } from '../kafka/internal-topics.ts'
 import { partitionForKey } from '../kafka/partitioner.ts'
 import type { PositionRange } from '../kafka/positions.ts'
@@ -83,11 +84,29 @@ export interface RequeuePlan {
   missingTargets: string[]
 }
 
-/** The progress group (also the transactional id) of a requeue: DLQ topic + a hash of the selection. */
-export function requeueGroup(request: RequeueRequest, filterText?: string): string {
+function selectionHash(request: RequeueRequest, filterText?: string): string {
   const selection = JSON.stringify({ filter: filterText ?? null, only: request.only ?? null, to: request.to ?? null, partitions: request.partitions ?? null })
-  const hash = createHash('sha256').update(selection).digest('hex').slice(0, 8)
-  return `evt-dlq-requeue-${request.dlqTopic}-${hash}`
+  return createHash('sha256').update(selection).digest('hex').slice(0, 8)
+}
+
+/**
+ * The progress group (also the transactional id) of a requeue: DLQ topic + a hash of the selection,
+ * named by src/kafka/evt-ids.ts (`_evt-requeue-<dlq>-<hash>`).
+ */
+export function requeueGroup(request: RequeueRequest, filterText?: string): string {
+  return requeueProgressGroup(request.dlqTopic, selectionHash(request, filterText))
+}
+
+/**
+ * The progress group to use: {@link requeueGroup}, unless only the name evt used before its
+ * `_evt-` prefix (`evt-dlq-requeue-<dlq>-<hash>`) has progress on the DLQ, which then carries on.
+ * @throws EvtError connect (3).
+ */
+async function resolveRequeueGroup(session: KafkaSession, request: RequeueRequest, filterText?: string): Promise<string> {
+  const current = requeueGroup(request, filterText)
+  if ((await progressOffsets(session, current, request.dlqTopic)).size > 0) return current
+  const legacy = legacyRequeueProgressGroup(request.dlqTopic, selectionHash(request, filterText))
+  return (await progressOffsets(session, legacy, request.dlqTopic)).size > 0 ? legacy : current
 }
 
 function lastHeader(headers: RawRecord['headers'], key: string): Buffer | null | undefined {
@@ -145,7 +164,7 @@ function picker(): (topic: string, count: number, r: RawRecord) => number {
 export async function planRequeue(session: KafkaSession, request: RequeueRequest, filterText?: string): Promise<RequeuePlan> {
   const { connection } = session
   if (request.to) assertWritableTopic(request.to, '--to')
-  const progressGroup = requeueGroup(request, filterText)
+  const progressGroup = await resolveRequeueGroup(session, request, filterText)
   const targets = await topicPartitionCounts(session)
   const done = await progressOffsets(session, progressGroup, request.dlqTopic)
   const reader = await session.reader('read_committed')

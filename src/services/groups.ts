@@ -1,7 +1,11 @@
 /**
  * `evt groups [group]`: consumer groups, their state and members, committed offsets and lag.
+ *
+ * evt's own progress groups (`_evt-…`, src/kafka/evt-ids.ts) are not the user's consumers: the
+ * list leaves them out unless asked for (`includeEvt`), like `evt topics` leaves out internal topics.
  */
 import { notFoundError } from '../errors.ts'
+import { evtGroup, type EvtGroup } from '../kafka/evt-ids.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { KafkaAdmin } from '../kafka/types.ts'
 import { mapWithConcurrency } from '../util/concurrency.ts'
@@ -37,6 +41,8 @@ export interface GroupSummary {
   topics: string[]
   /** Sum of partition lags. */
   totalLag: number
+  /** For evt's own progress groups, what they belong to (a replay or a requeue); null for every other group. */
+  evt: EvtGroup | null
 }
 
 /** One group in detail (`evt groups <group> --json`). */
@@ -66,11 +72,17 @@ export async function groupLag(admin: KafkaAdmin, groupId: string): Promise<Part
     .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
 }
 
-/** Lists all consumer groups with state, members and total lag, sorted by id. */
-export async function listGroups(session: KafkaSession): Promise<GroupSummary[]> {
+/**
+ * Lists consumer groups with state, members and total lag, sorted by id: the user's groups, and
+ * evt's own progress groups only with `includeEvt` (`hiddenEvtGroups` counts those left out).
+ * @throws EvtError connect (3).
+ */
+export async function listGroups(session: KafkaSession, options: { includeEvt?: boolean } = {}): Promise<{ groups: GroupSummary[]; hiddenEvtGroups: number }> {
   const admin = await session.admin()
-  const groups = await admin.listGroups()
-  if (groups.length === 0) return []
+  const all = await admin.listGroups()
+  const groups = options.includeEvt ? all : all.filter((g) => evtGroup(g.groupId) === null)
+  const hiddenEvtGroups = all.length - groups.length
+  if (groups.length === 0) return { groups: [], hiddenEvtGroups }
   const described = await admin.describeGroups(groups.map((g) => g.groupId))
   const summaries = await mapWithConcurrency(described, 4, async (d) => {
     const lags = await groupLag(admin, d.groupId)
@@ -81,9 +93,10 @@ export async function listGroups(session: KafkaSession): Promise<GroupSummary[]>
       members: d.members.length,
       topics: [...new Set(lags.map((l) => l.topic))],
       totalLag: lags.reduce((s, l) => s + l.lag, 0),
+      evt: evtGroup(d.groupId),
     }
   })
-  return summaries.sort((a, b) => a.groupId.localeCompare(b.groupId))
+  return { groups: summaries.sort((a, b) => a.groupId.localeCompare(b.groupId)), hiddenEvtGroups }
 }
 
 /**
@@ -107,6 +120,7 @@ export async function describeGroup(session: KafkaSession, groupId: string): Pro
     members: d.members.length,
     topics: [...new Set(partitions.map((l) => l.topic))],
     totalLag: partitions.reduce((s, l) => s + l.lag, 0),
+    evt: evtGroup(groupId),
     memberDetails,
     partitions,
   }

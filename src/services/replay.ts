@@ -12,6 +12,7 @@ import type { Connection } from '../config/connection.ts'
 import { RegistryDecoder } from '../codec/registry.ts'
 import { EvtError, notFoundError, refusedError } from '../errors.ts'
 import type { RecordFilter } from '../filter.ts'
+import { replayProgressGroup } from '../kafka/evt-ids.ts'
 import { assertWritableTopic } from '../kafka/internal-topics.ts'
 import { partitionForKey } from '../kafka/partitioner.ts'
 import type { PositionRange } from '../kafka/positions.ts'
@@ -20,7 +21,7 @@ import type { KafkaSession } from '../kafka/session.ts'
 import type { KafkaAdmin, OrderedHeader } from '../kafka/types.ts'
 import type { RawRecord } from '../record.ts'
 import { moveExactlyOnce, type MoveDecision, type MoveProgress } from '../replay/move.ts'
-import { newReplayId, saveReplay, type ReplayDefinition } from '../replay/state.ts'
+import { markRunning, newReplayId, saveReplay, type ReplayDefinition } from '../replay/state.ts'
 
 /** One source partition in a plan. */
 export interface PartitionReplayPlan {
@@ -157,8 +158,8 @@ export function defineCopy(connection: Connection, plan: ReplayPlan, options: { 
     keepTimestamps: Boolean(options.keepTimestamps),
     filter: options.filter,
     rate: options.rate,
-    transactionalId: `evt-replay-${id}`,
-    progressGroup: `evt-replay-${id}`,
+    transactionalId: replayProgressGroup(id),
+    progressGroup: replayProgressGroup(id),
     brokers: connection.brokers,
   }
   saveReplay(def)
@@ -217,6 +218,7 @@ export async function runCopy(session: KafkaSession, def: ReplayDefinition, opti
     const headers: OrderedHeader[] = [...r.headers, { key: 'evt-replay-source', value: Buffer.from(`${r.topic}/${r.partition}/${r.offset}`) }, { key: 'evt-replay-id', value: Buffer.from(def.id) }]
     return { topic: def.target, partition: targetPartition(r), key: r.key, value: r.value, headers, timestamp: def.keepTimestamps ? r.timestamp : undefined }
   }
+  const release = markRunning(def.id) // for replay status / clean: this run is alive
   const summary = await moveExactlyOnce(session, {
     source: def.source,
     partitions: def.partitions,
@@ -229,6 +231,6 @@ export async function runCopy(session: KafkaSession, def: ReplayDefinition, opti
     sliceRecords: options.sliceRecords,
     onRetry: (err, attempt) => options.onWarning?.(`a transaction failed (${err.message}); retrying (${attempt})`),
     onProgress: options.onProgress && ((p) => options.onProgress!(copyProgress(p))),
-  })
+  }).finally(release)
   return { ...copyProgress(summary), id: def.id, elapsedMs: summary.elapsedMs, interrupted: summary.interrupted }
 }

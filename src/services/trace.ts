@@ -10,6 +10,7 @@ import picomatch from 'picomatch'
 import { RegistryDecoder } from '../codec/registry.ts'
 import { createExtractor, searchNeedles, type EnvelopeConfig, type EventMeta } from '../envelope/index.ts'
 import { notFoundError } from '../errors.ts'
+import { isEvtGroup } from '../kafka/evt-ids.ts'
 import type { PartitionPlan } from '../kafka/reader.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { RawRecord } from '../record.ts'
@@ -198,13 +199,14 @@ export async function trace(session: KafkaSession, options: TraceOptions): Promi
 
 /**
  * For each record, the consumer groups that have committed offsets on its partition, and
- * whether they are past it. Groups are read with the admin API (OffsetFetch), one call each.
+ * whether they are past it; evt's own progress groups (src/kafka/evt-ids.ts) are never listed. Groups are read with the admin API (OffsetFetch), one call each.
  */
 export async function consumption(session: KafkaSession, records: TraceRecord[], plans: PartitionPlan[]): Promise<Map<string, RecordConsumption[]>> {
   const topics = [...new Set(records.map((r) => r.topic))]
   const admin = await session.admin()
   const groups = await admin.listGroups()
-  const consumers = groups.filter((g) => !g.protocolType || g.protocolType === 'consumer')
+  // evt's own progress groups (replay, requeue) copied records; they are not consumers of the request
+  const consumers = groups.filter((g) => (!g.protocolType || g.protocolType === 'consumer') && !isEvtGroup(g.groupId))
   // one OffsetFetch per group, several in flight (clusters have hundreds of groups); folded in list order
   const fetched = await mapWithConcurrency(consumers, 16, (g) => admin.committedOffsets(g.groupId, topics).catch(() => []))
   const committed = new Map<string, Array<{ group: string; offset: number }>>()

@@ -4,8 +4,9 @@
  */
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
+import { requeueGroup } from '../../src/services/dlq-requeue.ts'
 import type { ProduceRecord } from '../../src/services/produce.ts'
-import { BROKERS, createTopic, readWithEvt, ROOT, runEvt, uniqueTopic, writeWithEvt } from '../support/kafka.ts'
+import { BROKERS, createTopic, readWithEvt, ROOT, runEvt, uniqueTopic, withTestAdmin, writeWithEvt } from '../support/kafka.ts'
 
 const int32 = (n: number) => {
   const b = Buffer.alloc(4)
@@ -137,5 +138,25 @@ describe('dlq requeue', () => {
     const from = all.map((r) => r.headers.find((x) => x.key === 'evt-requeued-from')!.value!.toString())
     expect(from.length).toBe(600)
     expect(new Set(from).size).toBe(600)
+  })
+})
+
+describe('dlq requeue progress from before the _evt- prefix', () => {
+  it('carries on in the old progress group (evt-dlq-requeue-…): what it covered is not sent again', async () => {
+    const p = uniqueTopic('rq-legacy')
+    const orders = await createTopic(`${p}.orders`, 3)
+    const dlt = await createTopic(`${p}.orders-dlt`, 1)
+    await write(dlt, [springDlt(orders, 0, 1, Buffer.from('first')), springDlt(orders, 1, 2, Buffer.from('second'))])
+    const current = requeueGroup({ dlqTopic: dlt, range: { from: { kind: 'start' } } })
+    expect(current).toMatch(new RegExp(`^_evt-requeue-${p.replace(/[.-]/g, '\\$&')}\\.orders-dlt-[0-9a-f]{8}$`))
+    const legacy = current.replace(/^_evt-requeue-/, 'evt-dlq-requeue-')
+    // an older evt requeued the first record and committed its progress under the old name
+    await withTestAdmin((admin) => admin.setOffsets({ groupId: legacy, topic: dlt, partitions: [{ partition: 0, offset: '1' }] }))
+    const run = await runEvt(['dlq', 'requeue', dlt, '--yes', '--json'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(JSON.parse(run.stdout.split('\n')[0]).plan.progressGroup).toBe(legacy)
+    expect((await readAll(orders)).map((r) => r.value?.toString())).toEqual(['second'])
+    const groups = await withTestAdmin(async (admin) => (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.includes(p)).sort())
+    expect(groups).toEqual([legacy])
   })
 })

@@ -89,7 +89,7 @@ describe('DlqView', () => {
   })
 
   it('shows the confirmation with the plan, then progress and the result in the status line', () => {
-    const plan: RequeuePlan = { dlqTopic: 'brw-1.orders-dlt', progressGroup: 'evt-dlq-requeue-brw-1.orders-dlt-0a1b2c3d', partitions: [{ partition: 0, start: 0, end: 5 }], targets: [{ topic: 'orders', records: 2 }], classes: [], skipped: { filtered: 2 }, missingTargets: [], refusedTargets: [], unexpectedTargets: [] }
+    const plan: RequeuePlan = { dlqTopic: 'brw-1.orders-dlt', progressGroup: '_evt-requeue-brw-1.orders-dlt-0a1b2c3d', partitions: [{ partition: 0, start: 0, end: 5 }], targets: [{ topic: 'orders', records: 2 }], classes: [], skipped: { filtered: 2 }, missingTargets: [], refusedTargets: [], unexpectedTargets: [] }
     const asked = state(press('', { rightArrow: true }), press(' '), press('', { downArrow: true }), press(' '), press('r'))
     expect(frame(asked)).toContain('Requeue 2 marked records?')
     expect(frame(asked)).toContain('planning: reading the DLQ…')
@@ -97,7 +97,7 @@ describe('DlqView', () => {
     const text = frame(ready)
     expect(text).toContain('Requeue 2 of the 2 marked records?')
     expect(text).toContain('2 → orders')
-    expect(text).toContain('progress group evt-dlq-requeue-brw-1.orders-dlt-0a1b2c3d')
+    expect(text).toContain('progress group _evt-requeue-brw-1.orders-dlt-0a1b2c3d')
     expect(text).toContain(CONFIRM_HELP)
     const running = dlqReducer(dlqReducer(ready, press('y')), { type: 'requeue-progress', seq: 1, progress: { moved: 1, skipped: {}, done: 2, total: 5, startedAt: 0, byTarget: { orders: 1 } } })
     expect(frame(running)).toContain('requeue: 2/5 DLQ offsets · 1 sent')

@@ -22,6 +22,15 @@ function decodeAssignment(buf: Buffer | undefined): Array<{ topic: string; parti
   }
 }
 
+/** The Kafka error type of one group in a failed DeleteGroups (kafkajs's KafkaJSDeleteGroupsError, possibly wrapped by its retrier). */
+function groupErrorType(err: unknown, groupId: string): string | undefined {
+  for (let e = err as { groups?: Array<{ groupId: string; error?: { type?: string } }>; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    const g = e.groups?.find((x) => x.groupId === groupId)
+    if (g) return g.error?.type
+  }
+  return undefined
+}
+
 /** Kafka's "no offset" (-1, or anything negative) → null. */
 function offsetOrNull(offset: string): number | null {
   const n = Number(offset)
@@ -102,8 +111,25 @@ class KafkajsAdmin implements KafkaAdmin {
   committedOffsets(groupId: string, topics?: string[]): Promise<TopicCommittedOffsets[]> {
     return this.call(async () => {
       const offsets = await this.admin.fetchOffsets(topics ? { groupId, topics } : { groupId })
-      return offsets.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, offset: offsetOrNull(p.offset) })) }))
+      return offsets.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, offset: offsetOrNull(p.offset), metadata: p.metadata ?? null })) }))
     })
+  }
+
+  async deleteGroups(groupIds: string[]): Promise<Array<{ groupId: string; outcome: 'deleted' | 'not-found' | 'not-empty' }>> {
+    const out: Array<{ groupId: string; outcome: 'deleted' | 'not-found' | 'not-empty' }> = []
+    // one group per request: kafkajs reports per-group errors only by failing the whole call
+    for (const groupId of groupIds) {
+      try {
+        await watchdog('an admin request', operationDeadlineMs(this.connection), this.admin.deleteGroups([groupId]))
+        out.push({ groupId, outcome: 'deleted' })
+      } catch (err) {
+        const failed = groupErrorType(err, groupId)
+        if (failed === 'GROUP_ID_NOT_FOUND') out.push({ groupId, outcome: 'not-found' })
+        else if (failed === 'NON_EMPTY_GROUP') out.push({ groupId, outcome: 'not-empty' })
+        else throw mapKafkaError(err, { brokers: this.connection.brokers, group: groupId })
+      }
+    }
+    return out
   }
 
   setOffsets(groupId: string, topic: string, partitions: Array<{ partition: number; offset: number }>): Promise<void> {

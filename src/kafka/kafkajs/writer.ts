@@ -61,8 +61,10 @@ export async function connectTransactionalWriter(connection: Connection, kafka: 
     async send(topic: string, records: OutgoingRecord[]): Promise<void> {
       await watchdog(`send to ${topic} in a transaction`, deadlineMs, open().send({ topic, acks: -1, messages: messages(records) }))
     },
-    async sendOffsets({ group, topic, partition, offset }): Promise<void> {
-      await watchdog('send offsets to the transaction', deadlineMs, open().sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions: [{ partition, offset: String(offset) }] }] }))
+    async sendOffsets({ group, topic, partition, offset, metadata }): Promise<void> {
+      // kafkajs passes each partition's metadata through to TxnOffsetCommit (its type omits the field)
+      const partitions = [{ partition, offset: String(offset), ...(metadata === undefined ? {} : { metadata }) }]
+      await watchdog('send offsets to the transaction', deadlineMs, open().sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions }] }))
     },
     async commit(): Promise<void> {
       await watchdog('commit the transaction', deadlineMs, open().commit())
