@@ -68,19 +68,22 @@ export interface ConnectionInput {
  * @throws EvtError (usage) naming the profile and the field.
  */
 export function checkClientCertificate(ssl: Exclude<SslOptions, true>, where: string, file: string): void {
-  const bad = (what: string, hint: string) => usageError(`${where}: ${what}`, `${hint} in ${file}`)
+  const bad = (what: string, hint: string) => usageError(`${where}: ${what}`, `${hint} (${file})`)
   if (!ssl.cert && !ssl.key) {
     if (ssl.passphrase !== undefined) throw bad('tls.passphrase is set but there is no tls.key', 'set tls.key (and tls.cert), or remove tls.passphrase')
     return
   }
   if (!ssl.cert || !ssl.key) throw bad(`tls.${ssl.cert ? 'cert' : 'key'} is set without tls.${ssl.cert ? 'key' : 'cert'}`, 'a client certificate needs its private key: set both tls.cert and tls.key')
+  // PKCS#8 (RFC 5958 EncryptedPrivateKeyInfo) or traditional OpenSSL PEM encryption (RFC 1421 Proc-Type)
+  const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(ssl.key)
+  if (encrypted && ssl.passphrase === undefined) throw bad('tls.key is encrypted and there is no tls.passphrase', 'set tls.passphrase, e.g. "${KEY_PASSPHRASE}"')
   let key: KeyObject
   try {
     key = createPrivateKey({ key: ssl.key, format: 'pem', passphrase: ssl.passphrase })
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? ''
-    if (code === 'ERR_MISSING_PASSPHRASE') throw bad('tls.key is encrypted and there is no tls.passphrase', 'set tls.passphrase (e.g. "${KEY_PASSPHRASE}")')
-    if (ssl.passphrase !== undefined && /decrypt/i.test(`${code} ${(err as Error).message}`)) throw bad('tls.key cannot be decrypted with tls.passphrase (wrong passphrase)', 'fix tls.passphrase (or the variable it names)')
+    if (code === 'ERR_MISSING_PASSPHRASE') throw bad('tls.key is encrypted and there is no tls.passphrase', 'set tls.passphrase, e.g. "${KEY_PASSPHRASE}"')
+    if (encrypted) throw bad('tls.key cannot be decrypted with tls.passphrase (wrong passphrase)', 'fix tls.passphrase (or the variable it names)')
     throw bad(`tls.key is not a PEM private key (${code || (err as Error).message})`, 'point tls.key at the PEM file of the client\'s private key')
   }
   let cert: X509Certificate
