@@ -153,6 +153,14 @@ describe('mutual TLS (MTLS listener, 127.0.0.1:9196) and OAUTHBEARER (OAUTH list
     expect(result.stdout.trim().split('\n')).toHaveLength(1)
   })
 
+  it('the README example with --verbose connects too (its output goes to the secrets check below)', async () => {
+    const config = readmeProfiles(tokenScript(validToken))
+    for (const profile of ['mtls', 'oauth']) {
+      const result = await evtWith(config, ['topics', '--profile', profile, '--verbose'], { KAFKA_KEY_PASSPHRASE: keyPassphrase })
+      expect(result.code, result.stderr).toBe(0)
+    }
+  })
+
   it('the README example: OAUTHBEARER with the token the tokenCommand prints reads the record', async () => {
     const result = await evtWith(readmeProfiles(tokenScript(validToken)), ['tail', topic, '-o', 'start', '-e', '--profile', 'oauth'], { KAFKA_KEY_PASSPHRASE: keyPassphrase })
     expect(result.stderr).toBe('')
