@@ -117,6 +117,34 @@ const TLS_CODES = new Set([
   'ECONNRESET',
 ])
 
+/**
+ * TLS alerts (RFC 8446 §6.2, RFC 5246 §7.2.2) with which a server refuses the client's certificate
+ * (none sent to a listener that requires one, or one it does not trust), in OpenSSL's words.
+ */
+const CLIENT_CERT_ALERTS = new Set(['bad certificate', 'certificate unknown', 'unknown ca', 'certificate required', 'certificate expired', 'certificate revoked', 'unsupported certificate', 'access denied'])
+
+/**
+ * The TLS alert a peer sent, from Node's error code for it (OpenSSL's reason upper-cased:
+ * `ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE`, `ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_UNKNOWN` (OpenSSL 3),
+ * `ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED`, `ERR_SSL_TLSV1_ALERT_UNKNOWN_CA`), anywhere in the
+ * cause chain, as lower-case words ("certificate unknown"); undefined when there is none.
+ */
+export function tlsAlert(err: unknown): string | undefined {
+  for (const e of causeChain(err)) {
+    const m = typeof e.code === 'string' ? /^ERR_SSL_(?:SSLV3|TLSV1|TLSV1_[0-9]|TLSV13|SSL\/TLS)_ALERT_([A-Z_]+)$/.exec(e.code) : null
+    if (m) return m[1].toLowerCase().replace(/_/g, ' ')
+  }
+  return undefined
+}
+
+/** True when `alert` (from {@link tlsAlert}) says the server refused the client certificate, or wanted one. */
+export function isClientCertificateAlert(alert: string | undefined): boolean {
+  return alert !== undefined && CLIENT_CERT_ALERTS.has(alert)
+}
+
+/** Hint for a client certificate the broker refused. */
+export const CLIENT_CERT_HINT = 'set tls.cert and tls.key in the profile to a client certificate signed by a CA the broker trusts (its listener\'s ssl.truststore), valid now: ask the cluster\'s admin which CA that is'
+
 /** Walks `cause` / `originalError` links, innermost last. */
 function causeChain(err: unknown): KafkaLikeError[] {
   const chain: KafkaLikeError[] = []
@@ -134,7 +162,8 @@ function causeChain(err: unknown): KafkaLikeError[] {
  * Already-mapped errors pass through, also when the client wrapped one. `context.brokers` names the brokers tried, for the
  * connection message; `context.topic` / `context.group` name what was not found.
  *
- * Mapping: SASL failures → auth (3); connection refused, DNS, TLS, timeouts → connect (3);
+ * Mapping: SASL failures → auth (3); connection refused, DNS, TLS (a refused client certificate
+ * included: {@link tlsAlert}), timeouts → connect (3);
  * UNKNOWN_TOPIC_OR_PARTITION → not-found (4); GROUP_ID_NOT_FOUND → not-found (4);
  * anything else → internal (1) with the client's message.
  */
@@ -149,8 +178,13 @@ export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic
 
   if (chain.some((e) => e.name === SASL_AUTHENTICATION_ERROR || (e.type && AUTH_TYPES.has(e.type)))) {
     const inner = chain.find((e) => e.name === SASL_AUTHENTICATION_ERROR) ?? chain[0]
-    return new EvtError('auth', `authentication failed at ${brokers}: ${firstLine(inner.message)}`, {
-      hint: 'check the SASL mechanism, username and password of the profile (evt profiles show)',
+    const reason = firstLine(inner.message)
+    // an OAUTHBEARER token the broker refused (the adapter says so: "the broker rejected the token")
+    const oauth = /OAUTHBEARER/.test(reason) && /rejected the token/.test(reason)
+    return new EvtError('auth', `authentication failed at ${brokers}: ${reason}`, {
+      hint: oauth
+        ? 'the token printed by sasl.tokenCommand was refused: check that it is current (exp) and issued for this cluster (audience, scope, principal claim); run the command yourself to see what it prints'
+        : 'check the SASL mechanism, username and password of the profile (evt profiles show)',
       cause: err,
     })
   }
@@ -158,6 +192,19 @@ export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic
   if (denied) {
     return new EvtError('auth', `not authorized at ${brokers}: ${firstLine(denied.message)}${context.topic ? ` (topic ${context.topic})` : ''}`, {
       hint: 'the credentials were accepted but lack an ACL for this operation: ask the cluster admin, or use another profile',
+      cause: err,
+    })
+  }
+  const alert = tlsAlert(err)
+  if (isClientCertificateAlert(alert)) {
+    return new EvtError('connect', `the broker at ${brokers} refused the TLS handshake with alert "${alert}": it did not accept the client certificate (or none was sent)`, {
+      hint: CLIENT_CERT_HINT,
+      cause: err,
+    })
+  }
+  if (alert) {
+    return new EvtError('connect', `TLS handshake with ${brokers} failed: the broker sent alert "${alert}"`, {
+      hint: 'check the profile\'s tls settings (ca, cert, key) against what the listener expects (evt profiles show)',
       cause: err,
     })
   }

@@ -2,6 +2,7 @@
  * Resolves where and how to connect: flag > env > profile > default.
  * (oclif already merges each flag with its EVT_* env var, flag first.)
  */
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import type { EnvelopeConfig } from '../envelope/index.ts'
 import { usageError } from '../errors.ts'
 import { registerSecret, registerUrlSecret } from '../redact.ts'
@@ -16,8 +17,11 @@ export type SaslOptions =
   | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
   | { mechanism: 'oauthbearer'; oauthBearerProvider: () => Promise<{ value: string }> }
 
-/** TLS options in the shape kafkajs (node:tls) takes, or `true` for system CAs. */
-export type SslOptions = true | { ca?: string[]; cert?: string; key?: string; rejectUnauthorized?: boolean }
+/**
+ * TLS options in the shape kafkajs (node:tls) takes, or `true` for system CAs: PEM texts (`ca`,
+ * the client `cert` and its `key`), the key's `passphrase` when it is encrypted.
+ */
+export type SslOptions = true | { ca?: string[]; cert?: string; key?: string; passphrase?: string; rejectUnauthorized?: boolean }
 
 /** Everything needed to talk to a cluster (and its registry). */
 export interface Connection {
@@ -58,6 +62,41 @@ export interface ConnectionInput {
   warn?: WarningSink
 }
 
+/**
+ * Checks a client certificate and key before anything connects, so that a local mistake is a
+ * usage error (exit 2) naming the field instead of a failed handshake: `cert` and `key` come
+ * together, `key` is a PEM private key that opens (with `passphrase` when it is encrypted), `cert`
+ * is a PEM X.509 certificate, and `key` is the private key of `cert`.
+ * @throws EvtError (usage) naming the profile and the field.
+ */
+export function checkClientCertificate(ssl: Exclude<SslOptions, true>, where: string, file: string): void {
+  const bad = (what: string, hint: string) => usageError(`${where}: ${what}`, `${hint} (${file})`)
+  if (!ssl.cert && !ssl.key) {
+    if (ssl.passphrase !== undefined) throw bad('tls.passphrase is set but there is no tls.key', 'set tls.key (and tls.cert), or remove tls.passphrase')
+    return
+  }
+  if (!ssl.cert || !ssl.key) throw bad(`tls.${ssl.cert ? 'cert' : 'key'} is set without tls.${ssl.cert ? 'key' : 'cert'}`, 'a client certificate needs its private key: set both tls.cert and tls.key')
+  // PKCS#8 (RFC 5958 EncryptedPrivateKeyInfo) or traditional OpenSSL PEM encryption (RFC 1421 Proc-Type)
+  const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(ssl.key)
+  if (encrypted && ssl.passphrase === undefined) throw bad('tls.key is encrypted and there is no tls.passphrase', 'set tls.passphrase, e.g. "${KEY_PASSPHRASE}"')
+  let key: KeyObject
+  try {
+    key = createPrivateKey({ key: ssl.key, format: 'pem', passphrase: ssl.passphrase })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? ''
+    if (code === 'ERR_MISSING_PASSPHRASE') throw bad('tls.key is encrypted and there is no tls.passphrase', 'set tls.passphrase, e.g. "${KEY_PASSPHRASE}"')
+    if (encrypted) throw bad('tls.key cannot be decrypted with tls.passphrase (wrong passphrase)', 'fix tls.passphrase (or the variable it names)')
+    throw bad(`tls.key is not a PEM private key (${code || (err as Error).message})`, 'point tls.key at the PEM file of the client\'s private key')
+  }
+  let cert: X509Certificate
+  try {
+    cert = new X509Certificate(ssl.cert)
+  } catch (err) {
+    throw bad(`tls.cert is not a PEM certificate (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'point tls.cert at the PEM file of the client certificate')
+  }
+  if (!cert.checkPrivateKey(key)) throw bad('tls.key is not the private key of tls.cert', 'point tls.key and tls.cert at the key and certificate that belong together')
+}
+
 /** Splits and checks a broker list (`host:port,host:port`). @throws EvtError (usage). */
 export function parseBrokers(value: string | string[]): string[] {
   const list = (Array.isArray(value) ? value : value.split(',')).map((b) => String(b).trim()).filter(Boolean)
@@ -76,7 +115,8 @@ export function parseBrokers(value: string | string[]): string[] {
  * runs once here (bounded by `timeoutMs`), so a broken command fails before anything connects;
  * later authentications run it again.
  * Warns (`input.warn`) on every use of a profile with `tls.skipVerify: true`.
- * @throws EvtError usage (bad broker list, unset ${VAR}, an empty password, unreadable TLS file),
+ * @throws EvtError usage (bad broker list, unset ${VAR}, an empty password, unreadable TLS file,
+ *   a client certificate and key that do not open or do not belong together: {@link checkClientCertificate}),
  *   not-found (unknown profile), auth (exit 3: the tokenCommand failed, timed out or printed nothing).
  */
 export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv = process.env): Connection {
@@ -111,8 +151,10 @@ export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv
       ca: p.tls.ca ? [readProfileFile(str(p.tls.ca)!, 'tls.ca')] : undefined,
       cert: p.tls.cert ? readProfileFile(str(p.tls.cert)!, 'tls.cert') : undefined,
       key: p.tls.key ? readProfileFile(str(p.tls.key)!, 'tls.key') : undefined,
+      passphrase: p.tls.passphrase === undefined ? undefined : secret(p.tls.passphrase, 'tls.passphrase'),
       rejectUnauthorized: p.tls.skipVerify !== true,
     }
+    checkClientCertificate(ssl, where, path)
     if (p.tls.skipVerify === true) warn(`${where} has tls.skipVerify: true: broker certificates are not checked, so anyone on the network path can read the traffic, credentials included (set tls.ca instead)`)
   }
 

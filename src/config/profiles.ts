@@ -12,7 +12,7 @@
  *   prod:
  *     brokers: [b1.example.com:9093, b2.example.com:9093]
  *     clientId: evt-alice
- *     tls: { ca: /etc/kafka/ca.pem, cert: ~/.kafka/client.pem, key: ~/.kafka/client.key, skipVerify: false }
+ *     tls: { ca: /etc/kafka/ca.pem, cert: ~/.kafka/client.pem, key: ~/.kafka/client.key, passphrase: "${KEY_PASSPHRASE}" }
  *     sasl: { mechanism: scram-sha-512, username: alice, password: "${PROD_KAFKA_PASSWORD}" }
  *     registry: { url: https://registry.example.com, username: alice, password: "${PROD_REGISTRY_PASSWORD}" }
  * ```
@@ -43,6 +43,8 @@ export interface TlsConfig {
   cert?: string
   /** PEM client private key (mutual TLS). */
   key?: string
+  /** Passphrase of an encrypted `key` (PKCS#8 or traditional PEM encryption); `${VAR}` recommended. */
+  passphrase?: string
   /** Accept any broker certificate. For test clusters only. */
   skipVerify?: boolean
 }
@@ -148,6 +150,7 @@ export function literalSecrets(config: ConfigFile): string[] {
   }
   for (const p of Object.values(config.profiles)) {
     add(p.sasl?.password)
+    if (p.tls && typeof p.tls === 'object') add(p.tls.passphrase)
     if (typeof p.registry === 'string') add(urlPassword(p.registry))
     else if (p.registry) {
       add(p.registry.password)
@@ -217,7 +220,7 @@ export function expandHome(path: string): string {
   return path.startsWith('~/') ? join(homedir(), path.slice(2)) : path
 }
 
-const SECRET_KEYS = new Set(['password', 'token', 'key', 'tokenCommand'])
+const SECRET_KEYS = new Set(['password', 'passphrase', 'token', 'key', 'tokenCommand'])
 
 /**
  * A copy of a profile safe to print: secrets replaced by `<redacted>` (or `<from $NAME>` when

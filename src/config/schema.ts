@@ -34,7 +34,7 @@ export const CONFIG_SCHEMA = {
         tls: {
           type: ['boolean', 'object'],
           additionalProperties: false,
-          properties: { ca: string, cert: string, key: string, skipVerify: { type: 'boolean' } },
+          properties: { ca: string, cert: string, key: string, passphrase: password, skipVerify: { type: 'boolean' } },
         },
         sasl: {
           type: 'object',
@@ -69,7 +69,7 @@ export const CONFIG_SCHEMA = {
 let compiled: ReturnType<Ajv['compile']> | undefined
 
 /** Fields whose values are never quoted in an error message. */
-const SECRET_FIELD = /(^|\.)(password|tokenCommand)(\[|$)/
+const SECRET_FIELD = /(^|\.)(password|passphrase|tokenCommand)(\[|$)/
 
 /** JSON pointer segments of an ajv instancePath. */
 function segments(pointer: string): string[] {
@@ -116,7 +116,7 @@ function message(e: ErrorObject, raw: unknown, originalMechanism: Map<string, un
     return `${profile}: sasl.mechanism must be plain, scram-sha-256, scram-sha-512 or oauthbearer (got "${got}")`
   }
   if (field === 'registry' && e.keyword === 'required') return `${profile}: registry needs a url`
-  if (/(^|\.)password$/.test(field) && (value === null || value === '')) return `${profile}: ${field} is empty`
+  if (/(^|\.)(password|passphrase)$/.test(field) && (value === null || value === '')) return `${profile}: ${field} is empty`
   if (e.keyword === 'minItems') return `${profile}: ${field} is an empty list`
   if (e.keyword === 'type') {
     const types = ([] as string[]).concat((e.params as { type: string | string[] }).type)

@@ -10,10 +10,11 @@
  * passes. Seeds that answered are handed to the client in answer order, so it never starts on a
  * seed that does not answer.
  */
+import { X509Certificate } from 'node:crypto'
 import net from 'node:net'
 import tls from 'node:tls'
 import type { Connection } from '../config/connection.ts'
-import { EvtError, mapKafkaError } from '../errors.ts'
+import { CLIENT_CERT_HINT, EvtError, isClientCertificateAlert, mapKafkaError, tlsAlert } from '../errors.ts'
 
 /** How one seed broker answered the probe. */
 export type ProbeOutcome =
@@ -54,9 +55,16 @@ export function probeBroker(connection: Connection, broker: string, timeoutMs: n
     let settled = false
     let answered = Buffer.alloc(0)
     const ssl = connection.ssl
-    const socket: net.Socket = ssl
-      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...(ssl === true ? {} : { ca: ssl.ca, cert: ssl.cert, key: ssl.key, rejectUnauthorized: ssl.rejectUnauthorized ?? true }) })
-      : net.connect({ host, port })
+    let socket: net.Socket
+    try {
+      socket = ssl
+        ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...(ssl === true ? {} : { ca: ssl.ca, cert: ssl.cert, key: ssl.key, passphrase: ssl.passphrase, rejectUnauthorized: ssl.rejectUnauthorized ?? true }) })
+        : net.connect({ host, port })
+    } catch (err) {
+      // a TLS setting node:tls cannot use (a key that does not fit the certificate, …)
+      resolve({ broker, ok: false, reason: 'tls', detail: (err as Error).message, error: err as Error })
+      return
+    }
     const done = (outcome: ProbeOutcome) => {
       if (settled) return
       settled = true
@@ -113,6 +121,8 @@ export async function probeBrokers(connection: Connection): Promise<string[]> {
   })
   if (answered.length) return [...answered]
   const failures = outcomes.filter((o): o is Extract<ProbeOutcome, { ok: false }> => !o.ok)
+  const refusedCert = failures.find((f) => isClientCertificateAlert(tlsAlert(f.error)))
+  if (refusedCert) throw clientCertificateRefused(connection, refusedCert.broker, tlsAlert(refusedCert.error)!, refusedCert.error)
   const tlsFailure = failures.find((f) => f.reason === 'tls')
   if (tlsFailure?.error) throw mapKafkaError(tlsFailure.error, { brokers: connection.brokers })
   const byReason = new Set(failures.map((f) => f.detail))
@@ -125,4 +135,26 @@ export async function probeBrokers(connection: Connection): Promise<string[]> {
       ? 'the broker process may be stopped, overloaded or behind a proxy that holds connections: check it, or raise --timeout'
       : 'check that the brokers are up and reachable, the address and port (-b/--brokers, EVT_BROKERS, or the profile), and TLS/SASL settings',
   })
+}
+
+/**
+ * The error for a broker that ended the TLS handshake with a certificate alert (`alert`, e.g.
+ * "certificate unknown"): it wants a client certificate and none was configured, or it does not
+ * accept the one that was (named by subject and issuer, and by its end date when that has passed).
+ */
+function clientCertificateRefused(connection: Connection, broker: string, alert: string, cause: unknown): EvtError {
+  const cert = connection.ssl && connection.ssl !== true ? connection.ssl.cert : undefined
+  if (!cert) {
+    return new EvtError('connect', `the broker at ${broker} requires a client certificate (mutual TLS) and the profile has none: the TLS handshake ended with alert "${alert}"`, { hint: CLIENT_CERT_HINT, cause })
+  }
+  let which = 'the client certificate'
+  try {
+    const x509 = new X509Certificate(cert)
+    const oneLine = (dn: string) => dn.split('\n').filter(Boolean).join(', ')
+    const expired = Date.parse(x509.validTo) < Date.now() ? `, expired ${new Date(x509.validTo).toISOString()}` : ''
+    which = `the client certificate "${oneLine(x509.subject)}" (issued by "${oneLine(x509.issuer)}"${expired})`
+  } catch {
+    /* not parseable here: the generic wording */
+  }
+  return new EvtError('connect', `the broker at ${broker} refused ${which}: the TLS handshake ended with alert "${alert}"`, { hint: CLIENT_CERT_HINT, cause })
 }

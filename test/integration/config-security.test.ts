@@ -187,5 +187,6 @@ profiles:
       // the part after the @ in the URL password must not show either
       expect(`${result.stdout}${result.stderr}`, what).not.toContain('url-pw')
     }
-  })
+    // about 20 evt runs one after the other: a loaded machine needs more than the default 60 s
+  }, 180_000)
 })

@@ -12,6 +12,7 @@ import type { Connection } from '../../config/connection.ts'
 import { redactDeep } from '../../redact.ts'
 import type { KafkaClient } from '../types.ts'
 import { connectAdmin } from './admin.ts'
+import { oauthBearerMechanism } from './oauthbearer.ts'
 import { registerKafkajsCodecs } from './codecs.ts'
 import { installOrderedHeaderEncoding } from './record-encoding.ts'
 import { connectFetchTransport } from './transport.ts'
@@ -30,7 +31,8 @@ export function createKafka(connection: Connection): Kafka {
     clientId: connection.clientId,
     brokers: connection.seedBrokers ?? connection.brokers,
     ssl: connection.ssl as KafkaConfig['ssl'],
-    sasl: connection.sasl as KafkaConfig['sasl'],
+    // OAUTHBEARER through evt's authenticator, which reads the broker's answer (./oauthbearer.ts)
+    sasl: connection.sasl?.mechanism === 'oauthbearer' ? oauthBearerMechanism(connection.sasl.oauthBearerProvider) : (connection.sasl as KafkaConfig['sasl']),
     connectionTimeout: Math.min(timeout, 10_000),
     authenticationTimeout: Math.min(timeout, 10_000),
     // a broker that accepts but does not answer (frozen process) is given up on after --timeout
