@@ -208,15 +208,19 @@ export interface KafkaWriter {
 
 /**
  * A transactional producer with one transactional id. Connecting fences an earlier producer
- * with the same id (and settles its open transaction). One transaction at a time:
- * begin → send… → sendOffsets → commit | abort.
+ * with the same id (and settles its open transaction). One transaction at a time, each operation
+ * awaited before the next: begin → sendOffsets and send… (in any order) → commit | abort.
  */
 export interface TransactionalWriter {
   /** Starts a transaction. */
   begin(): Promise<void>
   /** Adds records to the open transaction (acks all). */
   send(topic: string, records: OutgoingRecord[]): Promise<void>
-  /** Commits a consumer group's offset (the next offset to read) within the open transaction. */
+  /**
+   * Commits a consumer group's offset (the next offset to read) within the open transaction. As the first
+   * request of a transaction it waits (briefly, within the operation deadline) while the coordinator still
+   * completes the previous commit (Kafka's CONCURRENT_TRANSACTIONS), as Kafka expects clients to.
+   */
   sendOffsets(offsets: { group: string; topic: string; partition: number; offset: number }): Promise<void>
   /** Commits the open transaction. */
   commit(): Promise<void>
