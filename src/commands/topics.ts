@@ -5,8 +5,8 @@ import { renderTopics } from '../output/admin.ts'
 import { listTopics } from '../services/topics.ts'
 
 export default class Topics extends EvtCommand {
-  static override summary = 'List topics with partitions, replication and approximate record counts.'
-  static override description = 'Record counts are high watermark − low watermark summed over partitions: approximate (transaction markers and not-yet-compacted records count). Internal topics (names starting with __) are hidden unless --all.'
+  static override summary = 'List topics with partitions, replication and retained offsets (at most that many records).'
+  static override description = 'RECORDS shows ≤ N, where N is high watermark − low watermark summed over partitions: the retained offsets, an upper bound on the records (transaction markers, aborted records and compacted-away records take offsets too; counting records exactly would read the whole topic). --json gives it as offsets. Internal topics (names starting with __) are hidden unless --all.'
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --all --json',

@@ -15,6 +15,11 @@
  * @T1:T2, @-2h:-1h      time range; TO may omit its '@'
  * FROM:+N               N records from FROM
  * ```
+ *
+ * Counts are records, not offsets: transaction markers, offsets removed by compaction and (under
+ * read_committed) aborted records are not counted. The functions here resolve by offset arithmetic,
+ * which is exact where offsets have no gaps; the reader (`KafkaReader.plan`) then counts the records
+ * of `+N`, `-N` and `FROM:+N` by reading (see `KafkaReader.countRecords`).
  */
 import { usageError } from '../errors.ts'
 import { checkEpoch, parseDuration, parseInstant } from '../time.ts'
@@ -128,7 +133,9 @@ export interface PartitionBounds {
 
 /**
  * Resolves a position to an offset within [low, high]. Offsets outside are clamped (a start
- * below the low watermark begins at the first retained record, as kcat and rpk do).
+ * below the low watermark begins at the first retained record, as kcat and rpk do). Counts
+ * (`after-start`, `before-end`, `count`) are taken as offsets here: the reader replaces them by
+ * counted records.
  */
 export function resolvePosition(position: Position, bounds: PartitionBounds, base?: number): number {
   const clamp = (n: number) => Math.min(Math.max(n, bounds.low), bounds.high)

@@ -13,8 +13,8 @@ import { closest } from 'fastest-levenshtein'
 import type { Connection } from '../config/connection.ts'
 import { EvtError, mapKafkaError, notFoundError } from '../errors.ts'
 import type { FetchPartition } from './fetch-decoder.ts'
-import { collect, nextOffset, partitionOutcome, resetOffset, type ReadChunk } from './fetch-loop.ts'
-import { resolveRange, timesIn, type PartitionBounds, type PositionRange } from './positions.ts'
+import { collect, nextOffset, partitionOutcome, recordOffsets, resetOffset, type ReadChunk } from './fetch-loop.ts'
+import { resolveRange, timesIn, type PartitionBounds, type Position, type PositionRange } from './positions.ts'
 import { retry } from './retry.ts'
 import type { FetchTransport, Isolation, KafkaClient, OffsetQuery } from './types.ts'
 
@@ -54,6 +54,24 @@ export interface ReadOptions {
    * into records. Records of batches that do contain one are all returned (filter them exactly).
    */
   needles?: Buffer[]
+  /** Hand out only the offsets of the records ({@link ReadChunk.offsets}), no records: for counting. */
+  offsetsOnly?: boolean
+}
+
+/**
+ * One record count to resolve in a partition (see {@link KafkaReader.countRecords}): `count` records from
+ * offset `at`, backward (toward `low`) or forward (toward `high`).
+ */
+export interface CountRequest {
+  topic: string
+  partition: number
+  /** Offsets before this are not counted (the low watermark, or a range start). */
+  low: number
+  /** Offsets from this on are not counted (the end taken at planning). */
+  high: number
+  at: number
+  count: number
+  direction: 'backward' | 'forward'
 }
 
 /**
@@ -175,7 +193,98 @@ export class KafkaReader {
         plans.push({ topic, partition, start, end, low: b.low, high: b.high })
       }
     }
+    await this.countPositions(range, plans)
     return plans
+  }
+
+  /**
+   * Replaces the offset arithmetic of the record-count positions (`+N` and `-N` as FROM, `+N` and `-N` as
+   * TO) by counted records: transaction markers, compacted-away offsets and (read_committed) aborted
+   * records are not records. `-N` starts at the N-th record before the end (the partition start when it
+   * has fewer), `+N` after the N-th record from the start, `FROM:+N` ends after the N-th record from FROM.
+   */
+  private async countPositions(range: PositionRange, plans: PartitionPlan[]): Promise<void> {
+    const counted = (p: Position | undefined): p is { kind: 'after-start' | 'before-end' | 'count'; count: number } => p?.kind === 'after-start' || p?.kind === 'before-end' || p?.kind === 'count'
+    const request = (p: PartitionPlan, position: { kind: 'after-start' | 'before-end' | 'count'; count: number }): CountRequest => ({
+      topic: p.topic,
+      partition: p.partition,
+      low: p.low,
+      high: p.high,
+      at: position.kind === 'after-start' ? p.low : position.kind === 'count' ? p.start : p.high,
+      count: position.count,
+      direction: position.kind === 'before-end' ? 'backward' : 'forward',
+    })
+    const { from, to } = range
+    if (counted(from)) {
+      const starts = await this.countRecords(plans.map((p) => request(p, from)))
+      plans.forEach((p, i) => (p.start = starts[i]))
+    }
+    if (counted(to)) {
+      const ends = await this.countRecords(plans.map((p) => request(p, to)))
+      plans.forEach((p, i) => (p.end = ends[i]))
+    }
+    for (const p of plans) if (p.end !== undefined) p.end = Math.max(p.start, p.end)
+  }
+
+  /**
+   * Counts records, not offsets: for each request, where `count` records from `at` end — backward: the
+   * offset of the count-th record before `at` (`low` when there are fewer); forward: the offset after the
+   * count-th record from `at` (`high` when there are fewer); `at` itself for a count of 0. Transaction
+   * markers, compacted-away offsets and, under read_committed, aborted records are not counted.
+   * Reads windows of offsets next to `at`, all partitions in one read per round, doubling the window while
+   * records are missing (one round when the offsets have no gaps); record objects are not built.
+   * @throws EvtError as {@link KafkaReader.read}.
+   */
+  async countRecords(requests: CountRequest[]): Promise<number[]> {
+    const results: Array<number | undefined> = requests.map((r) => (r.count <= 0 ? Math.min(Math.max(r.at, r.low), r.high) : undefined))
+    const state = requests.map((r) => ({ need: r.count, edge: Math.min(Math.max(r.at, r.low), r.high), step: r.count + 16 }))
+    for (;;) {
+      const windows: Array<{ index: number; plan: PartitionPlan }> = []
+      requests.forEach((r, i) => {
+        if (results[i] !== undefined) return
+        const s = state[i]
+        const [start, end] = r.direction === 'backward' ? [Math.max(r.low, s.edge - s.step), s.edge] : [s.edge, Math.min(r.high, s.edge + s.step)]
+        if (start >= end) results[i] = r.direction === 'backward' ? r.low : r.high
+        else windows.push({ index: i, plan: { topic: r.topic, partition: r.partition, start, end, low: r.low, high: r.high } })
+      })
+      if (windows.length === 0) return results as number[]
+      // a partition may be asked about twice (two requests): read each window on its own then
+      const batches: Array<typeof windows> = []
+      for (const w of windows) {
+        const free = batches.find((b) => !b.some((o) => o.plan.topic === w.plan.topic && o.plan.partition === w.plan.partition))
+        if (free) free.push(w)
+        else batches.push([w])
+      }
+      for (const batch of batches) {
+        const offsets = new Map<string, number[]>(batch.map((w) => [`${w.plan.topic}/${w.plan.partition}`, []]))
+        for await (const chunk of this.read(batch.map((w) => w.plan), { offsetsOnly: true, maxWaitMs: 100 })) offsets.get(`${chunk.topic}/${chunk.partition}`)!.push(...(chunk.offsets ?? []))
+        for (const { index, plan } of batch) {
+          const found = offsets.get(`${plan.topic}/${plan.partition}`)!
+          const s = state[index]
+          if (found.length >= s.need) {
+            results[index] = requests[index].direction === 'backward' ? found[found.length - s.need] : found[s.need - 1] + 1
+            continue
+          }
+          s.need -= found.length
+          s.edge = requests[index].direction === 'backward' ? plan.start : plan.end!
+          s.step = Math.max(2 * s.step, 2 * s.need)
+        }
+      }
+    }
+  }
+
+  /**
+   * The number of records in each planned range `[start, end)` (an end is required), counted by reading
+   * the range's offsets (see {@link KafkaReader.countRecords} for what is not a record). A full read of the
+   * ranges' bytes: callers bound the ranges they count.
+   */
+  async countRanges(plans: PartitionPlan[]): Promise<number[]> {
+    const counts = new Map<string, number>(plans.map((p) => [`${p.topic}/${p.partition}`, 0]))
+    for await (const chunk of this.read(plans, { offsetsOnly: true, maxWaitMs: 100 })) {
+      const key = `${chunk.topic}/${chunk.partition}`
+      counts.set(key, counts.get(key)! + (chunk.offsets?.length ?? 0))
+    }
+    return plans.map((p) => counts.get(`${p.topic}/${p.partition}`)!)
   }
 
   /**
@@ -262,7 +371,11 @@ export class KafkaReader {
             const from = s.next
             const end = s.plan.end
             s.next = nextOffset(part, from, end)
-            chunks.push(() => collect(part, from, end, this.isolation))
+            const highWatermark = part.highWatermark
+            const continueAt = s.next
+            chunks.push(() => options.offsetsOnly
+              ? { topic: part.topic, partition: part.partition, records: [], offsets: recordOffsets(part, from, end, this.isolation), nextOffset: continueAt, highWatermark, bytes: 0, skipped: 0 }
+              : collect(part, from, end, this.isolation))
             if (part.error) options.onWarning?.(`${key}: ${part.error}`)
           }
           if (s.plan.end !== undefined && s.next >= s.plan.end) state.delete(key)
@@ -272,7 +385,7 @@ export class KafkaReader {
         for (const make of chunks) {
           if (options.signal?.aborted) break
           const chunk = make()
-          if (chunk.records.length || chunk.skipped) yield chunk
+          if (chunk.records.length || chunk.skipped || chunk.offsets?.length) yield chunk
         }
         if (options.signal?.aborted) return
       }

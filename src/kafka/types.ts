@@ -216,8 +216,8 @@ export interface KafkaWriter {
 
 /**
  * A transactional producer with one transactional id. Connecting fences an earlier producer
- * with the same id (and settles its open transaction). One transaction at a time:
- * begin → send… → sendOffsets → commit | abort.
+ * with the same id (and settles its open transaction). One transaction at a time, each operation
+ * awaited before the next: begin → sendOffsets and send… (in any order) → commit | abort.
  */
 export interface TransactionalWriter {
   /** Starts a transaction. */
@@ -227,7 +227,9 @@ export interface TransactionalWriter {
   /**
    * Commits a consumer group's offset (the next offset to read) within the open transaction, with
    * an optional metadata string (stored with the offset; at most the broker's
-   * `offset.metadata.max.bytes`, 4096 by default).
+   * `offset.metadata.max.bytes`, 4096 by default). As the first request of a transaction it waits
+   * (briefly, within the operation deadline) while the coordinator still completes the previous
+   * commit (Kafka's CONCURRENT_TRANSACTIONS), as Kafka expects clients to.
    */
   sendOffsets(offsets: { group: string; topic: string; partition: number; offset: number; metadata?: string }): Promise<void>
   /** Commits the open transaction. */

@@ -6,10 +6,10 @@ import type { GroupDetail, GroupSummary } from '../services/groups.ts'
 import type { TopicSummary } from '../services/topics.ts'
 import { renderTable } from './table.ts'
 
-/** `evt topics` as a table. */
+/** `evt topics` as a table; RECORDS is `≤ <offsets>`: retained offsets bound the records from above (markers and compacted-away offsets are not records). */
 export function renderTopics(topics: TopicSummary[]): string {
   if (topics.length === 0) return 'no topics'
-  return renderTable(['TOPIC', 'PARTITIONS', 'REPLICAS', 'RECORDS (approx)'], topics.map((t) => [t.name, t.partitions, t.replicationFactor, t.approxRecords]), { alignRight: [1, 2, 3] })
+  return renderTable(['TOPIC', 'PARTITIONS', 'REPLICAS', 'RECORDS'], topics.map((t) => [t.name, t.partitions, t.replicationFactor, `≤ ${t.offsets}`]), { alignRight: [1, 2, 3] })
 }
 
 /** What one of evt's own groups is for, in words. */

@@ -10,22 +10,33 @@ function when(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
 }
 
+/**
+ * A count of records for a plan: exact (`26`), or, where only offsets are known, their number as an
+ * upper bound (`≤ 38 offsets`): transaction markers and compacted-away offsets are not records.
+ */
+export function recordCount(records: number | null, offsets: number): string {
+  return records === null ? `≤ ${offsets} offsets` : String(records)
+}
+
 /** The plan: per partition range, count, time span, bytes; then what will change. */
 export function renderReplayPlan(plan: ReplayPlan): string {
-  const total = plan.partitions.reduce((s, p) => s + p.records, 0)
+  const exact = plan.partitions.every((p) => p.records !== null)
+  const records = exact ? plan.partitions.reduce((s, p) => s + p.records!, 0) : null
+  const offsets = plan.partitions.reduce((s, p) => s + p.offsets, 0)
+  const total = exact ? `${records} records` : `at most ${offsets} records (${offsets} offsets: large ranges are not counted record by record, and transaction markers and compacted-away offsets are not records)`
   const bytes = plan.partitions.reduce((s, p) => s + p.approxBytes, 0)
   const head = plan.mode === 'group'
     ? `replay plan: ${plan.source} → consumer group "${plan.target}" (${plan.groupExists ? 'existing group: committed offsets move' : 'new group: created with these offsets'})`
     : `replay plan: ${plan.source} → topic "${plan.target}" (${plan.targetPartitions} partitions, partitioning: ${plan.partitioning})`
   const rows = plan.partitions.map((p) => {
-    const base = [p.partition, `${p.start}..${p.end}`, p.records, when(p.firstTimestamp), when(p.lastTimestamp), `≈${formatBytes(p.approxBytes)}`]
+    const base = [p.partition, `${p.start}..${p.end}`, recordCount(p.records, p.offsets), when(p.firstTimestamp), when(p.lastTimestamp), `≈${formatBytes(p.approxBytes)}`]
     return plan.mode === 'group' ? [...base, `${p.currentOffset ?? '(none)'} → ${p.start}`] : base
   })
   const cols = ['PARTITION', 'OFFSETS [start..end)', 'RECORDS', 'FIRST', 'LAST', 'BYTES']
   const table = renderTable(plan.mode === 'group' ? [...cols, 'COMMITTED OLD → NEW'] : cols, rows, { alignRight: [0, 2] })
   const change = plan.mode === 'group'
-    ? `will set the committed offsets of group "${plan.target}" on ${plan.source}; the service using it re-consumes ${total} records from there`
-    : `will copy ${total} records (≈${formatBytes(bytes)}) into "${plan.target}", keys, values and headers unchanged, with evt-replay-source and evt-replay-id headers; exactly once (transactional)`
+    ? `will set the committed offsets of group "${plan.target}" on ${plan.source}; the service using it re-consumes ${total} from there`
+    : `will copy ${total} (≈${formatBytes(bytes)}) into "${plan.target}", keys, values and headers unchanged, with evt-replay-source and evt-replay-id headers; exactly once (transactional)`
   return `${head}\n${table}\n${change}`
 }
 

@@ -226,8 +226,12 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
           try {
             await producer.begin()
             begun = true
-            for (const [topic, messages] of byTopic) for (let j = 0; j < messages.length; j += 500) await producer.send(topic, messages.slice(j, j + 500))
+            // The offsets go first: the coordinator may still be writing the previous commit's markers, and
+            // the writer waits for that on this request (AddOffsetsToTxn). Sends first would meet it in their
+            // AddPartitionsToTxn, which the client retries only after 100 ms or more; a slice whose records
+            // were all filtered out has no send, and its offsets met it unhandled: a failed transaction.
             await producer.sendOffsets({ group: options.progressGroup, topic: options.source, partition: chunk.partition, offset: nextOffset, metadata: encodeProgressNote(note) })
+            for (const [topic, messages] of byTopic) for (let j = 0; j < messages.length; j += 500) await producer.send(topic, messages.slice(j, j + 500))
             if (options.signal?.aborted) {
               await producer.abort()
               interrupted = true

@@ -30,7 +30,14 @@ export interface PartitionReplayPlan {
   start: number
   /** End offset, exclusive. */
   end: number
-  records: number
+  /** Offsets in the range (`end − start`): an upper bound on its records (transaction markers and compacted-away offsets are offsets too). */
+  offsets: number
+  /**
+   * Records in the range a read_committed reader sees (markers, compaction gaps and aborted records not
+   * counted), when counted: ranges of at most {@link EXACT_COUNT_OFFSETS} offsets are; null for larger ones
+   * (counting them would read them whole), where only `offsets` is known.
+   */
+  records: number | null
   /** Timestamps of the first and last record in the range (ms), when there are records. */
   firstTimestamp: number | null
   lastTimestamp: number | null
@@ -73,22 +80,38 @@ export interface ReplayRequest {
   partitioning?: 'same' | 'key' | 'round-robin'
 }
 
-async function sampleRange(reader: KafkaReader, plan: PartitionPlan, end: number): Promise<{ first: RawRecord | null; last: RawRecord | null; avgBytes: number }> {
-  if (plan.start >= end) return { first: null, last: null, avgBytes: 0 }
+/** A plan counts the records of a partition's range exactly up to this many offsets (a read of the range); larger ranges report offsets only. */
+export const EXACT_COUNT_OFFSETS = 10_000
+
+/** Records sampled for the average size. */
+const SAMPLE_RECORDS = 200
+
+/**
+ * The first and last record of `[plan.start, end)`, the average record size (keys, values, headers;
+ * from up to 200 records at the start) and, for ranges of at most {@link EXACT_COUNT_OFFSETS} offsets,
+ * the exact record count. The last record is found by counting back from `end`, so a range ending in
+ * transaction markers or a compacted gap still has one.
+ */
+async function sampleRange(reader: KafkaReader, plan: PartitionPlan, end: number): Promise<{ first: RawRecord | null; last: RawRecord | null; avgBytes: number; records: number | null }> {
+  if (plan.start >= end) return { first: null, last: null, avgBytes: 0, records: 0 }
   const size = (r: RawRecord) => (r.key?.length ?? 0) + (r.value?.length ?? 0) + r.headers.reduce((s, h) => s + h.key.length + (h.value?.length ?? 0), 0)
   let first: RawRecord | null = null
   let n = 0
   let bytes = 0
-  for await (const chunk of reader.read([{ ...plan, end: Math.min(end, plan.start + 200) }], { maxWaitMs: 100 })) {
+  const sampleEnd = Math.min(end, plan.start + SAMPLE_RECORDS)
+  for await (const chunk of reader.read([{ ...plan, end: sampleEnd }], { maxWaitMs: 100 })) {
     for (const r of chunk.records) {
       first ??= r
       n++
       bytes += size(r)
     }
   }
+  const request = { topic: plan.topic, partition: plan.partition, low: plan.start, high: end }
+  const [lastAt] = await reader.countRecords([{ ...request, at: end, count: 1, direction: 'backward' }])
   let last: RawRecord | null = null
-  for await (const chunk of reader.read([{ ...plan, start: end - 1, end }], { maxWaitMs: 100 })) last = chunk.records[chunk.records.length - 1] ?? last
-  return { first, last, avgBytes: n ? bytes / n : 0 }
+  for await (const chunk of reader.read([{ ...plan, start: lastAt, end: lastAt + 1 }], { maxWaitMs: 100 })) last = chunk.records[chunk.records.length - 1] ?? last
+  const records = sampleEnd === end ? n : end - plan.start <= EXACT_COUNT_OFFSETS ? (await reader.countRanges([{ ...plan, end }]))[0] : null
+  return { first, last, avgBytes: n ? bytes / n : 0, records }
 }
 
 /**
@@ -105,7 +128,8 @@ export async function planReplay(session: KafkaSession, request: ReplayRequest):
   for (const p of plans) {
     const end = p.end ?? p.high
     const sample = await sampleRange(reader, p, end)
-    partitions.push({ partition: p.partition, start: p.start, end, records: Math.max(0, end - p.start), firstTimestamp: sample.first?.timestamp ?? null, lastTimestamp: sample.last?.timestamp ?? null, approxBytes: Math.round(sample.avgBytes * Math.max(0, end - p.start)) })
+    const offsets = Math.max(0, end - p.start)
+    partitions.push({ partition: p.partition, start: p.start, end, offsets, records: sample.records, firstTimestamp: sample.first?.timestamp ?? null, lastTimestamp: sample.last?.timestamp ?? null, approxBytes: Math.round(sample.avgBytes * (sample.records ?? offsets)) })
   }
   if (request.group) {
     const group = request.group

@@ -1,5 +1,5 @@
 /**
- * `evt topics`: topics with partitions, replication and approximate record counts.
+ * `evt topics`: topics with partitions, replication and retained offsets (an upper bound on record counts).
  */
 import type { KafkaSession } from '../kafka/session.ts'
 import { mapWithConcurrency } from '../util/concurrency.ts'
@@ -13,9 +13,12 @@ export interface TopicSummary {
   /** Name starts with `__` (Kafka's own: __consumer_offsets, __transaction_state, …). */
   internal: boolean
   /**
-   * Sum over partitions of high watermark − low watermark. Approximate: includes transaction
-   * markers and aborted records, and compacted-away records still count until cleaned.
+   * Sum over partitions of high watermark − low watermark: the offsets the topic retains, an upper bound on
+   * its records (transaction markers, aborted records and compacted-away records are offsets, not records).
+   * Counting records exactly would read the whole topic.
    */
+  offsets: number
+  /** The same number as `offsets`, under its former name (kept for scripts that read it). */
   approxRecords: number
 }
 
@@ -34,13 +37,14 @@ export async function listTopics(session: KafkaSession, options: { all?: boolean
   const wanted = topics.filter((t) => options.all || !isInternalTopic(t.name)).sort((a, b) => a.name.localeCompare(b.name))
   return mapWithConcurrency(wanted, 8, async (t) => {
     const offsets = await admin.watermarks(t.name)
-    const approxRecords = offsets.reduce((sum, o) => sum + (o.high - o.low), 0)
+    const total = offsets.reduce((sum, o) => sum + (o.high - o.low), 0)
     return {
       name: t.name,
       partitions: t.partitions.length,
       replicationFactor: t.partitions[0]?.replicas.length ?? 0,
       internal: isInternalTopic(t.name),
-      approxRecords,
+      offsets: total,
+      approxRecords: total,
     }
   })
 }

@@ -11,11 +11,11 @@ describe('topics and groups', () => {
     await produceFixture(topic, [{ partition: 0, value: 'a' }, { partition: 1, value: 'b' }, { partition: 1, value: 'c' }])
   })
 
-  it('topics --json lists the topic with partitions and approximate count', async () => {
+  it('topics --json lists the topic with partitions and retained offsets', async () => {
     const result = await runEvt(['topics', '--json'])
     expect(result.code).toBe(0)
-    const topics = JSON.parse(result.stdout) as Array<{ name: string; partitions: number; replicationFactor: number; approxRecords: number; internal: boolean }>
-    expect(topics.find((t) => t.name === topic)).toEqual({ name: topic, partitions: 3, replicationFactor: 1, internal: false, approxRecords: 3 })
+    const topics = JSON.parse(result.stdout) as Array<{ name: string; partitions: number; replicationFactor: number; offsets: number; approxRecords: number; internal: boolean }>
+    expect(topics.find((t) => t.name === topic)).toEqual({ name: topic, partitions: 3, replicationFactor: 1, internal: false, offsets: 3, approxRecords: 3 })
     expect(topics.some((t) => t.name.startsWith('__'))).toBe(false)
     const all = JSON.parse((await runEvt(['topics', '--all', '--json'])).stdout) as Array<{ name: string }>
     expect(all.some((t) => t.name === '__consumer_offsets')).toBe(true)

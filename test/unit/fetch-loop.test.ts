@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { decodeFetchResponse, type FetchPartition } from '../../src/kafka/fetch-decoder.ts'
-import { collect, nextOffset, OFFSET_OUT_OF_RANGE, partitionOutcome, resetOffset } from '../../src/kafka/fetch-loop.ts'
+import { collect, nextOffset, OFFSET_OUT_OF_RANGE, partitionOutcome, recordOffsets, resetOffset } from '../../src/kafka/fetch-loop.ts'
 import { controlRecord, encodeBatch, encodeFetchResponse, type TestBatch } from '../support/record-batch-builder.ts'
 
 const T0 = 1_700_000_000_000
@@ -126,5 +126,32 @@ describe('partition errors and offset resets', () => {
   it('resets to the log start when behind it, to the end when past it', () => {
     expect(resetOffset(5, { low: 100, high: 200 })).toBe(100)
     expect(resetOffset(500, { low: 100, high: 200 })).toBe(200)
+  })
+})
+
+describe('recordOffsets', () => {
+  const compacted: TestBatch = { baseOffset: 0, baseTimestamp: T0, lastOffsetDelta: 5, records: [0, 2, 4].map((d) => ({ offsetDelta: d, value: `v${d}` })) }
+
+  it('gives the offsets collect would give, for whole batches, compacted ones and ranges cut by from/end', () => {
+    const part = () => fetched([compacted, batch(6, 4), { baseOffset: 12, baseTimestamp: T0, records: [{ offsetDelta: 0, value: 'v12' }] }])
+    expect(recordOffsets(part(), 0, undefined, 'read_uncommitted')).toEqual([0, 2, 4, 6, 7, 8, 9, 12])
+    expect(recordOffsets(part(), 1, 9, 'read_uncommitted')).toEqual([2, 4, 6, 7, 8])
+    for (const [from, end] of [[0, undefined], [3, 8], [7, 13], [5, 6]] as const) expect(recordOffsets(part(), from, end, 'read_uncommitted')).toEqual(offsets(collect(part(), from, end, 'read_uncommitted')))
+  })
+
+  it('leaves out transaction markers, and aborted records under read_committed only', () => {
+    const batches: TestBatch[] = [
+      batch(0, 2, { transactional: true, producerId: 7n, producerEpoch: 0 }),
+      batch(2, 2, { transactional: true, producerId: 9n, producerEpoch: 0 }),
+      { baseOffset: 4, baseTimestamp: T0, transactional: true, control: true, producerId: 7n, producerEpoch: 0, records: [controlRecord('commit')] },
+      { baseOffset: 5, baseTimestamp: T0, transactional: true, control: true, producerId: 9n, producerEpoch: 0, records: [controlRecord('abort')] },
+    ]
+    const part = () => fetched(batches, { abortedTransactions: [{ producerId: 9n, firstOffset: 2 }] })
+    expect(recordOffsets(part(), 0, undefined, 'read_committed')).toEqual([0, 1])
+    expect(recordOffsets(part(), 0, undefined, 'read_uncommitted')).toEqual([0, 1, 2, 3])
+  })
+
+  it('counts batches that a search would skip (needles) too', () => {
+    expect(recordOffsets(fetched([batch(0, 3)], { needles: [Buffer.from('absent')] }), 1, undefined, 'read_uncommitted')).toEqual([1, 2])
   })
 })

@@ -14,3 +14,10 @@ export const CONNECT_ERRORS = ['KafkaJSConnectionError', 'KafkaJSNumberOfRetries
 
 /** Every kafkajs error's name starts with this (the base command maps such errors when they escape a command). */
 export const ERROR_NAME_PREFIX = 'KafkaJS'
+
+/**
+ * Kafka's CONCURRENT_TRANSACTIONS (error code 51) as kafkajs types it: the transaction coordinator is still completing
+ * the producer's previous transaction (EndTxn answers once PrepareCommit is logged; the markers are written after).
+ * The first AddOffsetsToTxn / AddPartitionsToTxn of the next transaction gets it, and clients are expected to retry.
+ */
+export const CONCURRENT_TRANSACTIONS = 'CONCURRENT_TRANSACTIONS'

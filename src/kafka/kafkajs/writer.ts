@@ -8,6 +8,7 @@ import kafkajs from 'kafkajs'
 import type { Kafka, Message, Producer, Transaction } from 'kafkajs'
 import type { Connection } from '../../config/connection.ts'
 import { connectWithin, operationDeadlineMs, watchdog } from '../deadline.ts'
+import { CONCURRENT_TRANSACTIONS } from './errors.ts'
 import type { Compression, KafkaWriter, OutgoingRecord, PartitionBaseOffset, TransactionalWriter } from '../types.ts'
 
 const { CompressionTypes, Partitioners } = kafkajs
@@ -39,6 +40,29 @@ export async function connectWriter(connection: Connection, kafka: Kafka): Promi
   }
 }
 
+/** Waits between AddOffsetsToTxn attempts while the coordinator completes the previous transaction, ms: 20, doubling, at most 320 (the Java client retries these after 20 ms). */
+const CONCURRENT_BACKOFF = { minMs: 20, maxMs: 320 }
+
+/**
+ * Runs `fn` (a transaction's AddOffsetsToTxn + TxnOffsetCommit) again while the coordinator answers
+ * CONCURRENT_TRANSACTIONS: the previous transaction's EndTxn has been answered but its markers are still being
+ * written, so the next transaction's first coordinator request must wait for that to finish. kafkajs retries this
+ * for AddPartitionsToTxn (inside a send) but not for AddOffsetsToTxn. Stops retrying after `withinMs` (then the
+ * error is thrown: the caller's transaction retry takes over).
+ * Source: the Java client's TransactionManager (AddOffsetsToTxnHandler re-enqueues on CONCURRENT_TRANSACTIONS).
+ */
+async function afterPreviousTransaction(fn: () => Promise<void>, withinMs: number): Promise<void> {
+  const until = Date.now() + withinMs
+  for (let delay = CONCURRENT_BACKOFF.minMs; ; delay = Math.min(CONCURRENT_BACKOFF.maxMs, delay * 2)) {
+    try {
+      return await fn()
+    } catch (err) {
+      if ((err as { type?: string }).type !== CONCURRENT_TRANSACTIONS || Date.now() + delay > until) throw err
+    }
+    await new Promise((r) => setTimeout(r, delay))
+  }
+}
+
 /**
  * Connects a transactional producer within `connection.timeoutMs`; connecting fences an earlier
  * producer with this transactional id. Transactions time out on the broker after 60 s.
@@ -64,7 +88,8 @@ export async function connectTransactionalWriter(connection: Connection, kafka: 
     async sendOffsets({ group, topic, partition, offset, metadata }): Promise<void> {
       // kafkajs passes each partition's metadata through to TxnOffsetCommit (its type omits the field)
       const partitions = [{ partition, offset: String(offset), ...(metadata === undefined ? {} : { metadata }) }]
-      await watchdog('send offsets to the transaction', deadlineMs, open().sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions }] }))
+      const t = open()
+      await watchdog('send offsets to the transaction', deadlineMs, afterPreviousTransaction(() => t.sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions }] }), deadlineMs - 1000))
     },
     async commit(): Promise<void> {
       await watchdog('commit the transaction', deadlineMs, open().commit())
