@@ -510,11 +510,16 @@ export function parseExactJson(text: string): unknown {
   }
 }
 
-/** Maps a registry failure to an EvtError: 404 → not-found (4), unreachable → connect/auth (3). */
+/**
+ * Maps a registry failure to an EvtError: a 404 with a Confluent error code (40401 subject, 40402
+ * version, 40403 schema not found) → not-found (4); a 404 without one (the server is not a
+ * schema registry at that path: a wrong URL) and unreachable → connect/auth (3).
+ */
 export function registryEvtError(err: unknown, what: string): EvtError {
   if (err instanceof EvtError) return err
   if (err instanceof RegistryError) {
     if (err.unreachable) return new EvtError(err.auth ? 'auth' : 'connect', err.message, { hint: 'check --registry / EVT_SCHEMA_REGISTRY_URL / the profile\'s registry (URL, username, password)', cause: err })
+    if (err.status === 404 && err.code === undefined) return new EvtError('connect', `${what}: the schema registry URL answers 404 without a schema registry error: it is not the registry's API`, { hint: 'pass the registry\'s base URL, e.g. http://host:8081 (Confluent) or http://host:8080/apis/ccompat/v7 (Apicurio)', cause: err })
     if (err.status === 404) return notFoundError(`${what}: not found in the schema registry${err.code ? ` (${err.code})` : ''}`, 'list subjects with: evt schemas')
     return new EvtError('internal', `${what}: ${err.message}`, { cause: err })
   }

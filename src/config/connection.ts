@@ -5,7 +5,7 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import type { EnvelopeConfig } from '../envelope/index.ts'
 import { usageError } from '../errors.ts'
-import { registerSecret, registerUrlSecret } from '../redact.ts'
+import { redact, registerSecret, registerUrlSecret } from '../redact.ts'
 import { configPath, expandEnv, loadConfig, readProfileFile, selectProfile, warnOnStderr, type ProfileConfig, type WarningSink } from './profiles.ts'
 import { fetchToken, fetchTokenSync, registerCommandSecrets, tokenCommandArgv } from './token-command.ts'
 
@@ -134,9 +134,18 @@ export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv
     registerSecret(value)
     return value
   }
-  const url = (v: string) => {
+  const url = (v: string, origin: string) => {
     const value = str(v)!
     registerUrlSecret(value)
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(value)
+    } catch {
+      parsed = undefined
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || !parsed.hostname) {
+      throw usageError(`${origin}: "${redact(value)}" is not an http(s) URL`, 'give the schema registry\'s base URL, e.g. http://127.0.0.1:8081')
+    }
     return value
   }
 
@@ -178,9 +187,9 @@ export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv
   }
 
   let registry: Connection['registry']
-  if (input.registry) registry = { url: url(input.registry) }
-  else if (typeof p.registry === 'string') registry = { url: url(p.registry) }
-  else if (p.registry) registry = { url: url(p.registry.url), username: str(p.registry.username), password: secret(p.registry.password, 'registry.password') }
+  if (input.registry) registry = { url: url(input.registry, '--registry (or EVT_SCHEMA_REGISTRY_URL)') }
+  else if (typeof p.registry === 'string') registry = { url: url(p.registry, `${where}: registry`) }
+  else if (p.registry) registry = { url: url(p.registry.url, `${where}: registry.url`), username: str(p.registry.username), password: secret(p.registry.password, 'registry.password') }
 
   return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope, protectedTopics: p.protectedTopics }
 }

@@ -405,6 +405,20 @@ describe('registry lookups, registry down', () => {
     expect(strict.stderr).toMatch(/^evt: cannot reach the schema registry at http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/)
   })
 
+  it('a URL that is not the registry API (404 without a registry error) is exit 3 naming the fix; a URL that is no URL is exit 2', async () => {
+    const wrong = await runEvt(['schemas', '--registry', 'http://127.0.0.1:8081/wrong'])
+    expect(wrong.code).toBe(3)
+    expect(wrong.stderr.split('\n').slice(0, 2)).toEqual([
+      'evt: listing subjects: the schema registry URL answers 404 without a schema registry error: it is not the registry\'s API',
+      '  hint: pass the registry\'s base URL, e.g. http://host:8081 (Confluent) or http://host:8080/apis/ccompat/v7 (Apicurio)',
+    ])
+    const produce = await runEvt(['produce', topic, '{"a":1}', '--value-schema', `${topic}-a`, '--registry', 'http://127.0.0.1:8081/wrong'])
+    expect(produce.code).toBe(3)
+    const notUrl = await runEvt(['schemas', '--registry', 'notaurl'])
+    expect(notUrl.code).toBe(2)
+    expect(notUrl.stderr.split('\n')[0]).toBe('evt: --registry (or EVT_SCHEMA_REGISTRY_URL): "notaurl" is not an http(s) URL')
+  })
+
   it('registry going down mid-tail: cached schemas still decode, new ones are raw, one warning', async () => {
     const live = uniqueTopic('reg-down-live')
     await createTopic(live, 1)

@@ -185,6 +185,15 @@ describe('resolveConnection: precedence flag > env > profile > default', () => {
     expect(c.registry).toEqual({ url: 'http://r:1' })
   })
 
+  it.each(['notaurl', 'ftp://r:1', 'http://', '127.0.0.1:8081'])('a registry URL that is not http(s) (%j) is a usage error naming where it came from', (registry) => {
+    const err = errorOf(() => resolveConnection(input({ registry }), env))
+    expect(err.exitCode).toBe(2)
+    expect(err.message).toBe(`--registry (or EVT_SCHEMA_REGISTRY_URL): "${registry}" is not an http(s) URL`)
+    expect(err.hint).toBe('give the schema registry\'s base URL, e.g. http://127.0.0.1:8081')
+    writeFileSync(cfg, `profiles:\n  p:\n    registry: ${JSON.stringify(registry)}\n`)
+    expect(errorOf(() => resolveConnection(input({ profile: 'p' }), env)).message).toBe(`profile "p": registry: "${registry}" is not an http(s) URL`)
+  })
+
   it.each(['', '  '])('an empty -b / EVT_BROKERS (%j) is a usage error, not a fall-back to the profile or the default', (brokers) => {
     writeFileSync(cfg, TWO_PROFILES)
     const err = errorOf(() => resolveConnection(input({ brokers }), env))

@@ -2,6 +2,8 @@ import { createRequire } from 'node:module'
 import kafkajs from 'kafkajs'
 import { describe, expect, it } from 'vitest'
 import { EvtError, ExitCode, mapKafkaError, notFoundError, refusedError, usageError } from '../../src/errors.ts'
+import { registryEvtError } from '../../src/codec/registry.ts'
+import { RegistryError } from '../../src/codec/registry-client.ts'
 
 const require = createRequire(import.meta.url)
 /** kafkajs's own table of broker error codes → { type, code, retriable, message }. */
@@ -208,5 +210,16 @@ describe('mapKafkaError', () => {
   it('an EvtError passes through unchanged', () => {
     const e = new EvtError('refused', 'group is active', { hint: 'stop it' })
     expect(mapKafkaError(e, context)).toBe(e)
+  })
+})
+
+describe('registry errors', () => {
+  it('a 404 with a Confluent error code is not-found (4); a 404 without one means the URL is not the registry API (3)', () => {
+    const missing = registryEvtError(new RegistryError('Subject not found', { status: 404, code: 40401 }), 'subject orders-value')
+    expect(missing.exitCode).toBe(4)
+    const wrongUrl = registryEvtError(new RegistryError('HTTP 404', { status: 404 }), 'subjects')
+    expect(wrongUrl.exitCode).toBe(3)
+    expect(wrongUrl.message).toBe('subjects: the schema registry URL answers 404 without a schema registry error: it is not the registry\'s API')
+    expect(wrongUrl.hint).toMatch(/base URL/)
   })
 })
