@@ -6,7 +6,7 @@ import { listTopics } from '../services/topics.ts'
 
 export default class Topics extends EvtCommand {
   static override summary = 'List topics with partitions, replication and approximate record counts.'
-  static override description = 'Record counts are high watermark − low watermark summed over partitions: approximate (transaction markers and not-yet-compacted records count). Internal topics (names starting with __) are hidden unless --all.'
+  static override description = 'Record counts are high watermark − low watermark summed over partitions: approximate (transaction markers and not-yet-compacted records count). Internal topics (names starting with __, and evt\'s requeue ledgers <dlq>.evt-requeued) are hidden unless --all.'
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --all --json',
@@ -15,7 +15,7 @@ export default class Topics extends EvtCommand {
   static override flags = {
     ...connectionFlags,
     ...jsonFlag,
-    all: Flags.boolean({ char: 'a', summary: 'Include internal topics (__consumer_offsets, __transaction_state, …).' }),
+    all: Flags.boolean({ char: 'a', summary: 'Include internal topics (__consumer_offsets, __transaction_state, …) and evt\'s requeue ledgers (<dlq>.evt-requeued).' }),
   }
 
   async run(): Promise<void> {

@@ -10,6 +10,7 @@ import picomatch from 'picomatch'
 import { RegistryDecoder } from '../codec/registry.ts'
 import { createExtractor, searchNeedles, type EnvelopeConfig, type EventMeta } from '../envelope/index.ts'
 import { notFoundError } from '../errors.ts'
+import { isRequeueLedgerTopic } from '../kafka/internal-topics.ts'
 import type { PartitionPlan } from '../kafka/reader.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { RawRecord } from '../record.ts'
@@ -67,11 +68,12 @@ export interface TraceResult {
 }
 
 /**
- * Picks topics: every non-internal topic, or those matching the names/globs given.
+ * Picks topics: every topic but Kafka's internal ones (`__*`) and evt's requeue ledgers
+ * (`*.evt-requeued`), or those matching the names/globs given.
  * @throws EvtError not-found when a plain name (no glob characters) does not exist, or nothing matches.
  */
 export function selectTopics(all: string[], wanted: string[] | undefined): string[] {
-  if (!wanted?.length) return all.filter((t) => !t.startsWith('__'))
+  if (!wanted?.length) return all.filter((t) => !t.startsWith('__') && !isRequeueLedgerTopic(t))
   const out = new Set<string>()
   for (const w of wanted) {
     if (!/[*?[\]{}!]/.test(w)) {

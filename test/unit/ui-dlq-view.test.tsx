@@ -89,7 +89,7 @@ describe('DlqView', () => {
   })
 
   it('shows the confirmation with the plan, then progress and the result in the status line', () => {
-    const plan: RequeuePlan = { dlqTopic: 'brw-1.orders-dlt', progressGroup: 'evt-dlq-requeue-brw-1.orders-dlt-0a1b2c3d', partitions: [{ partition: 0, start: 0, end: 5 }], targets: [{ topic: 'orders', records: 2 }], classes: [], skipped: { filtered: 2 }, missingTargets: [], refusedTargets: [], unexpectedTargets: [] }
+    const plan: RequeuePlan = { dlqTopic: 'brw-1.orders-dlt', progressGroup: 'evt-dlq-requeue-brw-1.orders-dlt-0a1b2c3d', partitions: [{ partition: 0, start: 0, end: 5 }], targets: [{ topic: 'orders', records: 2 }], classes: [], skipped: { filtered: 2 }, missingTargets: [], refusedTargets: [], unexpectedTargets: [], ledger: { topic: 'brw-1.orders-dlt.evt-requeued', exists: true, entries: 0 }, again: false, alreadyRequeued: [], alreadyRequeuedCount: 0 }
     const asked = state(press('', { rightArrow: true }), press(' '), press('', { downArrow: true }), press(' '), press('r'))
     expect(frame(asked)).toContain('Requeue 2 marked records?')
     expect(frame(asked)).toContain('planning: reading the DLQ…')
