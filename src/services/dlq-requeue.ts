@@ -4,7 +4,8 @@
  *
  * Each record goes to its original topic (from its dead-letter headers) or to `--to`, with key,
  * value and headers kept, the dead-letter error headers removed (unless kept), `evt-requeue-count`
- * incremented and `evt-requeued-from` (dlq topic/partition/offset) added; to the original
+ * incremented (from the header, or from the ledger when the record was requeued before) and
+ * `evt-requeued-from` (dlq topic/partition/offset) added; to the original
  * partition when known and present, else by key. Records requeued `maxRequeues` times already are
  * skipped (loop guard).
  *
@@ -154,8 +155,10 @@ export interface RequeueDecisionOptions {
 export function requeueDecision(r: RawRecord, failure: DlqFailure, request: RequeueRequest, targets: Map<string, number>, pick: (topic: string, count: number, r: RawRecord) => number, decode: (r: RawRecord) => DecodedRecord = decodeRecord, options: RequeueDecisionOptions = {}): MoveDecision {
   if (request.filter && !request.filter(decode(r), failure)) return { skip: 'filtered' }
   if (request.only && groupKey(failure, request.only.by) !== request.only.value) return { skip: 'not-selected' }
-  if (!request.again && requeuedEntry(options.ledger, r)) return { skip: 'already-requeued' }
-  const count = Number(lastHeader(r.headers, REQUEUE_COUNT_HEADER)?.toString() ?? '0') || 0
+  const entry = requeuedEntry(options.ledger, r)
+  if (entry && !request.again) return { skip: 'already-requeued' }
+  // a record sent again (--again) counts its earlier requeues from the ledger, so the loop guard sees them
+  const count = Math.max(Number(lastHeader(r.headers, REQUEUE_COUNT_HEADER)?.toString() ?? '0') || 0, entry?.requeueCount ?? 0)
   if (count >= (request.maxRequeues ?? 3)) return { skip: 'loop-guard' }
   const topic = request.to ?? failure.originalTopic
   if (!topic) return { skip: 'no-original-topic' }
