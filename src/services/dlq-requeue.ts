@@ -41,10 +41,10 @@ import type { OrderedHeader } from '../kafka/types.ts'
 import type { DecodedRecord, RawRecord } from '../record.ts'
 import { moveExactlyOnce, progressOffsets, type MoveDecision, type MoveProgress, type MoveSummary } from '../replay/move.ts'
 
-/** Header that counts how often a record was requeued. */
-export const REQUEUE_COUNT_HEADER = 'evt-requeue-count'
-/** Header naming the dead-letter record a requeued record came from (topic/partition/offset). */
-export const REQUEUED_FROM_HEADER = 'evt-requeued-from'
+import { REQUEUE_COUNT_HEADER, REQUEUED_FROM_HEADER } from '../replay/provenance.ts'
+
+/** The requeue provenance headers (defined with replay's in src/replay/provenance.ts). */
+export { REQUEUE_COUNT_HEADER, REQUEUED_FROM_HEADER }
 
 /** What to requeue. */
 export interface RequeueRequest {

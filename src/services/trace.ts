@@ -69,7 +69,7 @@ export interface TraceResult {
 
 /**
  * Picks topics: every topic but Kafka's internal ones (`__*`) and evt's requeue ledgers
- * (`*.evt-requeued`), or those matching the names/globs given.
+ * (`*.evt-requeued`), or those matching the names/globs given (globs never match requeue ledgers).
  * @throws EvtError not-found when a plain name (no glob characters) does not exist, or nothing matches.
  */
 export function selectTopics(all: string[], wanted: string[] | undefined): string[] {
@@ -82,7 +82,8 @@ export function selectTopics(all: string[], wanted: string[] | undefined): strin
       continue
     }
     const match = picomatch(w, { dot: true })
-    for (const t of all) if (match(t)) out.add(t)
+    // a glob leaves evt's requeue ledgers out (name one to search it)
+    for (const t of all) if (match(t) && !isRequeueLedgerTopic(t)) out.add(t)
   }
   if (out.size === 0) throw notFoundError(`no topic matches ${wanted.join(', ')}`, 'list topics with: evt topics')
   return [...out].sort()
