@@ -86,7 +86,8 @@ The plan (records per target topic and per failure class, and what is skipped) i
       await confirmWrite(`Dead-letter headers send records to ${what}. Write to ${notAllowed.length === 1 ? 'it' : 'them'}?`, { flag: allow })
       request.allowTargets!.push(...notAllowed)
     }
-    await confirmWrite(`Requeue ${toSend} records?`, { yes: flags.yes })
+    const againCount = plan.again ? plan.alreadyRequeuedCount : 0
+    await confirmWrite(`Requeue ${toSend} records${againCount ? ` (${againCount} of them again: --again)` : ''}?`, { yes: flags.yes })
     const controller = new AbortController()
     const onSigint = () => controller.abort()
     process.on('SIGINT', onSigint)
