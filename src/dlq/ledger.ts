@@ -20,7 +20,7 @@
  * An entry whose `dlqTimestamp` differs from the timestamp of the record now at that DLQ offset
  * belongs to an earlier incarnation of a deleted and re-created DLQ and is ignored.
  */
-import { EvtError } from '../errors.ts'
+import { EvtError, refusedError } from '../errors.ts'
 import { isRequeueLedgerTopic, requeueLedgerTopic } from '../kafka/internal-topics.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { OutgoingRecord } from '../kafka/types.ts'
@@ -123,6 +123,34 @@ export async function readLedger(session: KafkaSession, dlqTopic: string, option
   }
   if (ledger.malformed) options.onWarning?.(`${ledger.malformed} records of ${topic} are not requeue ledger entries and were ignored`)
   return ledger
+}
+
+/** How long a run waits for an open transaction on the ledger to end: the broker aborts a crashed run's after 60 s. */
+export const LEDGER_SETTLE_MS = 80_000
+
+/**
+ * Waits until no transaction is open on the ledger of `dlqTopic` (its last stable offset has
+ * reached its high watermark), so that a read_committed read of it sees every committed entry.
+ * An open transaction is another requeue of this DLQ running now, or one killed less than a
+ * minute ago (the broker aborts it after its 60 s transaction timeout). `onWaiting` is called once
+ * when it has to wait.
+ * @throws EvtError refused (6) when it is still open after `timeoutMs` (default {@link LEDGER_SETTLE_MS}); connect (3).
+ */
+export async function settleLedger(session: KafkaSession, dlqTopic: string, options: { timeoutMs?: number; signal?: AbortSignal; onWaiting?: (message: string) => void } = {}): Promise<void> {
+  const topic = requeueLedgerTopic(dlqTopic)
+  const range = { from: { kind: 'start' as const }, to: { kind: 'end' as const } }
+  const deadline = Date.now() + (options.timeoutMs ?? LEDGER_SETTLE_MS)
+  let told = false
+  for (;;) {
+    const stable = await (await session.reader('read_committed')).plan([topic], range)
+    const high = await (await session.reader('read_uncommitted')).plan([topic], range)
+    if (stable.every((p) => p.end === high.find((h) => h.partition === p.partition)?.end)) return
+    if (options.signal?.aborted) return
+    if (Date.now() > deadline) throw refusedError(`a transaction on the requeue ledger ${topic} stayed open for ${Math.round((options.timeoutMs ?? LEDGER_SETTLE_MS) / 1000)} s: another requeue of ${dlqTopic} is running`, `wait until it has finished, then run this again (records it requeued are skipped then)`)
+    if (!told) options.onWaiting?.(`waiting for an open transaction on ${topic} to end (another requeue of ${dlqTopic} running, or one stopped by a crash less than a minute ago)`)
+    told = true
+    await new Promise((r) => setTimeout(r, 1000))
+  }
 }
 
 /**

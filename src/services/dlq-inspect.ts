@@ -85,7 +85,13 @@ export async function* inspectDlq(session: KafkaSession, options: DlqInspectOpti
   const limit = options.maxMessages ?? Infinity
   if (limit <= 0) return
   const read: TailStats = { scanned: 0, matched: 0, bytes: 0 }
-  const ledger = await readLedger(session, options.topic, { signal: options.signal, onWarning: options.onWarning })
+  // the ledger is an annotation: when it cannot be read (no access to it, say), the records are shown without it
+  const ledger = await readLedger(session, options.topic, { signal: options.signal, onWarning: options.onWarning }).catch((err: unknown) => {
+    // not reachable: the DLQ cannot be read either, so that error is the one to show
+    if ((err as { kind?: string }).kind === 'connect') throw err
+    options.onWarning?.(`the requeue ledger of ${options.topic} could not be read (${(err as Error).message.split('\n')[0]}); records are shown without their requeues`)
+    return undefined
+  })
   const source = tailRecords(session, { topics: [options.topic], range: bounded(options.range), partitions: options.partitions, isolation: options.isolation, signal: options.signal, onWarning: options.onWarning, strict: options.strict }, read)
   const turns = new LoopTurns()
   for await (const chunk of source) {

@@ -32,7 +32,7 @@ import { isFailureHeader, parseFailure, type DlqFailure } from '../dlq/failure.t
 import type { DlqRecordFilter } from '../dlq/filter.ts'
 import { groupKey, type DlqGroupBy } from '../dlq/group.ts'
 import { notFoundError, refusedError } from '../errors.ts'
-import { ensureLedger, ledgerRecord, readLedger, requeuedEntry, type RequeueLedger } from '../dlq/ledger.ts'
+import { ensureLedger, ledgerRecord, readLedger, requeuedEntry, settleLedger, type RequeueLedger } from '../dlq/ledger.ts'
 import { assertWritableTopic, isRequeueLedgerTopic, REQUEUE_LEDGER_SUFFIX, writeRefusal } from '../kafka/internal-topics.ts'
 import { partitionForKey } from '../kafka/partitioner.ts'
 import type { PositionRange } from '../kafka/positions.ts'
@@ -261,8 +261,10 @@ export async function planRequeue(session: KafkaSession, request: RequeueRequest
 
 /**
  * Executes a planned requeue exactly once (see the module doc). Resumes from the progress group.
- * Creates the DLQ's requeue ledger topic when it does not exist, reads it again (a requeue since
- * the plan counts), and writes an entry per requeued record in the record's transaction.
+ * Creates the DLQ's requeue ledger topic when it does not exist, waits until no transaction is open
+ * on it (another requeue running, or a crashed one's, which the broker aborts within a minute),
+ * reads it again (a requeue since the plan counts), and writes an entry per requeued record in the
+ * record's transaction.
  * @throws EvtError connect (3: also when the ledger cannot be created), not-found (4), refused (6).
  */
 export async function runRequeue(session: KafkaSession, request: RequeueRequest, plan: RequeuePlan, options: { signal?: AbortSignal; onProgress?: (p: MoveProgress) => void; onWarning?: (message: string) => void } = {}): Promise<MoveSummary> {
@@ -270,6 +272,10 @@ export async function runRequeue(session: KafkaSession, request: RequeueRequest,
   assertDlq(request.dlqTopic)
   if (request.to) assertWritableTopic(request.to, '--to')
   await ensureLedger(session, request.dlqTopic)
+  // settle this selection's own transaction a crash may have left open (connecting fences it), then wait for any
+  // other open transaction on the ledger, so the read below sees every committed entry
+  await (await session.transactionalWriter(plan.progressGroup)).close()
+  await settleLedger(session, request.dlqTopic, { signal: options.signal, onWaiting: options.onWarning })
   const ledger = await readLedger(session, request.dlqTopic, { signal: options.signal, onWarning: options.onWarning })
   const targets = await topicPartitionCounts(session)
   const pick = picker()

@@ -11,7 +11,7 @@ import { readLedger, requeueLedgerTopic } from '../../src/dlq/ledger.ts'
 import type { ProduceRecord } from '../../src/services/produce.ts'
 import { planRequeue, runRequeue, type RequeuePlan } from '../../src/services/dlq-requeue.ts'
 import { markedRequeue } from '../../src/ui/dlq/marked.ts'
-import { BROKERS, createTopic, jsonLines, readWithEvt, ROOT, runEvt, testSession, uniqueTopic, writeWithEvt } from '../support/kafka.ts'
+import { BROKERS, createTopic, jsonLines, kafka, readWithEvt, ROOT, runEvt, testSession, uniqueTopic, writeWithEvt } from '../support/kafka.ts'
 
 const h = (key: string, value: string) => ({ key, value: Buffer.from(value) })
 
@@ -117,7 +117,30 @@ describe('dlq requeue ledger', () => {
     expect(topics.map((t) => t.name).filter((n) => n.includes(p)).sort()).toEqual([dlt, orders].sort())
     const all = JSON.parse((await runEvt(['topics', '--all', '--json'])).stdout) as Array<{ name: string; internal: boolean }>
     expect(all.filter((t) => t.name.includes(p)).map((t) => [t.name, t.internal]).sort()).toEqual([[dlt, false], [ledgerTopic, true], [orders, false]].sort())
-  })
+  }, 240_000)
+
+  it('waits for a transaction left open on the ledger (a crashed requeue of another selection) before reading it', async () => {
+    const p = uniqueTopic('ledger-open')
+    const orders = await createTopic(`${p}.orders`, 1)
+    const dlt = await createTopic(`${p}.orders-dlt`, 1)
+    await writeWithEvt(dlt, [0, 1].map((i) => dead(orders, i)))
+    expect((await runEvt(['dlq', 'requeue', dlt, '--filter', 'offset == 0', '--yes'])).code).toBe(0)
+    // a producer that dies inside a transaction on the ledger: read_committed readers stop before it until the broker aborts it
+    const producer = kafka().producer({ transactionalId: `${p}-crashed`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 10_000 })
+    await producer.connect()
+    const txn = await producer.transaction()
+    await txn.send({ topic: requeueLedgerTopic(dlt), messages: [{ key: `${dlt}/0/1`, value: 'not committed' }] })
+    await producer.disconnect()
+    const run = await runEvt(['dlq', 'requeue', dlt, '--yes', '--json'], { timeoutMs: 120_000 })
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr).toContain(`waiting for an open transaction on ${requeueLedgerTopic(dlt)} to end`)
+    const summary = JSON.parse(run.stdout.trim().split('\n').find((l) => l.includes('"summary"'))!).summary as { moved: number; skipped: Record<string, number> }
+    expect(summary).toMatchObject({ moved: 1, skipped: { 'already-requeued': 1 } })
+    expect(from(await readWithEvt(orders)).sort()).toEqual([`${dlt}/0/0`, `${dlt}/0/1`])
+    const ledger = await readLedger(testSession(), dlt)
+    expect([...ledger.entries.keys()].sort()).toEqual(['0/0', '0/1'])
+    expect(ledger.malformed).toBe(0)
+  }, 180_000)
 
   it('after kill -9 halfway, a rerun with another selection requeues exactly the rest (the ledger commits with the records)', async () => {
     const p = uniqueTopic('ledger-kill')
@@ -139,14 +162,17 @@ describe('dlq requeue ledger', () => {
     expect([...ledger.entries.values()].map((e) => `${dlt}/${e.partition}/${e.offset}`).sort()).toEqual([...partial].sort())
 
     // a different selection (its own progress group, starting at the beginning): only the ledger keeps it from sending those again
-    const rest = await runEvt(['dlq', 'requeue', dlt, '--filter', 'failure.exception == "java.net.SocketTimeoutException"', '--yes', '--json'], { timeoutMs: 60_000 })
+    const rest = await runEvt(['dlq', 'requeue', dlt, '--filter', 'failure.exception == "java.net.SocketTimeoutException"', '--yes', '--json'], { timeoutMs: 150_000 })
     expect(rest.code).toBe(0)
     const restPlan = JSON.parse(rest.stdout.split('\n')[0]).plan as RequeuePlan
     expect(restPlan.skipped).toEqual({ 'already-requeued': partial.length })
     expect(restPlan.partitions).toEqual([{ partition: 0, start: 0, end: 600 }])
-    const all = from(await readWithEvt(orders))
+    // kill -9 may have left a transaction open; another selection has another transactional id and does not fence it:
+    // the run waits until the broker aborts it (60 s transaction timeout) before it reads the ledger
+    let all = from(await readWithEvt(orders))
+    for (const deadline = Date.now() + 120_000; all.length < 600 && Date.now() < deadline; all = from(await readWithEvt(orders))) await new Promise((r) => setTimeout(r, 1000))
     expect(all).toHaveLength(600)
     expect(new Set(all)).toEqual(new Set(Array.from({ length: 600 }, (_, i) => `${dlt}/0/${i}`)))
     expect((await readLedger(testSession(), dlt)).entries.size).toBe(600)
-  })
+  }, 240_000)
 })
