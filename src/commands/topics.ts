@@ -6,7 +6,7 @@ import { listTopics } from '../services/topics.ts'
 
 export default class Topics extends EvtCommand {
   static override summary = 'List topics with partitions, replication and retained offsets (at most that many records).'
-  static override description = 'RECORDS shows ≤ N, where N is high watermark − low watermark summed over partitions: the retained offsets, an upper bound on the records (transaction markers, aborted records and compacted-away records take offsets too; counting records exactly would read the whole topic). --json gives it as offsets. Internal topics (names starting with __) are hidden unless --all.'
+  static override description = 'RECORDS shows ≤ N, where N is high watermark − low watermark summed over partitions: the retained offsets, an upper bound on the records (transaction markers, aborted records and compacted-away records take offsets too; counting records exactly would read the whole topic). --json gives it as offsets. Internal topics (names starting with __, and evt\'s requeue ledgers <dlq>.evt-requeued) are hidden unless --all.'
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --all --json',
@@ -15,7 +15,7 @@ export default class Topics extends EvtCommand {
   static override flags = {
     ...connectionFlags,
     ...jsonFlag,
-    all: Flags.boolean({ char: 'a', summary: 'Include internal topics (__consumer_offsets, __transaction_state, …).' }),
+    all: Flags.boolean({ char: 'a', summary: 'Include internal topics (__consumer_offsets, __transaction_state, …) and evt\'s requeue ledgers (<dlq>.evt-requeued).' }),
   }
 
   async run(): Promise<void> {

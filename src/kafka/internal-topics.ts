@@ -10,12 +10,28 @@
  *   user named the topic explicitly (`produce <topic>`, `replay --to-topic`, `dlq requeue --to`),
  *   never because a dead-letter header points there.
  * - The profile's `protectedTopics` (names or globs): like the platform topics.
+ * - evt's requeue ledgers (`<dlq>.evt-requeued`, see src/dlq/ledger.ts): written only by `dlq
+ *   requeue` itself, in the transactions that requeue records; never a target of `produce`,
+ *   `replay --to-topic` or `dlq requeue` (named or from a header), never a DLQ.
  */
 import picomatch from 'picomatch'
 import { refusedError } from '../errors.ts'
 
-/** Why a topic is guarded: Kafka's own (never written) or a platform topic (written only when named explicitly). */
-export type InternalTopicKind = 'kafka' | 'platform'
+/** Why a topic is guarded: Kafka's own (never written), a platform topic (written only when named explicitly), or evt's requeue ledger (written only by `dlq requeue`'s transactions). */
+export type InternalTopicKind = 'kafka' | 'platform' | 'evt-ledger'
+
+/** Suffix of a DLQ's requeue ledger topic: `payments.events-dlt` → `payments.events-dlt.evt-requeued`. */
+export const REQUEUE_LEDGER_SUFFIX = '.evt-requeued'
+
+/** The requeue ledger topic of a DLQ topic (`<dlq>.evt-requeued`). */
+export function requeueLedgerTopic(dlqTopic: string): string {
+  return `${dlqTopic}${REQUEUE_LEDGER_SUFFIX}`
+}
+
+/** True for a requeue ledger topic (a name ending in `.evt-requeued`). */
+export function isRequeueLedgerTopic(topic: string): boolean {
+  return topic.endsWith(REQUEUE_LEDGER_SUFFIX) && topic.length > REQUEUE_LEDGER_SUFFIX.length
+}
 
 const PLATFORM_TOPICS = new Set(['_schemas', 'connect-configs', 'connect-offsets', 'connect-status'])
 const CONNECT_SUFFIXES = ['-configs', '-offsets', '-status']
@@ -23,6 +39,7 @@ const CONNECT_SUFFIXES = ['-configs', '-offsets', '-status']
 /** The kind of internal topic `topic` is, or undefined for an ordinary topic. */
 export function internalTopicKind(topic: string): InternalTopicKind | undefined {
   if (topic.startsWith('__')) return 'kafka'
+  if (isRequeueLedgerTopic(topic)) return 'evt-ledger'
   if (PLATFORM_TOPICS.has(topic) || CONNECT_SUFFIXES.some((s) => topic.endsWith(s))) return 'platform'
   return undefined
 }
@@ -50,6 +67,7 @@ export function isProtectedTopic(topic: string, protectedTopics: readonly string
 export function writeRefusal(topic: string, explicit: boolean, protectedTopics: readonly string[] = []): string | undefined {
   const kind = internalTopicKind(topic)
   if (kind === 'kafka') return `"${topic}" is one of Kafka's internal topics: evt never writes to it`
+  if (kind === 'evt-ledger') return `"${topic}" is evt's requeue ledger of "${topic.slice(0, -REQUEUE_LEDGER_SUFFIX.length)}": only dlq requeue writes it, with the records it requeues`
   if (explicit) return undefined
   if (kind === 'platform') return `"${topic}" is a schema registry or Kafka Connect internal topic`
   if (isProtectedTopic(topic, protectedTopics)) return `"${topic}" is protected by the profile's protectedTopics`
@@ -63,5 +81,5 @@ export function writeRefusal(topic: string, explicit: boolean, protectedTopics: 
  */
 export function assertWritableTopic(topic: string, flag: string): void {
   const reason = writeRefusal(topic, true)
-  if (reason) throw refusedError(`${flag} ${topic}: ${reason}`, 'internal topics are written by the broker and its clients only; choose an ordinary topic')
+  if (reason) throw refusedError(`${flag} ${topic}: ${reason}`, internalTopicKind(topic) === 'evt-ledger' ? 'choose an ordinary topic; to requeue a record again, use dlq requeue --again' : 'internal topics are written by the broker and its clients only; choose an ordinary topic')
 }

@@ -59,7 +59,7 @@ export function renderDlqList(result: DlqListResult): string {
  */
 export function dlqJsonLine(item: DlqRecord): string {
   const line = jsonLine(item.record)
-  return `${line.slice(0, line.lastIndexOf('}'))},"failure":${JSON.stringify(item.failure)}}\n`
+  return `${line.slice(0, line.lastIndexOf('}'))},"failure":${JSON.stringify(item.failure)},"requeued":${JSON.stringify(item.requeued ?? null)}}\n`
 }
 
 /** The first `lines` lines of a stack trace, then its `Caused by:` lines, and how much was left out. */
@@ -113,7 +113,8 @@ export function failureLines(f: DlqFailure, options: { stack?: boolean } = {}): 
 export function prettyDlqRecord(item: DlqRecord, options: { stack?: boolean } = {}): string {
   const block = prettyRecord({ ...item.record, headers: item.record.headers.filter((h) => !isFailureHeader(h.key)) })
   const nl = block.indexOf('\n')
-  return `${block.slice(0, nl)}\n${failureLines(item.failure, options).join('\n')}${block.slice(nl)}`
+  const requeued = item.requeued ? `\n    ${chalk.green(`↻ requeued ${time(item.requeued.at)} → ${escapeControl(item.requeued.topic)}/${item.requeued.partition}${item.requeued.count > 1 ? ` (requeue ${item.requeued.count})` : ''}`)}` : ''
+  return `${block.slice(0, nl)}\n${failureLines(item.failure, options).join('\n')}${requeued}${block.slice(nl)}`
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import chalk from 'chalk'
 import type { TraceResult } from '../services/trace.ts'
-import type { TraceNode } from '../trace/graph.ts'
+import { copyText, type TraceNode } from '../trace/graph.ts'
 import { singleLine } from '../util/terminal-text.ts'
 import { formatBytes } from './records.ts'
 
@@ -38,8 +38,15 @@ function nodeLine(n: TraceNode, r: TraceResult): string {
   const why = n.deadLetter?.reason ?? n.deadLetter?.exception
   const dead = n.deadLetter ? chalk.red(` ✗ dead letter${why ? `: ${oneLine(why)}` : ''}`) : ''
   const missing = n.missingParent ? chalk.dim(` (parent ${oneLine(n.missingParent)} not found)`) : ''
+  const copy = copyLabel(n)
   const groups = (r.consumption.get(n.id) ?? []).map((c) => (c.status === 'consumed' ? chalk.green(`✓${oneLine(c.group)}`) : chalk.yellow(`…${oneLine(c.group)} (lag ${c.lag})`))).join(' ')
-  return `${chalk.bold(type)}  ${service}  ${chalk.cyan(n.id)}  ${chalk.dim(time(n.record.timestamp))}${delay}${flags}${dead}${missing}${groups ? `  ${groups}` : ''}`
+  return `${chalk.bold(type)}  ${service}  ${chalk.cyan(n.id)}  ${chalk.dim(time(n.record.timestamp))}${delay}${flags}${dead}${copy}${missing}${groups ? `  ${groups}` : ''}`
+}
+
+/** ` ↻ requeued from payments.events-dlt/0@3` / ` ⧉ replayed copy of orders.events/0@12` (and when the source is not in the window). */
+function copyLabel(n: TraceNode): string {
+  if (!n.copyOf) return ''
+  return chalk.magenta(` ${n.copyOf.kind === 'requeue' ? '↻' : '⧉'} ${oneLine(copyText(n.copyOf))}${n.copyOf.found ? '' : ' (not in the searched window)'}`)
 }
 
 /** The causal tree: roots first (by time), children indented under the record that caused them. */
@@ -77,7 +84,7 @@ export function renderTimeline(r: TraceResult, width = 40): string {
     const gap = n.record.timestamp - prev
     prev = n.record.timestamp
     const flags = n.anomalies.map((a) => chalk.red.bold(` [${ANOMALY_LABEL[a] ?? a}]`)).join('')
-    lines.push(`${String(at).padStart(7)} ms │${bar}│ ${chalk.bold(oneLine(n.record.meta.eventType ?? '(no type)'))} ${chalk.blue(oneLine(n.record.meta.source ?? '?'))} ${chalk.dim(n.record.topic)}${gap ? chalk.yellow(` (${gap} ms after the previous record)`) : ''}${flags}`)
+    lines.push(`${String(at).padStart(7)} ms │${bar}│ ${chalk.bold(oneLine(n.record.meta.eventType ?? '(no type)'))} ${chalk.blue(oneLine(n.record.meta.source ?? '?'))} ${chalk.dim(n.record.topic)}${gap ? chalk.yellow(` (${gap} ms after the previous record)`) : ''}${flags}${copyLabel(n)}`)
   }
   lines.push(`${' '.repeat(11)}total ${span} ms from first to last record`)
   if (r.graph.anomalies.length) {
@@ -91,9 +98,11 @@ export function renderTimeline(r: TraceResult, width = 40): string {
  * The `--json` contract of trace:
  * `{ id, window: {since, until}, topics, scanned, bytes, records: [{id, topic, partition, offset,
  * timestamp, key, eventId, eventType, correlationId, causationId, aggregateId, aggregateType,
- * occurredAt, source, conventions, parent, missingParent, delayMs, deadLetter, anomalies,
+ * occurredAt, source, conventions, parent, missingParent, delayMs, deadLetter, copyOf, anomalies,
  * consumption: [{group, status, committedOffset, lag}] }], edges: [{from, to}],
  * anomalies: [{kind, message, records}] }`. Times are epoch ms; ids are `topic/partition@offset`.
+ * `copyOf` is null, or `{kind: "replay"|"requeue", source, found, replayId?, requeueCount?}` for a
+ * copy written by evt (`parent` is `source` when `found`).
  */
 export function traceJson(r: TraceResult): Record<string, unknown> {
   const nodes = [...r.graph.nodes.values()].sort((a, b) => a.record.timestamp - b.record.timestamp)
@@ -123,6 +132,7 @@ export function traceJson(r: TraceResult): Record<string, unknown> {
       missingParent: n.missingParent ?? null,
       delayMs: n.delayMs ?? null,
       deadLetter: n.deadLetter ?? null,
+      copyOf: n.copyOf ?? null,
       anomalies: n.anomalies,
       consumption: r.consumption.get(n.id) ?? [],
     })),
@@ -151,7 +161,7 @@ export function renderMermaid(r: TraceResult): string {
     const to = safe(n.record.meta.source ?? n.record.topic)
     const parent = n.parentId ? r.graph.nodes.get(n.parentId) : undefined
     const from = parent ? safe(parent.record.meta.source ?? parent.record.topic) : to
-    const label = `${n.record.meta.eventType ?? '?'} (${n.record.topic})${n.delayMs !== undefined ? ` +${n.delayMs}ms` : ''}${n.anomalies.length ? ` ⚠ ${n.anomalies.join(',')}` : ''}`
+    const label = `${n.record.meta.eventType ?? '?'} (${n.record.topic})${n.delayMs !== undefined ? ` +${n.delayMs}ms` : ''}${n.copyOf ? ` ${n.copyOf.kind === 'replay' ? 'replayed copy' : 'requeued'}` : ''}${n.anomalies.length ? ` ⚠ ${n.anomalies.join(',')}` : ''}`
     lines.push(`  ${from}->>${n.deadLetter ? safe(n.record.topic) : to}: ${oneLine(label).replace(/[;#]/g, ' ')}`)
   }
   return lines.join('\n')
@@ -162,7 +172,7 @@ export function renderDot(r: TraceResult): string {
   const lines = [`digraph "trace ${dotString(r.id)}" {`, '  rankdir=LR;', '  node [shape=box, fontname="Helvetica"];']
   for (const n of r.graph.nodes.values()) {
     const label = [n.record.meta.eventType ?? '?', n.record.meta.source ?? '', n.id].map(dotString).join('\\n')
-    const style = n.deadLetter || n.anomalies.length ? ', color=red' : ''
+    const style = `${n.deadLetter || n.anomalies.length ? ', color=red' : ''}${n.copyOf ? ', style=dashed' : ''}`
     lines.push(`  "${dotString(n.id)}" [label="${label}"${style}];`)
   }
   for (const n of r.graph.nodes.values()) if (n.parentId) lines.push(`  "${dotString(n.parentId)}" -> "${dotString(n.id)}" [label="${n.delayMs ?? ''} ms"];`)

@@ -27,6 +27,11 @@ export interface MoveTarget {
   headers: OrderedHeader[]
   /** Epoch ms; undefined = the time of the write. */
   timestamp?: number
+  /**
+   * Records written in the same transaction as this one (e.g. its entry in the requeue ledger,
+   * src/dlq/ledger.ts), after the slice's moved records; not counted as moved.
+   */
+  also?: Array<{ topic: string; record: OutgoingRecord }>
 }
 
 /** A record's fate: a target, or a skip with a short reason label (counted per label). */
@@ -187,6 +192,7 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
         const part = chunk.records.slice(i, i + slice)
         const nextOffset = i + slice >= chunk.records.length ? chunk.nextOffset : Number(part[part.length - 1].offset) + 1
         const byTopic = new Map<string, OutgoingRecord[]>()
+        const alsoByTopic = new Map<string, OutgoingRecord[]>()
         const skipped: Record<string, number> = {}
         if (options.prepare) await options.prepare(part)
         for (const r of part) {
@@ -204,6 +210,10 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
           }
           if (!byTopic.has(d.topic)) byTopic.set(d.topic, [])
           byTopic.get(d.topic)!.push({ key: d.key, value: d.value, headers: d.headers, partition: d.partition, timestamp: d.timestamp })
+          for (const a of d.also ?? []) {
+            if (!alsoByTopic.has(a.topic)) alsoByTopic.set(a.topic, [])
+            alsoByTopic.get(a.topic)!.push(a.record)
+          }
         }
         if (interrupted) break
         // One transaction: the records and the source offsets after them. When it fails (a leader or
@@ -232,6 +242,7 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
             // were all filtered out has no send, and its offsets met it unhandled: a failed transaction.
             await producer.sendOffsets({ group: options.progressGroup, topic: options.source, partition: chunk.partition, offset: nextOffset, metadata: encodeProgressNote(note) })
             for (const [topic, messages] of byTopic) for (let j = 0; j < messages.length; j += 500) await producer.send(topic, messages.slice(j, j + 500))
+            for (const [topic, messages] of alsoByTopic) for (let j = 0; j < messages.length; j += 500) await producer.send(topic, messages.slice(j, j + 500))
             if (options.signal?.aborted) {
               await producer.abort()
               interrupted = true

@@ -1,7 +1,8 @@
 /**
  * `evt dlq list`: dead-letter topics, found by name and by content, with what is in them.
  *
- * 1. By name: topics matching the DLQ name patterns (src/dlq/detect.ts, plus the caller's).
+ * 1. By name: topics matching the DLQ name patterns (src/dlq/detect.ts, plus the caller's);
+ *    never evt's requeue ledgers (`<dlq>.evt-requeued`), by name or by content.
  * 2. By content: of the other non-internal topics, the last `sampleSize` records each are read;
  *    a topic whose sampled records carry dead-letter headers at least half of the time is a DLQ.
  * 3. For each DLQ: record count (high − low watermark), the oldest and newest record time, and,
@@ -12,6 +13,7 @@
 import { DEFAULT_DLQ_TOPIC_PATTERNS, hasDlqHeaders, isDlqTopic } from '../dlq/detect.ts'
 import { parseFailure, type DlqFramework } from '../dlq/failure.ts'
 import { headRecords, lastRecords } from '../dlq/scan.ts'
+import { isRequeueLedgerTopic } from '../kafka/internal-topics.ts'
 import type { Isolation, KafkaReader, PartitionPlan } from '../kafka/reader.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { PositionRange } from '../kafka/positions.ts'
@@ -108,7 +110,8 @@ export async function listDlqTopics(session: KafkaSession, options: DlqListOptio
   const scanLimit = options.scanLimit ?? 10_000
   const now = options.now ?? Date.now()
   const reader = await session.reader(options.isolation ?? 'read_committed')
-  const candidates = selectTopics(await reader.topicNames(), options.topics)
+  // evt's requeue ledgers (<dlq>.evt-requeued) are never DLQs, whatever their names look like
+  const candidates = selectTopics(await reader.topicNames(), options.topics).filter((t) => !isRequeueLedgerTopic(t))
   const byName = candidates.filter((t) => isDlqTopic(t, patterns))
   const others = candidates.filter((t) => !isDlqTopic(t, patterns))
 

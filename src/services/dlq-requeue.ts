@@ -4,7 +4,8 @@
  *
  * Each record goes to its original topic (from its dead-letter headers) or to `--to`, with key,
  * value and headers kept, the dead-letter error headers removed (unless kept), `evt-requeue-count`
- * incremented and `evt-requeued-from` (dlq topic/partition/offset) added; to the original
+ * incremented (from the header, or from the ledger when the record was requeued before) and
+ * `evt-requeued-from` (dlq topic/partition/offset) added; to the original
  * partition when known and present, else by key. Records requeued `maxRequeues` times already are
  * skipped (loop guard).
  *
@@ -17,6 +18,11 @@
  * committed in the same transactions to a progress group named after the DLQ topic and the
  * selection, so running the same requeue again sends nothing, and a crash resumes without
  * duplicates.
+ *
+ * The requeue ledger (src/dlq/ledger.ts, topic `<dlq>.evt-requeued`) makes this hold across
+ * selections: every requeued record gets a ledger entry in the same transaction, and records the
+ * ledger lists are skipped as `already-requeued` by any later requeue of that DLQ (any selection,
+ * the CLI or the `dlq inspect` browser) unless `again` is set.
  */
 import { createHash } from 'node:crypto'
 import { decodeRecord } from '../codec/decode.ts'
@@ -26,7 +32,9 @@ import { isFailureHeader, parseFailure, type DlqFailure } from '../dlq/failure.t
 import type { DlqRecordFilter } from '../dlq/filter.ts'
 import { groupKey, type DlqGroupBy } from '../dlq/group.ts'
 import { legacyRequeueProgressGroup, requeueProgressGroup } from '../kafka/evt-ids.ts'
-import { assertWritableTopic, writeRefusal } from '../kafka/internal-topics.ts'
+import { notFoundError, refusedError } from '../errors.ts'
+import { ensureLedger, ledgerRecord, readLedger, requeuedEntry, settleLedger, type RequeueLedger } from '../dlq/ledger.ts'
+import { assertWritableTopic, isRequeueLedgerTopic, REQUEUE_LEDGER_SUFFIX, writeRefusal } from '../kafka/internal-topics.ts'
 import { partitionForKey } from '../kafka/partitioner.ts'
 import type { PositionRange } from '../kafka/positions.ts'
 import type { KafkaSession } from '../kafka/session.ts'
@@ -34,10 +42,10 @@ import type { OrderedHeader } from '../kafka/types.ts'
 import type { DecodedRecord, RawRecord } from '../record.ts'
 import { moveExactlyOnce, progressOffsets, type MoveDecision, type MoveProgress, type MoveSummary } from '../replay/move.ts'
 
-/** Header that counts how often a record was requeued. */
-export const REQUEUE_COUNT_HEADER = 'evt-requeue-count'
-/** Header naming the dead-letter record a requeued record came from (topic/partition/offset). */
-export const REQUEUED_FROM_HEADER = 'evt-requeued-from'
+import { REQUEUE_COUNT_HEADER, REQUEUED_FROM_HEADER } from '../replay/provenance.ts'
+
+/** The requeue provenance headers (defined with replay's in src/replay/provenance.ts). */
+export { REQUEUE_COUNT_HEADER, REQUEUED_FROM_HEADER }
 
 /** What to requeue. */
 export interface RequeueRequest {
@@ -56,7 +64,23 @@ export interface RequeueRequest {
   /** Loop guard (default 3). */
   maxRequeues?: number
   rate?: number
+  /** Requeue records the requeue ledger lists as requeued already, too (`--again`). */
+  again?: boolean
 }
+
+/** A DLQ record the requeue ledger lists as requeued (the plan's `alreadyRequeued[]`). */
+export interface AlreadyRequeued {
+  partition: number
+  offset: number
+  /** When it was requeued, epoch ms. */
+  requeuedAt: number
+  /** Where its copy went. */
+  topic: string
+  toPartition: number
+}
+
+/** At most this many already-requeued records are listed in a plan (all are counted). */
+export const ALREADY_REQUEUED_LISTED = 100
 
 /** What a requeue will do (and, after it ran, did). The `--json` contract of the plan. */
 export interface RequeuePlan {
@@ -82,10 +106,21 @@ export interface RequeuePlan {
   unexpectedTargets: string[]
   /** Target topics named by records that do not exist (those records are `target-missing`). */
   missingTargets: string[]
+  /** The DLQ's requeue ledger: its topic, whether it exists yet (a run creates it), and its entries. */
+  ledger: { topic: string; exists: boolean; entries: number }
+  /** `--again`: records the ledger lists are sent again (they are in `targets`), not skipped. */
+  again: boolean
+  /**
+   * Records of the selection the ledger lists as requeued (skipped as `already-requeued`, or sent
+   * again with `again`): the first {@link ALREADY_REQUEUED_LISTED} in DLQ order; `alreadyRequeuedCount` counts all.
+   */
+  alreadyRequeued: AlreadyRequeued[]
+  alreadyRequeuedCount: number
 }
 
 function selectionHash(request: RequeueRequest, filterText?: string): string {
-  const selection = JSON.stringify({ filter: filterText ?? null, only: request.only ?? null, to: request.to ?? null, partitions: request.partitions ?? null })
+  // `again` only when set, so the groups of earlier requeues keep their names
+  const selection = JSON.stringify({ filter: filterText ?? null, only: request.only ?? null, to: request.to ?? null, partitions: request.partitions ?? null, again: request.again || undefined })
   return createHash('sha256').update(selection).digest('hex').slice(0, 8)
 }
 
@@ -120,15 +155,29 @@ export function followsConvention(dlqTopic: string, topic: string): boolean {
   return conventionalSources(dlqTopic).includes(topic)
 }
 
+/** Options of {@link requeueDecision}. */
+export interface RequeueDecisionOptions {
+  /** Do not skip targets outside the DLQ's naming convention (planning, which lists them instead). */
+  anyTarget?: boolean
+  /** The DLQ's requeue ledger: records it lists are skipped as `already-requeued` (unless `request.again`). */
+  ledger?: RequeueLedger
+  /** Write a ledger entry with each requeued record (same transaction): the run's progress group and clock. */
+  writeLedger?: { progressGroup: string; now?: () => number }
+  /** The profile's protectedTopics (names or globs): guarded like the platform topics. */
+  protectedTopics?: readonly string[]
+}
+
 /**
- * The decision for one DLQ record (pure given the target partition counts; `decode` for the filter,
- * e.g. a prepared RegistryDecoder). `anyTarget`: do not skip targets outside the DLQ's naming
- * convention (planning, which lists them instead).
+ * The decision for one DLQ record (pure given the target partition counts and the ledger; `decode`
+ * for the filter, e.g. a prepared RegistryDecoder).
  */
-export function requeueDecision(r: RawRecord, failure: DlqFailure, request: RequeueRequest, targets: Map<string, number>, pick: (topic: string, count: number, r: RawRecord) => number, decode: (r: RawRecord) => DecodedRecord = decodeRecord, options: { anyTarget?: boolean; protectedTopics?: readonly string[] } = {}): MoveDecision {
+export function requeueDecision(r: RawRecord, failure: DlqFailure, request: RequeueRequest, targets: Map<string, number>, pick: (topic: string, count: number, r: RawRecord) => number, decode: (r: RawRecord) => DecodedRecord = decodeRecord, options: RequeueDecisionOptions = {}): MoveDecision {
   if (request.filter && !request.filter(decode(r), failure)) return { skip: 'filtered' }
   if (request.only && groupKey(failure, request.only.by) !== request.only.value) return { skip: 'not-selected' }
-  const count = Number(lastHeader(r.headers, REQUEUE_COUNT_HEADER)?.toString() ?? '0') || 0
+  const entry = requeuedEntry(options.ledger, r)
+  if (entry && !request.again) return { skip: 'already-requeued' }
+  // a record sent again (--again) counts its earlier requeues from the ledger, so the loop guard sees them
+  const count = Math.max(Number(lastHeader(r.headers, REQUEUE_COUNT_HEADER)?.toString() ?? '0') || 0, entry?.requeueCount ?? 0)
   if (count >= (request.maxRequeues ?? 3)) return { skip: 'loop-guard' }
   const topic = request.to ?? failure.originalTopic
   if (!topic) return { skip: 'no-original-topic' }
@@ -139,7 +188,14 @@ export function requeueDecision(r: RawRecord, failure: DlqFailure, request: Requ
   const partition = failure.originalPartition !== undefined && failure.originalPartition >= 0 && failure.originalPartition < partitions && !request.to ? failure.originalPartition : pick(topic, partitions, r)
   const headers: OrderedHeader[] = r.headers.filter((h) => h.key !== REQUEUE_COUNT_HEADER && h.key !== REQUEUED_FROM_HEADER && (request.keepErrorHeaders || !isFailureHeader(h.key)))
   headers.push({ key: REQUEUE_COUNT_HEADER, value: Buffer.from(String(count + 1)) }, { key: REQUEUED_FROM_HEADER, value: Buffer.from(`${r.topic}/${r.partition}/${r.offset}`) })
-  return { topic, partition, key: r.key, value: r.value, headers }
+  const w = options.writeLedger
+  const also = w ? [{ topic: `${request.dlqTopic}${REQUEUE_LEDGER_SUFFIX}`, record: ledgerRecord({ dlq: request.dlqTopic, partition: r.partition, offset: Number(r.offset), dlqTimestamp: r.timestamp, requeuedAt: (w.now ?? Date.now)(), topic, toPartition: partition, requeueCount: count + 1, progressGroup: w.progressGroup }) }] : undefined
+  return { topic, partition, key: r.key, value: r.value, headers, also }
+}
+
+/** Refuses (exit 6) to requeue from a requeue ledger topic: it is not a DLQ. */
+function assertDlq(dlqTopic: string): void {
+  if (isRequeueLedgerTopic(dlqTopic)) throw refusedError(`"${dlqTopic}" is evt's requeue ledger of "${dlqTopic.slice(0, -REQUEUE_LEDGER_SUFFIX.length)}", not a dead-letter topic`, `requeue from the DLQ itself: evt dlq requeue ${dlqTopic.slice(0, -REQUEUE_LEDGER_SUFFIX.length)}`)
 }
 
 async function topicPartitionCounts(session: KafkaSession): Promise<Map<string, number>> {
@@ -163,9 +219,14 @@ function picker(): (topic: string, count: number, r: RawRecord) => number {
  */
 export async function planRequeue(session: KafkaSession, request: RequeueRequest, filterText?: string): Promise<RequeuePlan> {
   const { connection } = session
+  assertDlq(request.dlqTopic)
   if (request.to) assertWritableTopic(request.to, '--to')
   const progressGroup = await resolveRequeueGroup(session, request, filterText)
   const targets = await topicPartitionCounts(session)
+  if (!targets.has(request.dlqTopic)) throw notFoundError(`topic "${request.dlqTopic}" does not exist`, 'list dead-letter topics with: evt dlq list')
+  const ledger = await readLedger(session, request.dlqTopic)
+  const alreadyRequeued: AlreadyRequeued[] = []
+  let alreadyRequeuedCount = 0
   const done = await progressOffsets(session, progressGroup, request.dlqTopic)
   const reader = await session.reader('read_committed')
   const decoder = new RegistryDecoder(connection.registry, { timeoutMs: Math.min(connection.timeoutMs, 5000) })
@@ -181,7 +242,14 @@ export async function planRequeue(session: KafkaSession, request: RequeueRequest
     if (request.filter) await decoder.prepare(chunk.records)
     for (const r of chunk.records) {
       const failure = parseFailure(r.headers)
-      const d = requeueDecision(r, failure, request, targets, pick, (x) => decoder.decodeRecord(x), { anyTarget: true, protectedTopics: session.connection.protectedTopics })
+      const d = requeueDecision(r, failure, request, targets, pick, (x) => decoder.decodeRecord(x), { anyTarget: true, ledger, protectedTopics: session.connection.protectedTopics })
+      if (!('skip' in d) || (d.skip !== 'filtered' && d.skip !== 'not-selected')) {
+        const e = requeuedEntry(ledger, r)
+        if (e) {
+          if (alreadyRequeued.length < ALREADY_REQUEUED_LISTED) alreadyRequeued.push({ partition: e.partition, offset: e.offset, requeuedAt: e.requeuedAt, topic: e.topic, toPartition: e.toPartition })
+          alreadyRequeuedCount++
+        }
+      }
       if ('skip' in d) {
         skipped[d.skip] = (skipped[d.skip] ?? 0) + 1
         if (d.skip === 'target-missing') missingTargets.add(request.to ?? failure.originalTopic!)
@@ -203,16 +271,31 @@ export async function planRequeue(session: KafkaSession, request: RequeueRequest
     missingTargets: [...missingTargets].sort(),
     refusedTargets: [...refusedTargets].sort(),
     unexpectedTargets: request.to ? [] : [...byTarget.keys()].filter((t) => !followsConvention(request.dlqTopic, t)).sort(),
+    ledger: { topic: ledger.topic, exists: ledger.exists, entries: ledger.entries.size },
+    again: Boolean(request.again),
+    alreadyRequeued,
+    alreadyRequeuedCount,
   }
 }
 
 /**
  * Executes a planned requeue exactly once (see the module doc). Resumes from the progress group.
- * @throws EvtError connect (3), not-found (4).
+ * Creates the DLQ's requeue ledger topic when it does not exist, waits until no transaction is open
+ * on it (another requeue running, or a crashed one's, which the broker aborts within a minute),
+ * reads it again (a requeue since the plan counts), and writes an entry per requeued record in the
+ * record's transaction.
+ * @throws EvtError connect (3: also when the ledger cannot be created), not-found (4), refused (6).
  */
 export async function runRequeue(session: KafkaSession, request: RequeueRequest, plan: RequeuePlan, options: { signal?: AbortSignal; onProgress?: (p: MoveProgress) => void; onWarning?: (message: string) => void } = {}): Promise<MoveSummary> {
   const { connection } = session
+  assertDlq(request.dlqTopic)
   if (request.to) assertWritableTopic(request.to, '--to')
+  await ensureLedger(session, request.dlqTopic)
+  // settle this selection's own transaction a crash may have left open (connecting fences it), then wait for any
+  // other open transaction on the ledger, so the read below sees every committed entry
+  await (await session.transactionalWriter(plan.progressGroup)).close()
+  await settleLedger(session, request.dlqTopic, { signal: options.signal, onWaiting: options.onWarning })
+  const ledger = await readLedger(session, request.dlqTopic, { signal: options.signal, onWarning: options.onWarning })
   const targets = await topicPartitionCounts(session)
   const pick = picker()
   const decoder = new RegistryDecoder(connection.registry, { timeoutMs: Math.min(connection.timeoutMs, 5000) })
@@ -221,7 +304,7 @@ export async function runRequeue(session: KafkaSession, request: RequeueRequest,
     partitions: plan.partitions,
     transactionalId: plan.progressGroup,
     progressGroup: plan.progressGroup,
-    decide: (r) => requeueDecision(r, parseFailure(r.headers), request, targets, pick, (x) => decoder.decodeRecord(x), { protectedTopics: session.connection.protectedTopics }),
+    decide: (r) => requeueDecision(r, parseFailure(r.headers), request, targets, pick, (x) => decoder.decodeRecord(x), { protectedTopics: session.connection.protectedTopics, ledger, writeLedger: { progressGroup: plan.progressGroup } }),
     prepare: request.filter ? (records) => decoder.prepare(records) : undefined,
     rate: request.rate,
     signal: options.signal,

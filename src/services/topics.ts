@@ -1,6 +1,7 @@
 /**
  * `evt topics`: topics with partitions, replication and retained offsets (an upper bound on record counts).
  */
+import { isRequeueLedgerTopic } from '../kafka/internal-topics.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import { mapWithConcurrency } from '../util/concurrency.ts'
 
@@ -10,7 +11,7 @@ export interface TopicSummary {
   partitions: number
   /** Replicas of the first partition (topics normally have one replication factor). */
   replicationFactor: number
-  /** Name starts with `__` (Kafka's own: __consumer_offsets, __transaction_state, …). */
+  /** Kafka's own (name starts with `__`: __consumer_offsets, __transaction_state, …) or evt's requeue ledger of a DLQ (`<dlq>.evt-requeued`). */
   internal: boolean
   /**
    * Sum over partitions of high watermark − low watermark: the offsets the topic retains, an upper bound on
@@ -22,9 +23,9 @@ export interface TopicSummary {
   approxRecords: number
 }
 
-/** Kafka's and evt's own topics start with `__`. */
+/** Kafka's own topics (`__*`) and evt's requeue ledgers (`<dlq>.evt-requeued`): hidden unless `--all`. */
 export function isInternalTopic(name: string): boolean {
-  return name.startsWith('__')
+  return name.startsWith('__') || isRequeueLedgerTopic(name)
 }
 
 /**

@@ -11,6 +11,7 @@ import { RegistryDecoder } from '../codec/registry.ts'
 import { createExtractor, searchNeedles, type EnvelopeConfig, type EventMeta } from '../envelope/index.ts'
 import { notFoundError } from '../errors.ts'
 import { isEvtGroup } from '../kafka/evt-ids.ts'
+import { isRequeueLedgerTopic } from '../kafka/internal-topics.ts'
 import type { PartitionPlan } from '../kafka/reader.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { RawRecord } from '../record.ts'
@@ -68,11 +69,12 @@ export interface TraceResult {
 }
 
 /**
- * Picks topics: every non-internal topic, or those matching the names/globs given.
+ * Picks topics: every topic but Kafka's internal ones (`__*`) and evt's requeue ledgers
+ * (`*.evt-requeued`), or those matching the names/globs given (globs never match requeue ledgers).
  * @throws EvtError not-found when a plain name (no glob characters) does not exist, or nothing matches.
  */
 export function selectTopics(all: string[], wanted: string[] | undefined): string[] {
-  if (!wanted?.length) return all.filter((t) => !t.startsWith('__'))
+  if (!wanted?.length) return all.filter((t) => !t.startsWith('__') && !isRequeueLedgerTopic(t))
   const out = new Set<string>()
   for (const w of wanted) {
     if (!/[*?[\]{}!]/.test(w)) {
@@ -81,7 +83,8 @@ export function selectTopics(all: string[], wanted: string[] | undefined): strin
       continue
     }
     const match = picomatch(w, { dot: true })
-    for (const t of all) if (match(t)) out.add(t)
+    // a glob leaves evt's requeue ledgers out (name one to search it)
+    for (const t of all) if (match(t) && !isRequeueLedgerTopic(t)) out.add(t)
   }
   if (out.size === 0) throw notFoundError(`no topic matches ${wanted.join(', ')}`, 'list topics with: evt topics')
   return [...out].sort()

@@ -1,11 +1,16 @@
 /**
  * The causal graph of one request: records linked by causation id (or trace-context parent
  * span), plus the anomalies that matter when a request went wrong. Pure logic, no Kafka.
+ *
+ * Copies written by evt (replay `--to-topic`, `dlq requeue`: provenance headers, see
+ * src/replay/provenance.ts) hang under the record they were copied from and are never counted
+ * as duplicates of it.
  */
 import { looksLikeCommand, type EventMeta } from '../envelope/index.ts'
 import { hasDlqHeaders, isDlqTopic } from '../dlq/detect.ts'
 import { parseFailure } from '../dlq/failure.ts'
 import type { RecordHeader } from '../record.ts'
+import { parseProvenance } from '../replay/provenance.ts'
 
 /** One record found by a trace, with what was extracted from it. */
 export interface TraceRecord {
@@ -41,10 +46,32 @@ export interface TraceNode {
   missingParent?: string
   /** Delay from the parent's record timestamp, ms. */
   delayMs?: number
+  /**
+   * A copy written by evt: `replay` (a `replay --to-topic` copy) or `requeue` (requeued from a
+   * DLQ), with its source record's id (`topic/partition@offset`), whether that record is in the
+   * graph, and the replay id or requeue count. Not set on records in dead-letter topics.
+   */
+  copyOf?: CopyOf
   /** True for a copy of a record in a dead-letter topic. */
   deadLetter?: { exception?: string; message?: string; cause?: string; originalTopic?: string; reason?: string }
   children: string[]
   anomalies: AnomalyKind[]
+}
+
+/** Where a copy written by evt came from (the `--json` contract's `copyOf`). */
+export interface CopyOf {
+  kind: 'replay' | 'requeue'
+  /** The source record's id, `topic/partition@offset`. */
+  source: string
+  /** The source record is in the graph (then it is the copy's parent). */
+  found: boolean
+  replayId?: string
+  requeueCount?: number
+}
+
+/** `replayed copy of orders.events/0@12`, `requeued from payments.events-dlt/0@3`. */
+export function copyText(c: CopyOf): string {
+  return c.kind === 'replay' ? `replayed copy of ${c.source}` : `requeued from ${c.source}`
 }
 
 /** The whole graph: nodes by id, roots in time order, anomalies. */
@@ -68,8 +95,12 @@ export function recordId(r: { topic: string; partition: number; offset: string }
 
 /**
  * Builds the causal graph. Parents are found by causation id → event id, else by parent span
- * → span id. A dead-letter copy (DLQ topic or DLQ headers, same event id as the original) hangs
- * under its original and marks it dead-lettered instead of counting as a duplicate.
+ * → span id (originals preferred over copies). A dead-letter copy (DLQ topic or DLQ headers, same
+ * event id as the original) hangs under its original and marks it dead-lettered instead of
+ * counting as a duplicate. A copy written by evt (provenance headers, outside DLQ topics) hangs
+ * under its source record when that is in the graph, else under its original (same event id), else
+ * where its causation says; it is never a duplicate, and the per-record and per-aggregate checks
+ * (key, command, partitions, time order) are left to its original.
  */
 export function buildGraph(records: TraceRecord[]): TraceGraph {
   const sorted = [...records].sort((a, b) => a.timestamp - b.timestamp || a.topic.localeCompare(b.topic) || a.partition - b.partition || Number(a.offset) - Number(b.offset))
@@ -87,31 +118,48 @@ export function buildGraph(records: TraceRecord[]): TraceGraph {
 
   for (const record of sorted) {
     const id = recordId(record)
-    const dead = isDlqTopic(record.topic) || hasDlqHeaders(record.headers)
+    const dlqTopic = isDlqTopic(record.topic)
+    const provenance = dlqTopic ? undefined : parseProvenance(record.headers)
+    const dead = !provenance && (dlqTopic || hasDlqHeaders(record.headers))
     nodes.set(id, {
       id,
       record,
       children: [],
       anomalies: [],
       deadLetter: dead ? deadLetterOf(record.headers) : undefined,
+      copyOf: provenance ? { kind: provenance.kind, source: recordId(provenance), found: false, ...(provenance.replayId !== undefined ? { replayId: provenance.replayId } : {}), ...(provenance.requeueCount !== undefined ? { requeueCount: provenance.requeueCount } : {}) } : undefined,
     })
     const eventId = record.meta.eventId
     if (eventId) {
       if (!byEventId.has(eventId)) byEventId.set(eventId, [])
       byEventId.get(eventId)!.push(id)
     }
-    if (record.meta.spanId && !dead && !bySpanId.has(record.meta.spanId)) bySpanId.set(record.meta.spanId, id)
+    if (record.meta.spanId && !dead && !provenance && !bySpanId.has(record.meta.spanId)) bySpanId.set(record.meta.spanId, id)
+  }
+  // copies stand in for spans whose original is not in the graph
+  for (const node of nodes.values()) if (node.copyOf && node.record.meta.spanId && !bySpanId.has(node.record.meta.spanId)) bySpanId.set(node.record.meta.spanId, node.id)
+  /** The first record with this event id that is neither a dead letter nor `except`, originals before copies. */
+  const original = (eventId: string, except?: string) => {
+    const ids = (byEventId.get(eventId) ?? []).filter((other) => other !== except && !nodes.get(other)!.deadLetter)
+    return ids.find((other) => !nodes.get(other)!.copyOf) ?? ids[0]
   }
 
   // Parents.
   for (const node of nodes.values()) {
     const meta = node.record.meta
     let parent: string | undefined
-    if (node.deadLetter && meta.eventId) {
-      parent = byEventId.get(meta.eventId)?.find((other) => other !== node.id && !nodes.get(other)!.deadLetter)
+    if (node.copyOf) {
+      if (nodes.has(node.copyOf.source) && node.copyOf.source !== node.id) {
+        parent = node.copyOf.source
+        node.copyOf.found = true
+      } else if (meta.eventId) {
+        const o = original(meta.eventId, node.id)
+        if (o && !nodes.get(o)!.copyOf) parent = o
+      }
     }
+    if (!parent && node.deadLetter && meta.eventId) parent = original(meta.eventId, node.id)
     if (!parent && meta.causationId && meta.causationId !== meta.eventId) {
-      parent = byEventId.get(meta.causationId)?.find((other) => !nodes.get(other)!.deadLetter)
+      parent = original(meta.causationId)
       if (!parent) node.missingParent = meta.causationId
     }
     if (!parent && !node.missingParent && meta.parentSpanId) {
@@ -130,7 +178,7 @@ export function buildGraph(records: TraceRecord[]): TraceGraph {
 
   // Anomalies.
   for (const [eventId, ids] of byEventId) {
-    const live = ids.filter((id) => !nodes.get(id)!.deadLetter)
+    const live = ids.filter((id) => !nodes.get(id)!.deadLetter && !nodes.get(id)!.copyOf)
     if (live.length > 1) flag('duplicate', `event ${eventId} was published ${live.length} times (at-least-once redelivery?)`, live)
   }
   for (const node of nodes.values()) {
@@ -141,6 +189,7 @@ export function buildGraph(records: TraceRecord[]): TraceGraph {
   }
   for (const node of nodes.values()) {
     if (node.missingParent) flag('orphan', `${node.id} names parent ${node.missingParent}, which is not in the searched window`, [node.id])
+    if (node.copyOf) continue
     const { meta } = node.record
     if (!node.deadLetter && meta.aggregateId && node.record.key !== null && node.record.key !== meta.aggregateId) {
       flag('key-mismatch', `${node.id} has key "${node.record.key}" but aggregate_id "${meta.aggregateId}": its events may land on other partitions`, [node.id])
@@ -153,7 +202,7 @@ export function buildGraph(records: TraceRecord[]): TraceGraph {
   const byAggregate = new Map<string, TraceNode[]>()
   for (const node of nodes.values()) {
     const agg = node.record.meta.aggregateId
-    if (!agg || node.deadLetter) continue
+    if (!agg || node.deadLetter || node.copyOf) continue
     const k = `${node.record.topic}\u0000${agg}`
     if (!byAggregate.has(k)) byAggregate.set(k, [])
     byAggregate.get(k)!.push(node)

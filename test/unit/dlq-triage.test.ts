@@ -86,14 +86,18 @@ describe('bounded scans', () => {
 describe('renderers', () => {
   const r = dlqRecord([['traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'], ...springDltHeaders()], { topic: 'orders.DLT', partition: 0, offset: '5' })
 
-  it('the JSON line is the tail line plus the failure', () => {
+  it('the JSON line is the tail line plus the failure and the requeue', () => {
     const line = dlqJsonLine(item(r))
     expect(line.endsWith('}\n')).toBe(true)
     const j = JSON.parse(line) as Record<string, unknown>
-    expect(Object.keys(j)).toEqual(['topic', 'partition', 'offset', 'timestamp', 'key', 'keyEncoding', 'value', 'valueEncoding', 'headers', 'failure'])
+    expect(Object.keys(j)).toEqual(['topic', 'partition', 'offset', 'timestamp', 'key', 'keyEncoding', 'value', 'valueEncoding', 'headers', 'failure', 'requeued'])
     expect(j.value).toEqual({ orderId: 'order-1042', total: 42.5 })
     expect(j.failure).toEqual(parseFailure(r.headers))
+    expect(j.requeued).toBeNull()
     expect((j.headers as unknown[]).length).toBe(r.headers.length)
+    const requeued = { at: Date.UTC(2026, 10, 28, 14, 0, 0), topic: 'orders', partition: 2, count: 1 }
+    expect(JSON.parse(dlqJsonLine({ ...item(r), requeued })).requeued).toEqual(requeued)
+    expect(prettyDlqRecord({ ...item(r), requeued }).replace(/\u001b\[[0-9;]*m/g, '')).toContain('↻ requeued 2026-11-28')
   })
 
   it('pretty: failure under the first line, dead-letter headers not repeated raw, stack folded', () => {

@@ -25,7 +25,7 @@ const timeouts = [item(0, 1), item(0, 4), item(1, 2)]
 const npes = [item(0, 2, NPE), item(1, 7, { ...NPE, topic: 'payments' })]
 const loaded = () => run(fresh(), { type: 'records', records: [timeouts[0], npes[0], timeouts[1]] }, { type: 'records', records: [npes[1], timeouts[2]], scanned: 9 })
 
-const plan = (targets: RequeuePlan['targets'], skipped: Record<string, number> = {}): RequeuePlan => ({ dlqTopic: 'orders-dlt', progressGroup: '_evt-requeue-orders-dlt-1234abcd', partitions: [{ partition: 0, start: 0, end: 5 }], targets, classes: [], skipped, missingTargets: [], refusedTargets: [], unexpectedTargets: [] })
+const plan = (targets: RequeuePlan['targets'], skipped: Record<string, number> = {}): RequeuePlan => ({ dlqTopic: 'orders-dlt', progressGroup: '_evt-requeue-orders-dlt-1234abcd', partitions: [{ partition: 0, start: 0, end: 5 }], targets, classes: [], skipped, missingTargets: [], refusedTargets: [], unexpectedTargets: [], ledger: { topic: 'orders-dlt.evt-requeued', exists: true, entries: 0 }, again: false, alreadyRequeued: [], alreadyRequeuedCount: 0 })
 const summary = (moved: number, skipped: Record<string, number>, interrupted = false): MoveSummary => ({ moved, skipped, done: 10, total: 10, startedAt: 0, byTarget: moved ? { orders: moved } : {}, elapsedMs: 1234, interrupted })
 
 describe('dlq browser state: records and groups', () => {

@@ -42,6 +42,21 @@ describe('DlqView', () => {
     expect(text).toContain(KEY_HELP)
   })
 
+  it('marks records the requeue ledger lists (after a requeue: the ledger action), in the list and the detail pane', () => {
+    const ledger = { topic: 'brw-1.orders-dlt.evt-requeued', exists: true, malformed: 0, entries: new Map([
+      ['0/4', { dlq: 'brw-1.orders-dlt', partition: 0, offset: 4, dlqTimestamp: Date.UTC(2026, 10, 29, 14, 0, 4), requeuedAt: Date.UTC(2026, 10, 30, 9, 15, 0), topic: 'orders', toPartition: 2, requeueCount: 2, progressGroup: 'g' }],
+      // an entry of an earlier incarnation of the DLQ (another timestamp at that offset): not this record's
+      ['1/5', { dlq: 'brw-1.orders-dlt', partition: 1, offset: 5, dlqTimestamp: 1, requeuedAt: 2, topic: 'orders', toPartition: 0, requeueCount: 1, progressGroup: 'g' }],
+    ]) }
+    const s = state({ type: 'ledger', ledger })
+    const text = frame(s)
+    expect(text).toContain(' [ ] 0@4 ↻ 2026-11-29 14:00:04 orders order-4')
+    expect(text).toContain(' [ ] 1@5 2026-11-29 14:00:05 orders order-5')
+    expect(text).toContain('›[ ] 0@1 2026-11-29 14:00:01 orders order-1')
+    const detail = frame([press('', { rightArrow: true }), press('', { downArrow: true }), press('', { return: true })].reduce(dlqReducer, s), 40)
+    expect(detail).toContain('requeued  2026-11-30 09:15:00 UTC → orders/2 (requeue 2)')
+  })
+
   it('shows the other group\'s records when it is selected, and another grouping after g', () => {
     const text = frame(state(press('', { downArrow: true })))
     expect(text).toContain('RECORDS 2 · NullPointerException: customer is null')
@@ -89,7 +104,7 @@ describe('DlqView', () => {
   })
 
   it('shows the confirmation with the plan, then progress and the result in the status line', () => {
-    const plan: RequeuePlan = { dlqTopic: 'brw-1.orders-dlt', progressGroup: '_evt-requeue-brw-1.orders-dlt-0a1b2c3d', partitions: [{ partition: 0, start: 0, end: 5 }], targets: [{ topic: 'orders', records: 2 }], classes: [], skipped: { filtered: 2 }, missingTargets: [], refusedTargets: [], unexpectedTargets: [] }
+    const plan: RequeuePlan = { dlqTopic: 'brw-1.orders-dlt', progressGroup: '_evt-requeue-brw-1.orders-dlt-0a1b2c3d', partitions: [{ partition: 0, start: 0, end: 5 }], targets: [{ topic: 'orders', records: 2 }], classes: [], skipped: { filtered: 2 }, missingTargets: [], refusedTargets: [], unexpectedTargets: [], ledger: { topic: 'brw-1.orders-dlt.evt-requeued', exists: true, entries: 0 }, again: false, alreadyRequeued: [], alreadyRequeuedCount: 0 }
     const asked = state(press('', { rightArrow: true }), press(' '), press('', { downArrow: true }), press(' '), press('r'))
     expect(frame(asked)).toContain('Requeue 2 marked records?')
     expect(frame(asked)).toContain('planning: reading the DLQ…')

@@ -10,6 +10,7 @@ import { dlqJsonLine, prettyDlqRecord, renderDlqGroups } from '../../output/dlq.
 import { StdoutSink } from '../../output/sink.ts'
 import { groupDlq, inspectDlq, type DlqInspectOptions, type DlqInspectStats } from '../../services/dlq-inspect.ts'
 import { planRequeue, runRequeue } from '../../services/dlq-requeue.ts'
+import { readLedger } from '../../dlq/ledger.ts'
 import { markedRequeue } from '../../ui/dlq/marked.ts'
 
 export default class DlqInspect extends EvtCommand {
@@ -20,8 +21,11 @@ Reads without a consumer group from -o (default start:end) to the end offsets ta
 
 On a terminal (without --json, --group-by or --no-ui) the records open in a browser: groups on the left (g cycles exception, reason, original topic, stage), the group's records on the right, enter for one record's failure, headers and value; space marks a record, a the whole group, r requeues the marked records (as dlq requeue does) after showing the plan and asking y/n; q quits.
 
---json prints one JSON line per record: the tail -f json line plus "failure":
-{"topic","partition","offset","timestamp","key","keyEncoding","value","valueEncoding","headers":[{"key","value","encoding"}],"failure":{"framework","originalTopic","originalPartition","originalOffset","originalTimestamp","originalTimestampType","consumerGroup","exception","message","cause","causeMessage","stacktrace","stage","stageClass","connector","task","attempts","redeliveries","backoffTimestamp","reason","keyFailure","warnings"}}
+Records that were requeued (the DLQ's requeue ledger, <dlq>.evt-requeued, lists them) show when and where to: "↻ requeued <time> → <topic>/<partition>" in text, ↻ in the browser's list and a "requeued" line in its detail pane.
+
+--json prints one JSON line per record: the tail -f json line plus "failure" and "requeued":
+{"topic","partition","offset","timestamp","key","keyEncoding","value","valueEncoding","headers":[{"key","value","encoding"}],"failure":{"framework","originalTopic","originalPartition","originalOffset","originalTimestamp","originalTimestampType","consumerGroup","exception","message","cause","causeMessage","stacktrace","stage","stageClass","connector","task","attempts","redeliveries","backoffTimestamp","reason","keyFailure","warnings"},"requeued"}
+requeued is null, or {"at","topic","partition","count"} (epoch ms, where the copy went, its evt-requeue-count).
 framework is spring-dlt, spring-retry, spring-cloud-stream, kafka-connect, smallrye, masstransit, generic or unknown; failure fields are absent when unknown; originalOffset is a number (a string beyond 2^53); timestamps are epoch ms; reason is a short triage label (simple class name and the message's first words); warnings lists malformed headers.
 With --group-by, --json prints one object:
 {"topic","groupBy","scanned","matched","groups":[{"key","count","firstSeen","lastSeen","sample":{"message","topic","partition","offset"}}]} (key null: the records do not say).`
@@ -92,6 +96,7 @@ With --group-by, --json prints one object:
           planRequeue: (marked) => { const m = markedRequeue(args.topic, marked); return planRequeue(session, m.request, m.filterText) },
           // the confirmation named every target outside the DLQ's naming convention: `y` allows them
           onRequeue: (marked, plan, o) => runRequeue(session, { ...markedRequeue(args.topic, marked).request, allowTargets: plan.unexpectedTargets }, plan, o),
+          readLedger: () => readLedger(session, args.topic),
         })
       } else {
         for await (const chunk of inspectDlq(session, options, stats)) await sink.write(chunk.map((item) => (flags.json ? dlqJsonLine(item) : prettyDlqRecord(item, { stack: flags.stack }))))

@@ -19,10 +19,13 @@ Loop guard: records already requeued --max-requeues times (default 3) are skippe
 
 Exactly once and idempotent: writes are transactional, and the DLQ offsets are committed in the same transactions to a progress group named after the DLQ topic and the selection (filter, --group-by, --to). Running the same requeue again sends nothing; after a crash or Ctrl-C, running it again continues where it stopped.
 
+Requeue ledger: each requeued record also gets an entry in <dlq>.evt-requeued (a compacted topic created by the first requeue), written in the same transaction. Every later requeue of that DLQ — whatever its selection, and from the dlq inspect browser too — skips records the ledger lists, reporting them as already-requeued with when and where to; --again sends them again.
+
 The plan (records per target topic and per failure class, and what is skipped) is printed first; --dry-run stops there; otherwise confirm on a terminal, or pass --yes.`
   static override examples = [
     { description: 'See what would be sent back, then do it', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --dry-run' },
     { description: 'Requeue only the timeouts, once the gateway is fixed', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --group-by exception=java.net.SocketTimeoutException --yes' },
+    { description: 'Send records that were requeued before once more', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --again --yes' },
     { description: 'Everything from the last hour into a retry topic', command: '<%= config.bin %> <%= command.id %> orders-dlt -o @-1h --to orders.retry --yes' },
   ]
   static override args = {
@@ -39,6 +42,7 @@ The plan (records per target topic and per failure class, and what is skipped) i
     'allow-target': Flags.string({ summary: 'Also requeue to this topic when it does not follow the DLQ\'s naming convention (repeatable).', multiple: true }),
     'keep-error-headers': Flags.boolean({ summary: 'Keep the dead-letter error headers on the requeued records.' }),
     'max-requeues': Flags.integer({ summary: 'Skip records already requeued this many times.', default: 3, min: 1 }),
+    again: Flags.boolean({ summary: 'Also requeue records the requeue ledger lists as requeued already (the plan says how many).' }),
     rate: Flags.integer({ summary: 'At most this many records per second.', min: 1 }),
     'dry-run': Flags.boolean({ summary: 'Print the plan and stop: nothing is written.' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).' }),
@@ -64,7 +68,7 @@ The plan (records per target topic and per failure class, and what is skipped) i
       if (eq <= 0 || !DLQ_GROUP_BY.includes(by)) throw usageError(`--group-by "${flags['group-by']}" is not <dimension>=<value>`, `dimensions: ${DLQ_GROUP_BY.join(', ')}; e.g. --group-by exception=java.net.SocketTimeoutException`)
       only = { by, value: flags['group-by'].slice(eq + 1) }
     }
-    const request: RequeueRequest = { dlqTopic: args.topic, range: parsePositionRange(flags.offset), partitions: parsePartitionList(flags.partition), filter: flags.filter ? compileDlqCel(flags.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)) : undefined, only, to: flags.to, keepErrorHeaders: flags['keep-error-headers'], allowTargets: flags['allow-target'] ?? [], maxRequeues: flags['max-requeues'], rate: flags.rate }
+    const request: RequeueRequest = { dlqTopic: args.topic, range: parsePositionRange(flags.offset), partitions: parsePartitionList(flags.partition), filter: flags.filter ? compileDlqCel(flags.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)) : undefined, only, to: flags.to, keepErrorHeaders: flags['keep-error-headers'], allowTargets: flags['allow-target'] ?? [], maxRequeues: flags['max-requeues'], rate: flags.rate, again: flags.again }
     const session = this.session(flags)
     const plan = await planRequeue(session, request, flags.filter)
     this.out(flags.json ? JSON.stringify({ plan }) : renderRequeuePlan(plan))
@@ -82,7 +86,8 @@ The plan (records per target topic and per failure class, and what is skipped) i
       await confirmWrite(`Dead-letter headers send records to ${what}. Write to ${notAllowed.length === 1 ? 'it' : 'them'}?`, { flag: allow })
       request.allowTargets!.push(...notAllowed)
     }
-    await confirmWrite(`Requeue ${toSend} records?`, { yes: flags.yes })
+    const againCount = plan.again ? plan.alreadyRequeuedCount : 0
+    await confirmWrite(`Requeue ${toSend} records${againCount ? ` (${againCount} of them again: --again)` : ''}?`, { yes: flags.yes })
     const controller = new AbortController()
     const onSigint = () => controller.abort()
     process.on('SIGINT', onSigint)

@@ -175,7 +175,7 @@ function RecordList({ state, rows }: { state: DlqBrowserState; rows: number }) {
         return (
           <Text key={id} wrap="truncate-end" inverse={selected && focused} bold={selected && !focused}>
             {selected ? '›' : ' '}
-            {state.marks.has(id) ? <Text color="green">[x]</Text> : <Text dimColor>[ ]</Text>} <Text color="cyan">{id}</Text> <Text dimColor>{recordTime(item.record.timestamp)}</Text> <Text color="magenta">{item.failure.originalTopic === undefined ? '-' : escapeControl(item.failure.originalTopic)}</Text> <Text color="green">{keyPreview(item.record)}</Text>
+            {state.marks.has(id) ? <Text color="green">[x]</Text> : <Text dimColor>[ ]</Text>} <Text color="cyan">{id}</Text>{item.requeued ? <Text color="green"> ↻</Text> : null} <Text dimColor>{recordTime(item.record.timestamp)}</Text> <Text color="magenta">{item.failure.originalTopic === undefined ? '-' : escapeControl(item.failure.originalTopic)}</Text> <Text color="green">{keyPreview(item.record)}</Text>
           </Text>
         )
       })}

@@ -11,6 +11,7 @@
 import { render, useInput, useWindowSize } from 'ink'
 import { useEffect, useReducer } from 'react'
 import type { DlqGroupBy } from '../../dlq/group.ts'
+import type { RequeueLedger } from '../../dlq/ledger.ts'
 import type { MoveProgress, MoveSummary } from '../../replay/move.ts'
 import type { DlqInspectStats, DlqRecord } from '../../services/dlq-inspect.ts'
 import type { RequeuePlan } from '../../services/dlq-requeue.ts'
@@ -38,6 +39,8 @@ export interface DlqBrowserOptions {
   planRequeue: (marked: MarkedRecord[]) => Promise<RequeuePlan>
   /** Runs the requeue planned by `planRequeue` for the same records. */
   onRequeue: (marked: MarkedRecord[], plan: RequeuePlan, options: { signal: AbortSignal; onProgress: (progress: MoveProgress) => void }) => Promise<MoveSummary>
+  /** Reads the DLQ's requeue ledger again (after a requeue), so the view shows what is requeued now. */
+  readLedger?: () => Promise<RequeueLedger>
 }
 
 /**
@@ -155,7 +158,11 @@ export async function runDlqBrowser(source: AsyncIterable<DlqRecord[]>, options:
         send({ type: 'requeue-progress', seq: q.seq, progress: { ...progress, skipped: { ...progress.skipped }, byTarget: { ...progress.byTarget } } })
       }
       track(options.onRequeue(q.marked, q.plan, { signal: requeueControl.signal, onProgress }).then(
-        (summary) => send({ type: 'requeue-done', seq: q.seq, summary }),
+        (summary) => {
+          send({ type: 'requeue-done', seq: q.seq, summary })
+          // the ledger is an annotation: when it cannot be read now, the records just show as before
+          if (options.readLedger) track(options.readLedger().then((ledger) => send({ type: 'ledger', ledger }), () => {}))
+        },
         (error: unknown) => send({ type: 'requeue-failed', seq: q.seq, error: errorText(error) }),
       ))
     }

@@ -6,8 +6,9 @@
 import { isFailureHeader, type DlqFailure } from '../../dlq/failure.ts'
 import type { DlqGroupBy } from '../../dlq/group.ts'
 import type { MoveProgress, MoveSummary } from '../../replay/move.ts'
-import type { DlqRecord } from '../../services/dlq-inspect.ts'
+import type { DlqRecord, RequeuedInfo } from '../../services/dlq-inspect.ts'
 import type { RequeuePlan } from '../../services/dlq-requeue.ts'
+import { requeuedText } from '../../output/dlq-requeue.ts'
 import { escapeControl } from '../../util/terminal-text.ts'
 import { headerLines, valueLines } from '../format.ts'
 
@@ -110,6 +111,7 @@ export function failureDetailLines(f: DlqFailure, stackExpanded: boolean): Detai
 export function dlqDetailLines(item: DlqRecord, stackExpanded: boolean): DetailLine[] {
   const { record, failure } = item
   const out = failureDetailLines(failure, stackExpanded)
+  if (item.requeued) out.push({ kind: 'field', label: 'requeued', text: requeuedLine(item.requeued) })
   const all = headerLines(record)
   const headers = all.filter((h) => !isFailureHeader(h.key))
   const parsed = all.length - headers.length
@@ -119,6 +121,11 @@ export function dlqDetailLines(item: DlqRecord, stackExpanded: boolean): DetailL
   out.push({ kind: 'section', text: `value (${record.valueDecoded.kind}):` })
   for (const line of valueLines(record)) out.push({ kind: 'value', text: line.replace(/\t/g, '  ') })
   return out
+}
+
+/** `2026-11-28 14:00:00 UTC → payments.events/1`, and the requeue count from the second on. */
+export function requeuedLine(r: RequeuedInfo): string {
+  return `${new Date(r.at).toISOString().slice(0, 19).replace('T', ' ')} UTC → ${oneLine(r.topic)}/${r.partition}${r.count > 1 ? ` (requeue ${r.count})` : ''}`
 }
 
 /** How skip reasons read in the browser (`filtered` = the records that were not marked). */
@@ -154,6 +161,11 @@ export function planLines(plan: RequeuePlan, marked: number): string[] {
   if (skippedCount) lines.push(`  skipped: ${skippedText(plan.skipped)}`)
   const earlier = marked - total - skippedCount
   if (earlier > 0) lines.push(`  ${earlier} already requeued by an earlier run of this selection`)
+  if (plan.alreadyRequeuedCount) {
+    lines.push(`  already requeued, skipped (ledger ${plan.ledger.topic}; dlq requeue --again sends them again): ${plan.alreadyRequeuedCount}`)
+    for (const e of plan.alreadyRequeued.slice(0, 3)) lines.push(`    ${requeuedText(e)}`)
+    if (plan.alreadyRequeuedCount > 3) lines.push(`    … and ${plan.alreadyRequeuedCount - 3} more`)
+  }
   lines.push(`  progress group ${plan.progressGroup}`)
   return lines
 }

@@ -11,11 +11,13 @@
  * - Marks are record ids (`partition@offset`); `r` asks for a plan of the marked records
  *   (confirm phase `planning`), the runner answers `plan-ready`, `y` starts the requeue (phase
  *   `running`), the runner reports `requeue-progress` and `requeue-done`. Answers carry the
- *   `seq` of their request; stale ones are ignored.
+ *   `seq` of their request; stale ones are ignored. After a requeue the runner hands over the
+ *   DLQ's requeue ledger, read again (`ledger`), and the records it lists show as requeued.
  */
 import { DLQ_GROUP_BY, groupKey, type DlqGroupBy } from '../../dlq/group.ts'
 import type { MoveProgress, MoveSummary } from '../../replay/move.ts'
-import type { DlqRecord } from '../../services/dlq-inspect.ts'
+import type { RequeueLedger } from '../../dlq/ledger.ts'
+import { requeuedInfo, type DlqRecord } from '../../services/dlq-inspect.ts'
 import type { RequeuePlan } from '../../services/dlq-requeue.ts'
 import { dlqDetailLines, planTotal, recordId } from '../dlq/format.ts'
 import { sortMarked, type MarkedRecord } from '../dlq/marked.ts'
@@ -149,6 +151,8 @@ export type DlqAction =
   | { type: 'requeue-progress'; seq: number; progress: MoveProgress }
   | { type: 'requeue-done'; seq: number; summary: MoveSummary }
   | { type: 'requeue-failed'; seq: number; error: string }
+  /** The DLQ's requeue ledger, read again (after a requeue): marks the records it lists as requeued. */
+  | { type: 'ledger'; ledger: RequeueLedger }
   | { type: 'exit'; reason: ExitReason }
   | { type: 'key'; input: string; key: KeyInfo }
 
@@ -423,6 +427,16 @@ export function dlqReducer(state: DlqBrowserState, action: DlqAction): DlqBrowse
       const q = state.requeue
       if (q?.phase !== 'running' || q.seq !== action.seq) return state
       return { ...state, requeue: { seq: q.seq, marked: q.marked, phase: 'failed', error: action.error } }
+    }
+    case 'ledger': {
+      let changed = false
+      const records = state.records.map((item) => {
+        const requeued = requeuedInfo(action.ledger, item.record)
+        if (!requeued || (item.requeued && item.requeued.at === requeued.at)) return item
+        changed = true
+        return { ...item, requeued }
+      })
+      return changed ? { ...state, records } : state
     }
     case 'exit':
       return { ...state, exit: state.exit ?? action.reason }
