@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { DecodedRecord } from '../../src/record.ts'
-import { BROKERS, createTopic, kafka, readWithEvt, ROOT, runEvt, uniqueTopic, withTestAdmin, writeWithEvt } from '../support/kafka.ts'
+import { BROKERS, createTopic, joinedConsumer, readWithEvt, ROOT, runEvt, uniqueTopic, withTestAdmin, writeWithEvt } from '../support/kafka.ts'
 
 // every state file of this file's replays in a folder of its own: `replay status` lists exactly them
 const STATE = mkdtempSync(join(tmpdir(), 'evt-state-'))
@@ -215,14 +215,7 @@ describe('replay clean', () => {
   })
 
   it('refuses a run whose progress group has an active member (exit 6), removes it once the member left; naming an interrupted run removes it', async () => {
-    const consumer = kafka().consumer({ groupId: `_evt-replay-${interrupted}` })
-    await consumer.connect()
-    await consumer.subscribe({ topic: src })
-    let joined!: () => void
-    const isJoined = new Promise<void>((r) => (joined = r))
-    consumer.on(consumer.events.GROUP_JOIN, () => joined())
-    void consumer.run({ eachMessage: async () => {} })
-    await isJoined
+    const consumer = await joinedConsumer(`_evt-replay-${interrupted}`, src)
     try {
       const refused = await runEvt(['replay', 'clean', interrupted, '--yes'])
       expect(refused.code).toBe(6)

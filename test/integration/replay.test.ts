@@ -8,7 +8,7 @@ import { parsePositionRange } from '../../src/kafka/positions.ts'
 import type { DecodedRecord } from '../../src/record.ts'
 import { produceRecords } from '../../src/services/produce.ts'
 import { tailRecords } from '../../src/services/tail.ts'
-import { BROKERS, createTopic, kafka, ROOT, runEvt, testSession, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
+import { BROKERS, createTopic, joinedConsumer, kafka, ROOT, runEvt, testSession, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
 
 async function readAll(topic: string): Promise<DecodedRecord[]> {
   const out: DecodedRecord[] = []
@@ -182,14 +182,7 @@ describe('replay into a consumer group', () => {
 
   it('refuses a group with active members (exit 6), and --to with --group (exit 2)', async () => {
     const group = uniqueTopic('rp-live')
-    const consumer = kafka().consumer({ groupId: group })
-    await consumer.connect()
-    await consumer.subscribe({ topic: src, fromBeginning: true })
-    let joined!: () => void
-    const isJoined = new Promise<void>((r) => (joined = r))
-    consumer.on(consumer.events.GROUP_JOIN, () => joined())
-    void consumer.run({ eachMessage: async () => {} })
-    await isJoined
+    const consumer = await joinedConsumer(group, src)
     try {
       const result = await runEvt(['replay', src, '--from', 'start', '--group', group, '--yes'])
       expect(result.code).toBe(6)

@@ -152,6 +152,22 @@ export async function eventually(check: () => boolean | Promise<boolean>, deadli
   return false
 }
 
+/**
+ * A kafkajs consumer that has joined `group` (subscribed to `topic`): an active member, as a
+ * running service would be. Disconnect it to leave.
+ */
+export async function joinedConsumer(group: string, topic: string): Promise<{ disconnect: () => Promise<void> }> {
+  const consumer = kafka().consumer({ groupId: group })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  let joined!: () => void
+  const isJoined = new Promise<void>((r) => (joined = r))
+  consumer.on(consumer.events.GROUP_JOIN, () => joined())
+  void consumer.run({ eachMessage: async () => {} })
+  await isJoined
+  return consumer
+}
+
 /** Parses JSON lines output. */
 export function jsonLines(text: string): Array<Record<string, unknown>> {
   return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>)
