@@ -107,7 +107,7 @@ describe('replay status', () => {
   }
 
   it('after Ctrl-C: interrupted, with exactly what was committed (running while it ran)', async () => {
-    const run = await startAndStop(['replay', src, '--from', 'start', '--to-topic', dst, '--filter', FILTER, '--rate', '150', '--yes'], dst, 'SIGINT')
+    const run = await startAndStop(['replay', src, '--from', 'start', '--to-topic', dst, '--filter', FILTER, '--rate', '40', '--yes'], dst, 'SIGINT')
     id = run.id
     expect(run.code, run.stderr).toBe(130)
     expect(run.runningStatus.state).toBe('running')
@@ -123,7 +123,7 @@ describe('replay status', () => {
 
   it('after kill -9 of the resumed run: interrupted (the stale run marker is ignored), counts still exact over both runs', async () => {
     const before = (await status(id)).done!
-    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'replay', '--resume', id, '--rate', '150', '--yes'], { env: { ...process.env, EVT_BROKERS: BROKERS.join(',') } })
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'replay', '--resume', id, '--rate', '40', '--yes'], { env: { ...process.env, EVT_BROKERS: BROKERS.join(',') } })
     for (let i = 0; (await status(id)).done === before; i++) {
       if (i > 300) throw new Error('the resumed run committed nothing within 30 s')
       await new Promise((r) => setTimeout(r, 100))
@@ -173,7 +173,7 @@ describe('replay clean', () => {
     expect(done.code, done.stderr).toBe(0)
     finished = replayId(done.stderr)
     const dst2 = await createTopic(uniqueTopic('cl-dst2'), 2)
-    const stopped = await startAndStop(['replay', src, '--from', 'start', '--to-topic', dst2, '--rate', '100', '--yes'], dst2, 'SIGINT')
+    const stopped = await startAndStop(['replay', src, '--from', 'start', '--to-topic', dst2, '--rate', '20', '--yes'], dst2, 'SIGINT')
     expect(stopped.code).toBe(130)
     interrupted = stopped.id
   })

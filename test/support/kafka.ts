@@ -154,12 +154,13 @@ export async function eventually(check: () => boolean | Promise<boolean>, deadli
 
 /**
  * A kafkajs consumer that has joined `group` (subscribed to `topic`): an active member, as a
- * running service would be. Disconnect it to leave.
+ * running service would be. It starts at the group's committed offsets, or at the end where there
+ * are none, so it does not move offsets the test looks at. Disconnect it to leave.
  */
 export async function joinedConsumer(group: string, topic: string): Promise<{ disconnect: () => Promise<void> }> {
   const consumer = kafka().consumer({ groupId: group })
   await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.subscribe({ topic })
   let joined!: () => void
   const isJoined = new Promise<void>((r) => (joined = r))
   consumer.on(consumer.events.GROUP_JOIN, () => joined())
