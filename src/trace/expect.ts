@@ -36,3 +36,44 @@ export function missingExpectations(records: TraceRecord[], expected: string[], 
   })
   return missing
 }
+
+/** An `--expect-order` violation: the expected order and the order the types were seen in. */
+export interface OrderViolation {
+  /** The types in the order they first appeared (by record timestamp); types not seen are left out. */
+  seen: Array<{ type: string; recordId: string; timestamp: number }>
+  /** The expected type that came too late (or not before the later one) and the one it should precede. */
+  late: string
+  before: string
+}
+
+/**
+ * Whether the order of `expected` is already violated by `records`, so that waiting longer cannot
+ * meet it: a type has appeared, and a type listed before it first appeared later (by record
+ * timestamp), or has not appeared although the later one was found by the initial scan (anything
+ * written from now on comes after it). A later type found while following (`live`) with an earlier
+ * one still missing is not decided yet: the earlier one may be on a partition read a moment later.
+ * Undefined while the order can still be met.
+ */
+export function orderViolation(records: TraceRecord[], expected: string[]): OrderViolation | undefined {
+  const first = expected.map((t) => {
+    let best: TraceRecord | undefined
+    for (const r of records) if (typeMatches(r.meta.eventType, t) && (best === undefined || r.timestamp < best.timestamp)) best = r
+    return best
+  })
+  for (let j = 1; j < expected.length; j++) {
+    const later = first[j]
+    if (!later) continue
+    for (let i = 0; i < j; i++) {
+      const earlier = first[i]
+      const violated = earlier ? earlier.timestamp > later.timestamp : !later.live
+      if (!violated) continue
+      const seen = expected
+        .map((type, k) => ({ type, r: first[k] }))
+        .filter((x): x is { type: string; r: TraceRecord } => x.r !== undefined)
+        .sort((a, b) => a.r.timestamp - b.r.timestamp)
+        .map((x) => ({ type: x.type, recordId: `${x.r.topic}/${x.r.partition}@${x.r.offset}`, timestamp: x.r.timestamp }))
+      return { seen, late: expected[i], before: expected[j] }
+    }
+  }
+  return undefined
+}
