@@ -86,6 +86,10 @@ export function graphEventId(meta: EventMeta): string | undefined {
   return meta.eventId ?? meta.spanId
 }
 
+function sameValue(a: Buffer | null | undefined, b: Buffer | null | undefined): boolean {
+  return a === b || (a != null && b != null && a.equals(b))
+}
+
 /** `topic/partition@offset`, the id of a record in a trace. */
 export function recordId(r: { topic: string; partition: number; offset: string }): string {
   return `${r.topic}/${r.partition}@${r.offset}`
@@ -156,7 +160,10 @@ export function buildGraph(records: TraceRecord[]): TraceGraph {
 
   // Anomalies.
   for (const [eventId, ids] of byEventId) {
-    const live = ids.filter((id) => !nodes.get(id)!.deadLetter)
+    let live = ids.filter((id) => !nodes.get(id)!.deadLetter)
+    // a span id alone (no event id): a redelivery has the same value too; a forwarded trace header on another record does not
+    const first = live.length > 1 ? nodes.get(live[0])!.record : undefined
+    if (first && first.meta.eventId === undefined && first.value !== undefined) live = live.filter((id) => sameValue(nodes.get(id)!.record.value, first.value))
     if (live.length > 1) flag('duplicate', `event ${eventId} was published ${live.length} times (at-least-once redelivery?)`, live)
   }
   for (const node of nodes.values()) {
