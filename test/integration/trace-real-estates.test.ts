@@ -219,7 +219,7 @@ describe('trace on estates without an envelope', () => {
     // the profile's default
     const dir = `${ROOT}/.cache/test-${prefix}.yaml`
     const { writeFileSync, rmSync } = await import('node:fs')
-    writeFileSync(dir, `default: local\nprofiles:\n  local:\n    brokers: 127.0.0.1:9092\n    trace:\n      stallAfter: 20m\n`)
+    writeFileSync(dir, `default: local\nprofiles:\n  local:\n    brokers: 127.0.0.1:9092\n    trace:\n      stallAfter: 15m\n`)
     try {
       const r = await runEvt(['trace', stalled.consumed, '-t', `${prefix}.*`, '--since', '1h', '-f', 'json'], { env: { EVT_CONFIG: dir, EVT_BROKERS: undefined } })
       expect(r.code, r.stderr).toBe(0)
