@@ -69,21 +69,23 @@ async function main() {
   out(`  healthy            ${result.healthy.join(' ')}`);
   out(`  payment timeout    ${result.failed}  (OrderPlaced dead-lettered to ${result.topics.paymentsDlt}, Spring headers)`);
   out(`  duplicate          ${result.duplicated}  (PaymentCaptured written twice, same event_id)`);
-  out(`  stalled            ${result.stalled}  (no ShipmentCreated after OrderConfirmed)`);
+  out(`  stalled            ${result.stalled}  (consumed after OrderConfirmed, and nothing follows)`);
   out(`  disguised command  ${result.disguisedCommand}  (SendInvoiceEmail published as an event)`);
   out();
 
   const healthy = result.healthy[0];
   const traces = [
-    ['a healthy request', healthy],
-    ['the request whose payment timed out', result.failed],
+    ['a healthy request', healthy, []],
+    ['the request whose payment timed out', result.failed, []],
+    // a demo cannot wait the default 5 minutes: a request idle for 1 s is stalled here
+    ['the stalled request', result.stalled, ['--stall-after', '1s']],
   ];
   // Only the shop's topics: a long-lived local cluster may hold other data (benchmarks, tests).
   const shopTopics = Object.values(result.topics).flatMap((t) => ['-t', t]);
   const failed = [];
-  for (const [what, id] of traces) {
-    out(`$ ./bin/run.js trace ${id} --since 1h     # ${what}`);
-    const r = evt(['trace', id, '--since', '1h', '-f', 'tree', ...shopTopics]);
+  for (const [what, id, extra] of traces) {
+    out(`$ ./bin/run.js trace ${id} --since 1h${extra.length ? ` ${extra.join(' ')}` : ''}     # ${what}`);
+    const r = evt(['trace', id, '--since', '1h', '-f', 'tree', ...extra, ...shopTopics]);
     if (r.error || r.status !== 0) failed.push(`evt trace ${id} (${what}) ${r.error ? `did not start: ${r.error.message}` : r.signal ? `was killed by ${r.signal}` : `exited with code ${r.status}`}`);
     out();
   }

@@ -3,9 +3,9 @@ import chalk from 'chalk'
 import { EvtCommand } from '../base-command.ts'
 import { EvtError, ExitCode, usageError } from '../errors.ts'
 import { connectionFlags, strictFlag } from '../flags.ts'
-import { renderDot, renderMermaid, renderTimeline, renderTree, searchSummary, traceJson } from '../output/trace.ts'
+import { formatDelay, recordLabel, renderDot, renderMermaid, renderTimeline, renderTree, searchSummary, traceJsonText } from '../output/trace.ts'
 import { trace, type TraceResult } from '../services/trace.ts'
-import { missingExpectations } from '../trace/expect.ts'
+import { missingExpectations, orderViolation } from '../trace/expect.ts'
 import { checkEpoch, parseDuration, parseInstant, parseTimeout } from '../time.ts'
 
 /** `--since 24h` (a duration ago) or an instant (epoch ms, RFC 3339, date). */
@@ -15,14 +15,15 @@ function parseWhen(text: string, flag: string, now: number): number {
 
 export default class Trace extends EvtCommand {
   static override summary = 'Follow one request across every topic and service, as a causal tree.'
-  static override description = `Finds every record carrying the correlation id — in the seed envelope (metadata.correlation_id), CloudEvents (ce_correlationid), W3C traceparent (trace id), B3, Axon, MassTransit, NServiceBus, Debezium outbox or plain correlation headers — and links them by causation id (or parent span) into a tree, with the delay of each hop, where each record stands with the consumer groups reading its topic, and anomalies: duplicates, dead-lettered hops, key ≠ aggregate id, one aggregate on several partitions, occurred_at going backwards, commands disguised as events.
+  static override description = `Finds every record carrying the correlation id — in the seed envelope (metadata.correlation_id), CloudEvents (ce_correlationid), W3C traceparent (trace id), B3, Axon, MassTransit, NServiceBus, Debezium outbox or plain correlation headers — and links them by causation id (or parent span) into a tree, with the delay of each hop, where each record stands with the consumer groups reading its topic, and anomalies: duplicates, dead-lettered hops, key ≠ aggregate id, one aggregate on several partitions, occurred_at going backwards, commands disguised as events, hops stamped before their parent (clock skew), and stalled requests (--stall-after). Records without an envelope are named by common type headers and value fields (__TypeId__, type, eventType, …) or a one-line preview of their value.
 
-Reads all partitions in parallel without a consumer group, from --since to the end offsets taken at start. With --expect it waits (following live) until the listed event types have appeared: exit 0, or exit 5 listing what is missing after --timeout.`
+Reads all partitions in parallel without a consumer group, from --since to the end offsets taken at start. With --expect it waits (following live) until the listed event types have appeared: exit 0, or exit 5 listing what is missing after --timeout (with --expect-order, at once when the order is already violated).`
   static override examples = [
     { description: 'What happened to this request in the last 24 hours?', command: '<%= config.bin %> <%= command.id %> req_abc123' },
     { description: 'Only some topics, a week back, as a timeline', command: '<%= config.bin %> <%= command.id %> req_abc123 -t "orders.*" -t payments.events --since 7d -f timeline' },
     { description: 'CI smoke test: the order must be confirmed, paid and shipped within a minute', command: '<%= config.bin %> <%= command.id %> req_abc123 --expect OrderConfirmed,PaymentCaptured,ShipmentCreated --timeout 60s' },
     { description: 'A sequence diagram for the incident write-up', command: '<%= config.bin %> <%= command.id %> req_abc123 -f mermaid > trace.mmd' },
+    { description: 'An OpenTelemetry-only estate: trace by W3C trace id; flag requests idle for 2 minutes as stalled', command: '<%= config.bin %> <%= command.id %> 4bf92f3577b34da6a3ce929d0e0e4736 --stall-after 2m' },
   ]
   static override args = {
     id: Args.string({ ignoreStdin: true, description: 'Correlation id (or W3C trace id) of the request.', required: true }),
@@ -42,7 +43,12 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     format: Flags.option({ char: 'f', options: ['tree', 'timeline', 'json', 'mermaid', 'dot'] as const, summary: 'Output format (default: tree on a terminal, json when piped).', env: 'EVT_TRACE_FORMAT' })(),
     follow: Flags.boolean({ summary: 'Keep watching for new records of this request (Ctrl-C to stop).' }),
     expect: Flags.string({ summary: 'Event types that must appear (comma list); waits for them until --timeout.' }),
-    'expect-order': Flags.boolean({ summary: 'With --expect: the types must first appear in the order given.' }),
+    'expect-order': Flags.boolean({ summary: 'With --expect: the types must first appear in the order given; exit 5 as soon as they do not.' }),
+    'stall-after': Flags.custom<number>({
+      summary: 'Flag the request STALLED when a record waits this long for a group that reads its topic, or nothing follows its last consumed record (e.g. 5m). Default: the profile\'s trace.stallAfter, else 5m.',
+      env: 'EVT_TRACE_STALL_AFTER',
+      parse: async (input) => parseDuration(input, '--stall-after'),
+    })(),
     'fail-empty': Flags.boolean({ summary: 'Exit 5 when no record is found.' }),
   }
 
@@ -87,7 +93,9 @@ Reads all partitions in parallel without a consumer group, from --since to the e
         until,
         live,
         signal: controller.signal,
-        stopWhen: expected?.length && !flags.follow ? (records) => missingExpectations(records, expected, flags['expect-order']).length === 0 : undefined,
+        // decided either way: all seen, or (--expect-order) an order that waiting cannot fix
+        stopWhen: expected?.length && !flags.follow ? (records) => missingExpectations(records, expected, flags['expect-order']).length === 0 || (flags['expect-order'] && orderViolation(records, expected) !== undefined) : undefined,
+        stallAfterMs: flags['stall-after'],
         onWarning: (m) => this.note(`evt: warning: ${m}`),
         strict: flags.strict,
         onUpdate: (r) => (view ? view.update(r) : flags.follow ? this.liveUpdate(r, format, printed) : this.waiting(r, expected ?? [], waitMs)),
@@ -105,6 +113,10 @@ Reads all partitions in parallel without a consumer group, from --since to the e
       return
     }
     if (expected?.length) {
+      const violation = flags['expect-order'] ? orderViolation(result.records, expected) : undefined
+      if (violation) {
+        throw new EvtError('expectation', `${args.id}: event types out of order: expected ${expected.join(' → ')}, seen ${violation.seen.map((x) => `${x.type} (${x.recordId})`).join(' → ')}${violation.seen.some((x) => x.type === violation.late) ? '' : ` with ${violation.late} missing before ${violation.before}`}`, { hint: `${violation.late} must come before ${violation.before}: look at the tree above, or fix the order given to --expect` })
+      }
       const missing = missingExpectations(result.records, expected, flags['expect-order'])
       if (missing.length) throw new EvtError('expectation', `after ${Math.round(elapsed / 1000)} s, ${args.id} ${missing.every((m) => m.endsWith('(out of order)')) ? 'has event types out of order' : 'is missing'}: ${missing.join(', ')}`, { hint: 'raise --timeout, or look at the tree above for a dead letter or a stalled hop' })
       this.note(chalk.green(`all expected event types seen: ${expected.join(', ')}`))
@@ -133,14 +145,14 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     for (const [id, n] of r.graph.nodes) {
       if (printed.has(id)) continue
       printed.add(id)
-      this.note(`+ ${n.record.meta.eventType ?? '(no type)'}  ${n.record.meta.source ?? '?'}  ${id}${n.parentId ? `  ← ${n.parentId}` : ''}${n.delayMs !== undefined ? ` +${n.delayMs} ms` : ''}`)
+      this.note(`+ ${recordLabel(n.record)}  ${n.record.meta.source ?? '?'}  ${id}${n.parentId ? `  ← ${n.parentId}` : ''}${n.delayMs !== undefined ? ` ${formatDelay(n.delayMs)}` : ''}`)
     }
   }
 
   private render(r: TraceResult, format: string, elapsed: number): string {
     switch (format) {
       case 'json':
-        return JSON.stringify(traceJson(r))
+        return traceJsonText(r)
       case 'timeline':
         return renderTimeline(r)
       case 'mermaid':

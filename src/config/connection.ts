@@ -6,6 +6,7 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import type { EnvelopeConfig } from '../envelope/index.ts'
 import { usageError } from '../errors.ts'
 import { redact, registerSecret, registerUrlSecret } from '../redact.ts'
+import { parseDuration } from '../time.ts'
 import { configPath, expandEnv, loadConfig, readProfileFile, selectProfile, warnOnStderr, type ProfileConfig, type WarningSink } from './profiles.ts'
 import { fetchToken, fetchTokenSync, registerCommandSecrets, tokenCommandArgv } from './token-command.ts'
 
@@ -47,6 +48,8 @@ export interface Connection {
   verbose: boolean
   /** The profile's envelope settings for trace (defaults when absent). */
   envelope?: EnvelopeConfig
+  /** The profile's trace settings: `stallAfterMs`, the default of `trace --stall-after` (ms). */
+  trace?: { stallAfterMs?: number }
   /** The profile's own protected topics (names or globs), added to the write guard's list. */
   protectedTopics?: string[]
 }
@@ -191,5 +194,5 @@ export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv
   else if (typeof p.registry === 'string') registry = { url: url(p.registry, `${where}: registry`) }
   else if (p.registry) registry = { url: url(p.registry.url, `${where}: registry.url`), username: str(p.registry.username), password: secret(p.registry.password, 'registry.password') }
 
-  return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope, protectedTopics: p.protectedTopics }
+  return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope, trace: p.trace?.stallAfter === undefined ? undefined : { stallAfterMs: parseDuration(p.trace.stallAfter, `profile ${name}: trace.stallAfter`) }, protectedTopics: p.protectedTopics }
 }

@@ -54,11 +54,16 @@ export const CONFIG_SCHEMA = {
           properties: { url: string, username: string, password },
         },
         protectedTopics: { type: 'array', items: { type: 'string', minLength: 1 } },
+        trace: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { stallAfter: { type: 'string', minLength: 1 } },
+        },
         envelope: {
           type: 'object',
           additionalProperties: false,
           properties: Object.fromEntries(
-            ['order', 'correlationHeaders', 'causationHeaders', 'eventIdHeaders', 'eventTypeHeaders', 'correlationPaths', 'causationPaths', 'eventIdPaths', 'eventTypePaths'].map((k) => [k, stringList]),
+            ['order', 'correlationHeaders', 'causationHeaders', 'eventIdHeaders', 'eventTypeHeaders', 'correlationPaths', 'causationPaths', 'eventIdPaths', 'eventTypePaths', 'typeHeaders', 'typePaths'].map((k) => [k, stringList]),
           ),
         },
       },

@@ -10,6 +10,7 @@
 import { usageError } from '../errors.ts'
 import type { DecodedRecord } from '../record.ts'
 import { axonExtractor } from './axon.ts'
+import { DEFAULT_TYPE_HEADERS, DEFAULT_TYPE_PATHS } from './event-type.ts'
 import { cloudEventsBinaryExtractor, cloudEventsStructuredExtractor } from './cloudevents.ts'
 import { debeziumOutboxExtractor } from './debezium-outbox.ts'
 import { massTransitExtractor } from './masstransit.ts'
@@ -56,6 +57,8 @@ export const DEFAULT_ENVELOPE_CONFIG: ResolvedEnvelopeConfig = Object.freeze({
   causationPaths: list('metadata.causation_id', 'metadata.causationId', 'causation_id', 'causationId'),
   eventIdPaths: list('event_id', 'eventId', 'metadata.event_id', 'metadata.eventId', 'message_id', 'messageId'),
   eventTypePaths: list('event_type', 'eventType', 'metadata.event_type', 'metadata.eventType'),
+  typeHeaders: DEFAULT_TYPE_HEADERS,
+  typePaths: DEFAULT_TYPE_PATHS,
 })
 
 /** Field order of a merged EventMeta (stable key order in output). */

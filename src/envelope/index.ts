@@ -8,3 +8,4 @@ export { createExtractor, DEFAULT_ENVELOPE_CONFIG, EXTRACTOR_NAMES } from './ext
 export { searchNeedles } from './needles.ts'
 export { looksLikeCommand } from './command.ts'
 export { parseB3, parseTraceparent } from './trace-context.ts'
+export { createTypeFallback, DEFAULT_TYPE_HEADERS, DEFAULT_TYPE_PATHS, valuePreview, type FallbackType } from './event-type.ts'

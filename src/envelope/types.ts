@@ -51,6 +51,13 @@ export interface EnvelopeConfig {
   causationPaths?: readonly string[]
   eventIdPaths?: readonly string[]
   eventTypePaths?: readonly string[]
+  /**
+   * Headers naming the event type when no convention gave one (trace's fallback, src/envelope/event-type.ts);
+   * default `__TypeId__`, `eventType`, `event_type`, `type`, `ce_type`, `content-type` (its `type=` parameter).
+   */
+  typeHeaders?: readonly string[]
+  /** Value fields (dotted paths) naming the event type after `typeHeaders`; default `type`, `eventType`, `event_type`, `@type`, `name`. */
+  typePaths?: readonly string[]
 }
 
 /** An EnvelopeConfig with every field set. */

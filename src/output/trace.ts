@@ -3,10 +3,11 @@
  * Mermaid / Graphviz diagrams.
  */
 import chalk from 'chalk'
+import { randomBytes } from 'node:crypto'
 import type { TraceResult } from '../services/trace.ts'
-import { copyText, type TraceNode } from '../trace/graph.ts'
+import { causalOrder, copyText, type TraceNode, type TraceRecord } from '../trace/graph.ts'
 import { singleLine } from '../util/terminal-text.ts'
-import { formatBytes } from './records.ts'
+import { encodeForJson, formatBytes } from './records.ts'
 
 const ANOMALY_LABEL: Record<string, string> = {
   duplicate: 'DUPLICATE',
@@ -16,6 +17,27 @@ const ANOMALY_LABEL: Record<string, string> = {
   'time-backwards': 'TIME BACKWARDS',
   'command-on-events-topic': 'COMMAND ON EVENTS TOPIC',
   orphan: 'ORPHAN',
+  'clock-skew': 'CLOCK SKEW',
+  stalled: 'STALLED',
+}
+
+/** Anomalies the node line already says in words (the signed delay's "clock skew?"), not repeated as a label. */
+const SAID_INLINE = new Set(['clock-skew'])
+
+/**
+ * What a record is, on one line: its event type (from an envelope or the type fallback), else
+ * the first ~60 characters of its value (`TraceRecord.summary`), else `(no type)`.
+ */
+export function recordLabel(record: TraceRecord): string {
+  return oneLine(record.meta.eventType ?? record.summary ?? '(no type)')
+}
+
+/**
+ * A hop's delay, signed: `+33 ms`, or `−250 ms` (U+2212) when the child is stamped before its
+ * parent; `note` adds ` (clock skew?)` to a negative one.
+ */
+export function formatDelay(ms: number, note = true): string {
+  return ms < 0 ? `\u2212${-ms} ms${note ? ' (clock skew?)' : ''}` : `+${ms} ms`
 }
 
 function time(ms: number): string {
@@ -31,16 +53,16 @@ export function searchSummary(r: TraceResult, elapsedMs?: number): string {
 
 function nodeLine(n: TraceNode, r: TraceResult): string {
   const m = n.record.meta
-  const type = m.eventType ? oneLine(m.eventType) : chalk.dim('(no type)')
+  const type = m.eventType ? chalk.bold(oneLine(m.eventType)) : chalk.dim(recordLabel(n.record))
   const service = m.source ? chalk.blue(oneLine(m.source)) : chalk.dim('?')
-  const delay = n.delayMs === undefined ? '' : chalk.yellow(` +${n.delayMs} ms`)
-  const flags = n.anomalies.map((a) => chalk.red.bold(` [${ANOMALY_LABEL[a] ?? a}]`)).join('')
+  const delay = n.delayMs === undefined ? '' : n.delayMs < 0 ? chalk.red(` ${formatDelay(n.delayMs)}`) : chalk.yellow(` ${formatDelay(n.delayMs)}`)
+  const flags = n.anomalies.filter((a) => !SAID_INLINE.has(a)).map((a) => chalk.red.bold(` [${ANOMALY_LABEL[a] ?? a}]`)).join('')
   const why = n.deadLetter?.reason ?? n.deadLetter?.exception
   const dead = n.deadLetter ? chalk.red(` ✗ dead letter${why ? `: ${oneLine(why)}` : ''}`) : ''
   const missing = n.missingParent ? chalk.dim(` (parent ${oneLine(n.missingParent)} not found)`) : ''
   const copy = copyLabel(n)
   const groups = (r.consumption.get(n.id) ?? []).map((c) => (c.status === 'consumed' ? chalk.green(`✓${oneLine(c.group)}`) : chalk.yellow(`…${oneLine(c.group)} (lag ${c.lag})`))).join(' ')
-  return `${chalk.bold(type)}  ${service}  ${chalk.cyan(n.id)}  ${chalk.dim(time(n.record.timestamp))}${delay}${flags}${dead}${copy}${missing}${groups ? `  ${groups}` : ''}`
+  return `${type}  ${service}  ${chalk.cyan(n.id)}  ${chalk.dim(time(n.record.timestamp))}${delay}${flags}${dead}${copy}${missing}${groups ? `  ${groups}` : ''}`
 }
 
 /** ` ↻ requeued from payments.events-dlt/0@3` / ` ⧉ replayed copy of orders.events/0@12` (and when the source is not in the window). */
@@ -68,23 +90,30 @@ export function renderTree(r: TraceResult, elapsedMs?: number): string {
   return lines.join('\n')
 }
 
-/** A waterfall: records by time, a bar from the request's start, the service and the gap to the previous record. */
+/**
+ * A waterfall: records in causal order (by time, but a record never above the record that caused
+ * it: src/trace/graph.ts `causalOrder`), a bar from the request's start, the service and the gap
+ * to the previous line. A record stamped before its parent is drawn at its parent's time and
+ * says by how much its clock is behind.
+ */
 export function renderTimeline(r: TraceResult, width = 40): string {
   const lines = [chalk.bold(`trace ${oneLine(r.id)} — timeline`), chalk.dim(searchSummary(r))]
   if (r.records.length === 0) return `${lines.join('\n')}\nno records`
-  const nodes = [...r.graph.nodes.values()].sort((a, b) => a.record.timestamp - b.record.timestamp)
-  const t0 = nodes[0].record.timestamp
-  const span = Math.max(1, nodes[nodes.length - 1].record.timestamp - t0)
+  const order = causalOrder(r.graph)
+  const t0 = order[0].at
+  const span = Math.max(1, order[order.length - 1].at - t0)
   let prev = t0
   lines.push('')
-  for (const n of nodes) {
-    const at = n.record.timestamp - t0
-    const pos = Math.round((at / span) * (width - 1))
+  for (const { node: n, at, skewMs } of order) {
+    const offset = at - t0
+    const pos = Math.round((offset / span) * (width - 1))
     const bar = `${' '.repeat(pos)}${n.deadLetter ? chalk.red('✗') : '●'}`.padEnd(width)
-    const gap = n.record.timestamp - prev
-    prev = n.record.timestamp
-    const flags = n.anomalies.map((a) => chalk.red.bold(` [${ANOMALY_LABEL[a] ?? a}]`)).join('')
-    lines.push(`${String(at).padStart(7)} ms │${bar}│ ${chalk.bold(oneLine(n.record.meta.eventType ?? '(no type)'))} ${chalk.blue(oneLine(n.record.meta.source ?? '?'))} ${chalk.dim(n.record.topic)}${gap ? chalk.yellow(` (${gap} ms after the previous record)`) : ''}${flags}${copyLabel(n)}`)
+    const gap = at - prev
+    prev = at
+    const flags = n.anomalies.filter((a) => !SAID_INLINE.has(a)).map((a) => chalk.red.bold(` [${ANOMALY_LABEL[a] ?? a}]`)).join('')
+    const skew = n.delayMs !== undefined && n.delayMs < 0 ? chalk.red(` (stamped ${-n.delayMs} ms before its parent ${n.parentId}: clock skew?)`) : skewMs > 0 ? chalk.red(` (stamped ${skewMs} ms before a record that caused it: clock skew?)`) : ''
+    const label = n.record.meta.eventType ? chalk.bold(recordLabel(n.record)) : chalk.dim(recordLabel(n.record))
+    lines.push(`${String(offset).padStart(7)} ms │${bar}│ ${label} ${chalk.blue(oneLine(n.record.meta.source ?? '?'))} ${chalk.dim(n.record.topic)}${gap ? chalk.yellow(` (${gap} ms after the previous record)`) : ''}${skew}${flags}${copyLabel(n)}`)
   }
   lines.push(`${' '.repeat(11)}total ${span} ms from first to last record`)
   if (r.graph.anomalies.length) {
@@ -97,14 +126,44 @@ export function renderTimeline(r: TraceResult, width = 40): string {
 /**
  * The `--json` contract of trace:
  * `{ id, window: {since, until}, topics, scanned, bytes, records: [{id, topic, partition, offset,
- * timestamp, key, eventId, eventType, correlationId, causationId, aggregateId, aggregateType,
- * occurredAt, source, conventions, parent, missingParent, delayMs, deadLetter, copyOf, anomalies,
+ * timestamp, key, keyEncoding, value, valueEncoding, eventId, eventType, typeFrom, summary,
+ * correlationId, causationId, aggregateId, aggregateType, occurredAt, source, conventions,
+ * traceId, spanId, parentSpanId, parent, missingParent, delayMs, deadLetter, copyOf, anomalies,
  * consumption: [{group, status, committedOffset, lag}] }], edges: [{from, to}],
  * anomalies: [{kind, message, records}] }`. Times are epoch ms; ids are `topic/partition@offset`.
+ * `key`/`value` and their encodings are those of `tail -f json` (src/output/records.ts
+ * `encodeForJson`); here `key`/`value` are JS values (use {@link traceJsonText} for the line, which
+ * embeds JSON values verbatim). `delayMs` is negative for a record stamped before its parent.
  * `copyOf` is null, or `{kind: "replay"|"requeue", source, found, replayId?, requeueCount?}` for a
  * copy written by evt (`parent` is `source` when `found`).
  */
 export function traceJson(r: TraceResult): Record<string, unknown> {
+  return traceJsonWith(r, (side) => JSON.parse(side.json) as unknown)
+}
+
+/**
+ * The `--json` document of a trace as one line of JSON: {@link traceJson}, with each JSON key or
+ * value embedded byte for byte (big integers intact), as `tail -f json` does.
+ */
+export function traceJsonText(r: TraceResult): string {
+  const nonce = randomBytes(8).toString('hex')
+  const raw: string[] = []
+  const text = JSON.stringify(
+    traceJsonWith(r, (side) => {
+      raw.push(side.json)
+      return `\u0000${nonce}:${raw.length - 1}`
+    }),
+  )
+  const marker = new RegExp(`"\\\\u0000${nonce}:(\\d+)"`, 'g')
+  return text.replace(marker, (_, i: string) => raw[Number(i)])
+}
+
+function jsonSide(decoded: TraceRecord['valueDecoded'], bytes: Buffer | null | undefined, fallback: string | null): { json: string; encoding: string } {
+  if (decoded && bytes !== undefined) return encodeForJson(decoded, bytes)
+  return fallback === null ? { json: 'null', encoding: 'null' } : { json: JSON.stringify(fallback), encoding: 'text' }
+}
+
+function traceJsonWith(r: TraceResult, embed: (side: { json: string; encoding: string }) => unknown): Record<string, unknown> {
   const nodes = [...r.graph.nodes.values()].sort((a, b) => a.record.timestamp - b.record.timestamp)
   return {
     id: r.id,
@@ -118,9 +177,11 @@ export function traceJson(r: TraceResult): Record<string, unknown> {
       partition: n.record.partition,
       offset: Number(n.record.offset),
       timestamp: n.record.timestamp,
-      key: n.record.key,
+      ...sides(n.record, embed),
       eventId: n.record.meta.eventId ?? null,
       eventType: n.record.meta.eventType ?? null,
+      typeFrom: n.record.typeFrom ?? null,
+      summary: n.record.summary ?? null,
       correlationId: n.record.meta.correlationId ?? null,
       causationId: n.record.meta.causationId ?? null,
       aggregateId: n.record.meta.aggregateId ?? null,
@@ -128,6 +189,9 @@ export function traceJson(r: TraceResult): Record<string, unknown> {
       occurredAt: n.record.meta.occurredAt ?? null,
       source: n.record.meta.source ?? null,
       conventions: n.record.meta.conventions,
+      traceId: n.record.meta.traceId ?? null,
+      spanId: n.record.meta.spanId ?? null,
+      parentSpanId: n.record.meta.parentSpanId ?? null,
       parent: n.parentId ?? null,
       missingParent: n.missingParent ?? null,
       delayMs: n.delayMs ?? null,
@@ -139,6 +203,14 @@ export function traceJson(r: TraceResult): Record<string, unknown> {
     edges: nodes.filter((n) => n.parentId).map((n) => ({ from: n.parentId, to: n.id })),
     anomalies: r.graph.anomalies,
   }
+}
+
+function sides(record: TraceRecord, embed: (side: { json: string; encoding: string }) => unknown): Record<string, unknown> {
+  const key = jsonSide(record.keyDecoded, record.keyBytes, record.key)
+  const value = jsonSide(record.valueDecoded, record.value, null)
+  const out: Record<string, unknown> = { key: embed(key), keyEncoding: key.encoding }
+  if (record.valueDecoded === undefined) return out
+  return { ...out, value: embed(value), valueEncoding: value.encoding }
 }
 
 function safe(text: string): string {
@@ -153,15 +225,20 @@ function dotString(text: string): string {
   return oneLine(text).replace(/\\/g, '\\\\').replace(/"/g, '\\"')
 }
 
-/** A Mermaid sequence diagram between services (one arrow per causal edge). */
+/**
+ * A Mermaid sequence diagram between services (one arrow per causal edge, in causal order). A
+ * dead-letter hop is drawn from the consumer that failed (the DLQ headers' group or connector,
+ * `deadLetter.failedIn`) to the dead-letter topic; without such a header, from the original's producer.
+ */
 export function renderMermaid(r: TraceResult): string {
   const lines = ['sequenceDiagram', `  title trace ${oneLine(r.id).replace(/[;#]/g, ' ')}`]
-  const nodes = [...r.graph.nodes.values()].sort((a, b) => a.record.timestamp - b.record.timestamp)
-  for (const n of nodes) {
+  for (const { node: n } of causalOrder(r.graph)) {
     const to = safe(n.record.meta.source ?? n.record.topic)
     const parent = n.parentId ? r.graph.nodes.get(n.parentId) : undefined
-    const from = parent ? safe(parent.record.meta.source ?? parent.record.topic) : to
-    const label = `${n.record.meta.eventType ?? '?'} (${n.record.topic})${n.delayMs !== undefined ? ` +${n.delayMs}ms` : ''}${n.copyOf ? ` ${n.copyOf.kind === 'replay' ? 'replayed copy' : 'requeued'}` : ''}${n.anomalies.length ? ` ⚠ ${n.anomalies.join(',')}` : ''}`
+    let from = parent ? safe(parent.record.meta.source ?? parent.record.topic) : to
+    if (n.deadLetter?.failedIn) from = safe(n.deadLetter.failedIn)
+    const failed = n.deadLetter?.failedIn ? ` failed in ${n.deadLetter.failedIn}` : ''
+    const label = `${n.record.meta.eventType ?? n.record.summary ?? '?'} (${n.record.topic})${failed}${n.delayMs !== undefined ? ` ${formatDelay(n.delayMs).replace(' ms', 'ms')}` : ''}${n.copyOf ? ` ${n.copyOf.kind === 'replay' ? 'replayed copy' : 'requeued'}` : ''}${n.anomalies.length ? ` ⚠ ${n.anomalies.join(',')}` : ''}`
     lines.push(`  ${from}->>${n.deadLetter ? safe(n.record.topic) : to}: ${oneLine(label).replace(/[;#]/g, ' ')}`)
   }
   return lines.join('\n')
@@ -171,11 +248,18 @@ export function renderMermaid(r: TraceResult): string {
 export function renderDot(r: TraceResult): string {
   const lines = [`digraph "trace ${dotString(r.id)}" {`, '  rankdir=LR;', '  node [shape=box, fontname="Helvetica"];']
   for (const n of r.graph.nodes.values()) {
-    const label = [n.record.meta.eventType ?? '?', n.record.meta.source ?? '', n.id].map(dotString).join('\\n')
+    // a dead-letter copy is attributed to the consumer that failed, not to the original's producer
+    const who = n.deadLetter?.failedIn ? `failed in ${n.deadLetter.failedIn}` : (n.record.meta.source ?? '')
+    const label = [n.record.meta.eventType ?? n.record.summary ?? '?', who, n.id].map(dotString).join('\\n')
     const style = `${n.deadLetter || n.anomalies.length ? ', color=red' : ''}${n.copyOf ? ', style=dashed' : ''}`
     lines.push(`  "${dotString(n.id)}" [label="${label}"${style}];`)
   }
-  for (const n of r.graph.nodes.values()) if (n.parentId) lines.push(`  "${dotString(n.parentId)}" -> "${dotString(n.id)}" [label="${n.delayMs ?? ''} ms"];`)
+  for (const n of r.graph.nodes.values()) {
+    if (!n.parentId) continue
+    const delay = n.delayMs === undefined ? '' : formatDelay(n.delayMs)
+    const label = n.deadLetter ? `dead-lettered by ${n.deadLetter.failedIn ?? 'a consumer'}${delay ? ` ${delay}` : ''}` : delay
+    lines.push(`  "${dotString(n.parentId)}" -> "${dotString(n.id)}" [label="${dotString(label)}"${n.deadLetter ? ', color=red, style=dashed' : ''}];`)
+  }
   lines.push('}')
   return lines.join('\n')
 }

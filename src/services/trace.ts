@@ -8,7 +8,7 @@
  */
 import picomatch from 'picomatch'
 import { RegistryDecoder } from '../codec/registry.ts'
-import { createExtractor, searchNeedles, type EnvelopeConfig, type EventMeta } from '../envelope/index.ts'
+import { createExtractor, createTypeFallback, searchNeedles, valuePreview, type EnvelopeConfig, type EventMeta } from '../envelope/index.ts'
 import { notFoundError } from '../errors.ts'
 import { isEvtGroup } from '../kafka/evt-ids.ts'
 import { isRequeueLedgerTopic } from '../kafka/internal-topics.ts'
@@ -16,6 +16,7 @@ import type { PartitionPlan } from '../kafka/reader.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { RawRecord } from '../record.ts'
 import { buildGraph, recordId, type TraceGraph, type TraceRecord } from '../trace/graph.ts'
+import { markStalls } from '../trace/stall.ts'
 import { mapWithConcurrency } from '../util/concurrency.ts'
 
 /** What to search. */
@@ -40,7 +41,18 @@ export interface TraceOptions {
   strict?: boolean
   /** Look up which consumer groups have consumed each record (default true). */
   consumption?: boolean
+  /**
+   * A record not consumed by a group reading its topic, or a request's last record consumed by
+   * all of them with nothing following, for longer than this (ms) is flagged `stalled`
+   * (src/trace/stall.ts). Default: the profile's `trace.stallAfter`, else 5 minutes.
+   */
+  stallAfterMs?: number
+  /** The clock stalls are measured against, epoch ms (default Date.now). */
+  now?: () => number
 }
+
+/** `trace --stall-after` when neither the flag nor the profile sets it: 5 minutes, in ms. */
+export const DEFAULT_STALL_AFTER_MS = 5 * 60_000
 
 /** Whether a consumer group has read a record (the `--json` contract's `consumption[]`). */
 export interface RecordConsumption {
@@ -125,7 +137,12 @@ function preview(record: RawRecord): string {
 export async function trace(session: KafkaSession, options: TraceOptions): Promise<TraceResult> {
   const { connection } = session
   const reader = await session.reader('read_committed')
-  const extract = createExtractor(options.envelope ?? connection.envelope)
+  const envelope = options.envelope ?? connection.envelope
+  const extract = createExtractor(envelope)
+  const typeOf = createTypeFallback(envelope)
+  const stallAfterMs = options.stallAfterMs ?? connection.trace?.stallAfterMs ?? DEFAULT_STALL_AFTER_MS
+  const now = options.now ?? Date.now
+  let live = false
   const decoder = new RegistryDecoder(connection.registry, { onWarning: options.onWarning, strict: options.strict, timeoutMs: Math.min(connection.timeoutMs, 5000) })
   const needles = searchNeedles(options.id)
   const records: TraceRecord[] = []
@@ -141,9 +158,29 @@ export async function trace(session: KafkaSession, options: TraceOptions): Promi
       const candidates = chunk.records.filter((raw) => containsAny(raw, needles))
       if (candidates.length) await decoder.prepare(candidates)
       for (const raw of candidates) {
-        const meta = extract(decoder.decodeRecord(raw))
+        const decoded = decoder.decodeRecord(raw)
+        const meta = extract(decoded)
         if (!belongsTo(raw, meta, options.id)) continue
-        records.push({ topic: raw.topic, partition: raw.partition, offset: raw.offset, timestamp: raw.timestamp, key: raw.key === null ? null : raw.key.toString('utf8'), headers: raw.headers, meta, preview: preview(raw) })
+        // no envelope named the type: common headers and value fields, else a one-line preview says what it is
+        const fallback = meta.eventType === undefined ? typeOf(decoded) : undefined
+        if (fallback) meta.eventType = fallback.type
+        records.push({
+          topic: raw.topic,
+          partition: raw.partition,
+          offset: raw.offset,
+          timestamp: raw.timestamp,
+          key: raw.key === null ? null : raw.key.toString('utf8'),
+          headers: raw.headers,
+          meta,
+          preview: preview(raw),
+          summary: meta.eventType === undefined ? valuePreview(decoded) : undefined,
+          typeFrom: fallback?.from,
+          keyBytes: raw.key,
+          keyDecoded: decoded.keyDecoded,
+          value: raw.value,
+          valueDecoded: decoded.valueDecoded,
+          live,
+        })
         onMatch?.()
       }
     }
@@ -155,6 +192,7 @@ export async function trace(session: KafkaSession, options: TraceOptions): Promi
     if (options.consumption === false || !records.length) return
     try {
       result.consumption = await consumption(session, records, plans)
+      markStalls(result.graph, result.consumption, now(), stallAfterMs)
       lookupFailing = false
     } catch (err) {
       // while following, the groups are an annotation: a failed lookup (brokers restarting) must not end the
@@ -167,6 +205,7 @@ export async function trace(session: KafkaSession, options: TraceOptions): Promi
   await refresh(false)
   if (!options.live || options.signal?.aborted || options.stopWhen?.(records)) return result
   result.live = true
+  live = true
   options.onUpdate?.(result)
   const livePlans = plans.map((p) => ({ ...p, start: p.end ?? p.high, end: undefined }))
   const controller = new AbortController()

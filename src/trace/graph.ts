@@ -9,7 +9,7 @@
 import { looksLikeCommand, type EventMeta } from '../envelope/index.ts'
 import { hasDlqHeaders, isDlqTopic } from '../dlq/detect.ts'
 import { parseFailure } from '../dlq/failure.ts'
-import type { RecordHeader } from '../record.ts'
+import type { Decoded, RecordHeader } from '../record.ts'
 import { parseProvenance } from '../replay/provenance.ts'
 
 /** One record found by a trace, with what was extracted from it. */
@@ -24,10 +24,21 @@ export interface TraceRecord {
   meta: EventMeta
   /** Short preview of the value (first 200 characters of its text, or a note for binary). */
   preview: string
+  /** One line saying what the record is when no event type was found: its value's first ~60 characters (src/envelope/event-type.ts). */
+  summary?: string
+  /** Where `meta.eventType` came from when no envelope named it: `header __TypeId__`, `value.type` (the type fallback). */
+  typeFrom?: string
+  /** The raw key and value and what the codec layer made of them (for the `--json` contract's `key`/`value`). */
+  keyBytes?: Buffer | null
+  keyDecoded?: Decoded
+  value?: Buffer | null
+  valueDecoded?: Decoded
+  /** Found while following (after the initial scan): written after every record of the initial scan. */
+  live?: boolean
 }
 
 /** Kinds of anomaly flagged on records (the `--json` contract's `anomalies[].kind`). */
-export type AnomalyKind = 'duplicate' | 'dead-lettered' | 'key-mismatch' | 'split-partitions' | 'time-backwards' | 'command-on-events-topic' | 'orphan'
+export type AnomalyKind = 'duplicate' | 'dead-lettered' | 'key-mismatch' | 'split-partitions' | 'time-backwards' | 'command-on-events-topic' | 'orphan' | 'clock-skew' | 'stalled'
 
 /** An anomaly and the records it concerns (ids are `topic/partition@offset`). */
 export interface Anomaly {
@@ -44,7 +55,7 @@ export interface TraceNode {
   parentId?: string
   /** Missing parent: the causation id (or parent span) named by the record but not found. */
   missingParent?: string
-  /** Delay from the parent's record timestamp, ms. */
+  /** Delay from the parent's record timestamp, ms; negative when the child is stamped before its parent (clock skew). */
   delayMs?: number
   /**
    * A copy written by evt: `replay` (a `replay --to-topic` copy) or `requeue` (requeued from a
@@ -52,8 +63,12 @@ export interface TraceNode {
    * graph, and the replay id or requeue count. Not set on records in dead-letter topics.
    */
   copyOf?: CopyOf
-  /** True for a copy of a record in a dead-letter topic. */
-  deadLetter?: { exception?: string; message?: string; cause?: string; originalTopic?: string; reason?: string }
+  /**
+   * Set for a copy of a record in a dead-letter topic: what its headers say (src/dlq/failure.ts). `failedIn` is the
+   * consumer that failed: the DLQ headers' consumer group (Spring `kafka_dlt-original-consumer-group`), else the
+   * Kafka Connect connector name.
+   */
+  deadLetter?: { exception?: string; message?: string; cause?: string; originalTopic?: string; reason?: string; failedIn?: string }
   children: string[]
   anomalies: AnomalyKind[]
 }
@@ -85,7 +100,21 @@ function deadLetterOf(headers: RecordHeader[]): NonNullable<TraceNode['deadLette
   const f = parseFailure(headers)
   const out: NonNullable<TraceNode['deadLetter']> = {}
   for (const k of ['exception', 'message', 'cause', 'originalTopic', 'reason'] as const) if (f[k] !== undefined) out[k] = f[k]
+  const failedIn = f.consumerGroup ?? f.connector
+  if (failedIn !== undefined) out.failedIn = failedIn
   return out
+}
+
+/**
+ * The id a record is known by in the graph: its event id, else its W3C / B3 span id (for estates
+ * whose only propagation is trace context, the span the producer wrote is the record's identity).
+ */
+export function graphEventId(meta: EventMeta): string | undefined {
+  return meta.eventId ?? meta.spanId
+}
+
+function sameValue(a: Buffer | null | undefined, b: Buffer | null | undefined): boolean {
+  return a === b || (a != null && b != null && a.equals(b))
 }
 
 /** `topic/partition@offset`, the id of a record in a trace. */
@@ -129,7 +158,7 @@ export function buildGraph(records: TraceRecord[]): TraceGraph {
       deadLetter: dead ? deadLetterOf(record.headers) : undefined,
       copyOf: provenance ? { kind: provenance.kind, source: recordId(provenance), found: false, ...(provenance.replayId !== undefined ? { replayId: provenance.replayId } : {}), ...(provenance.requeueCount !== undefined ? { requeueCount: provenance.requeueCount } : {}) } : undefined,
     })
-    const eventId = record.meta.eventId
+    const eventId = graphEventId(record.meta)
     if (eventId) {
       if (!byEventId.has(eventId)) byEventId.set(eventId, [])
       byEventId.get(eventId)!.push(id)
@@ -148,17 +177,18 @@ export function buildGraph(records: TraceRecord[]): TraceGraph {
   for (const node of nodes.values()) {
     const meta = node.record.meta
     let parent: string | undefined
+    const ownId = graphEventId(meta)
     if (node.copyOf) {
       if (nodes.has(node.copyOf.source) && node.copyOf.source !== node.id) {
         parent = node.copyOf.source
         node.copyOf.found = true
-      } else if (meta.eventId) {
-        const o = original(meta.eventId, node.id)
+      } else if (ownId) {
+        const o = original(ownId, node.id)
         if (o && !nodes.get(o)!.copyOf) parent = o
       }
     }
-    if (!parent && node.deadLetter && meta.eventId) parent = original(meta.eventId, node.id)
-    if (!parent && meta.causationId && meta.causationId !== meta.eventId) {
+    if (!parent && node.deadLetter && ownId) parent = original(ownId, node.id)
+    if (!parent && meta.causationId && meta.causationId !== ownId) {
       parent = original(meta.causationId)
       if (!parent) node.missingParent = meta.causationId
     }
@@ -178,7 +208,10 @@ export function buildGraph(records: TraceRecord[]): TraceGraph {
 
   // Anomalies.
   for (const [eventId, ids] of byEventId) {
-    const live = ids.filter((id) => !nodes.get(id)!.deadLetter && !nodes.get(id)!.copyOf)
+    let live = ids.filter((id) => !nodes.get(id)!.deadLetter && !nodes.get(id)!.copyOf)
+    // a span id alone (no event id): a redelivery has the same value too; a forwarded trace header on another record does not
+    const first = live.length > 1 ? nodes.get(live[0])!.record : undefined
+    if (first && first.meta.eventId === undefined && first.value !== undefined) live = live.filter((id) => sameValue(nodes.get(id)!.record.value, first.value))
     if (live.length > 1) flag('duplicate', `event ${eventId} was published ${live.length} times (at-least-once redelivery?)`, live)
   }
   for (const node of nodes.values()) {
@@ -188,6 +221,9 @@ export function buildGraph(records: TraceRecord[]): TraceGraph {
     flag('dead-lettered', `${original ? `${original.id} ` : ''}went to dead-letter topic ${node.record.topic}${why ? ` (${why})` : ''}`, original ? [original.id, node.id] : [node.id])
   }
   for (const node of nodes.values()) {
+    if (node.delayMs !== undefined && node.delayMs < 0 && node.parentId && !node.deadLetter) {
+      flag('clock-skew', `${node.id} is stamped ${-node.delayMs} ms before its parent ${node.parentId} that caused it: the producers' clocks differ (clock skew?)`, [node.id])
+    }
     if (node.missingParent) flag('orphan', `${node.id} names parent ${node.missingParent}, which is not in the searched window`, [node.id])
     if (node.copyOf) continue
     const { meta } = node.record
@@ -226,4 +262,27 @@ export function buildGraph(records: TraceRecord[]): TraceGraph {
     }
   }
   return { nodes, roots, anomalies }
+}
+
+/**
+ * The nodes in causal order for a timeline: by time, except that a record never comes before the
+ * record that caused it. Each node's `at` is its own timestamp raised to its parent's `at` when
+ * its clock is behind (`skewMs` > 0 then: how far behind, ms); ties keep parents first.
+ */
+export function causalOrder(graph: TraceGraph): Array<{ node: TraceNode; at: number; skewMs: number }> {
+  const at = new Map<string, number>()
+  const depth = new Map<string, number>()
+  const visit = (id: string, parentAt: number, d: number) => {
+    const node = graph.nodes.get(id)!
+    if (at.has(id)) return
+    at.set(id, Math.max(node.record.timestamp, parentAt))
+    depth.set(id, d)
+    for (const c of node.children) visit(c, at.get(id)!, d + 1)
+  }
+  for (const root of graph.roots) visit(root, -Infinity, 0)
+  // nodes unreachable from a root (a parent cycle) keep their own time
+  for (const [id, node] of graph.nodes) if (!at.has(id)) visit(id, node.record.timestamp, 0)
+  const out = [...graph.nodes.values()].map((node) => ({ node, at: at.get(node.id)!, skewMs: at.get(node.id)! - node.record.timestamp }))
+  const seq = new Map([...graph.nodes.keys()].map((id, i) => [id, i]))
+  return out.sort((a, b) => a.at - b.at || depth.get(a.node.id)! - depth.get(b.node.id)! || seq.get(a.node.id)! - seq.get(b.node.id)!)
 }

@@ -9,7 +9,7 @@ import { runShop, type ShopResult } from '../../src/demo/shop.ts'
 import { parsePositionRange } from '../../src/kafka/positions.ts'
 import type { DecodedRecord } from '../../src/record.ts'
 import { tailRecords } from '../../src/services/tail.ts'
-import { BROKERS, testSession, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
+import { BROKERS, runEvt, testSession, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
 
 /** What a record says about itself, from the seed envelope or from CloudEvents headers. */
 interface Event {
@@ -229,10 +229,25 @@ describe('demo shop on the real broker', () => {
     expect(byCorrelation(result.duplicated).filter((e) => e.eventType === 'OrderConfirmed')).toHaveLength(1)
   })
 
-  it('stalls one request after OrderConfirmed: no ShipmentCreated', () => {
+  it('stalls one request after OrderConfirmed: nothing follows it', () => {
     const types = byCorrelation(result.stalled).map((e) => e.eventType)
-    expect(types).toContain('OrderConfirmed')
-    expect(types).not.toContain('ShipmentCreated')
+    expect(sorted(types)).toEqual(sorted(['OrderPlaced', 'PaymentCaptured', 'StockReserved', 'OrderConfirmed']))
+  })
+
+  it('evt trace flags the stalled request STALLED, naming the groups that consumed its last record, and not a healthy one', async () => {
+    const topics = Object.values(result.topics).flatMap((t) => ['-t', t])
+    const stalled = await runEvt(['trace', result.stalled, '--since', '1h', '-f', 'json', '--stall-after', '1s', ...topics])
+    expect(stalled.code, stalled.stderr).toBe(0)
+    const t = JSON.parse(stalled.stdout) as { records: Array<{ id: string; eventType: string; anomalies: string[] }>; anomalies: Array<{ kind: string; message: string; records: string[] }> }
+    const confirmed = t.records.find((r) => r.eventType === 'OrderConfirmed')!
+    const stalls = t.anomalies.filter((a) => a.kind === 'stalled')
+    expect(stalls.map((a) => a.records)).toEqual([[confirmed.id]])
+    expect(stalls[0].message).toMatch(new RegExp(`^request stalled after OrderConfirmed \\(${confirmed.id.replace(/[.]/g, '\\.')}\\): consumed by ${[result.groups.inventory, result.groups.invoice, result.groups.payment, result.groups.shipping].join(', ')}, and nothing followed for \\d+ s$`))
+    expect(t.records.filter((r) => r.anomalies.includes('stalled')).map((r) => r.id)).toEqual([confirmed.id])
+    const tree = await runEvt(['trace', result.stalled, '--since', '1h', '-f', 'tree', '--stall-after', '1s', ...topics])
+    expect(tree.stdout).toMatch(/─ OrderConfirmed  order-service  .* \[STALLED\]/)
+    const healthy = await runEvt(['trace', result.healthy[0], '--since', '1h', '-f', 'json', '--stall-after', '1s', ...topics])
+    expect((JSON.parse(healthy.stdout) as { anomalies: Array<{ kind: string }> }).anomalies.map((a) => a.kind)).toEqual([])
   })
 
   it('publishes the disguised command SendInvoiceEmail on the invoices topic', () => {
