@@ -10,9 +10,11 @@ import type { DlqListResult } from '../services/dlq-list.ts'
 import { escapeControl } from '../util/terminal-text.ts'
 import { jsonLine, prettyRecord } from './records.ts'
 import { renderTable } from './table.ts'
+import { NO_TIMESTAMP, recordTimeText } from '../time.ts'
 
 function time(at: number): string {
-  return new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+  const text = recordTimeText(at)
+  return text === NO_TIMESTAMP ? text : text.replace('T', ' ').replace(/\.\d+Z$/, 'Z')
 }
 
 function age(ageMs: number | null): string {

@@ -5,9 +5,11 @@ import type { CleanEntry, CleanResult, ReplayCleanPlan, ReplayRunStatus, ReplayS
 import type { CopyProgress, CopySummary, ReplayPlan } from '../services/replay.ts'
 import { formatBytes } from './records.ts'
 import { renderTable } from './table.ts'
+import { NO_TIMESTAMP, recordTimeText } from '../time.ts'
 
 function when(ms: number | null): string {
-  return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+  const text = ms === null ? '-' : recordTimeText(ms)
+  return text === '-' || text === NO_TIMESTAMP ? text : text.replace('T', ' ').replace(/\.\d+Z$/, 'Z')
 }
 
 /**
