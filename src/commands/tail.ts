@@ -20,7 +20,7 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
     { description: 'Follow new records of a topic', command: '<%= config.bin %> <%= command.id %> orders.events' },
     { description: 'The last 10 records of each partition, then exit', command: '<%= config.bin %> <%= command.id %> orders.events -o -10 -e' },
     { description: 'Yesterday 14:00–15:00 (UTC) as JSON lines, into jq', command: '<%= config.bin %> <%= command.id %> orders.events -o @2026-11-28T14:00:00Z:2026-11-28T15:00:00Z | jq .value' },
-    { description: 'Only one event type, from the start, several topics', command: '<%= config.bin %> <%= command.id %> orders.events payments.events -o start -e --filter \'value.event_type == "PaymentFailed"\'' },
+    { description: 'Only one event type, from the start, several topics', command: '<%= config.bin %> <%= command.id %> orders.events payments.events -o start -e --filter \'value.event_type == "PaymentCaptured"\'' },
     { description: 'kcat-style template', command: '<%= config.bin %> <%= command.id %> orders.events -o start -e --template \'%t/%p@%o %k %v\\n\'' },
   ]
   static override strict = false

@@ -22,8 +22,8 @@ Exactly once and idempotent: writes are transactional, and the DLQ offsets are c
 The plan (records per target topic and per failure class, and what is skipped) is printed first; --dry-run stops there; otherwise confirm on a terminal, or pass --yes.`
   static override examples = [
     { description: 'See what would be sent back, then do it', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --dry-run' },
-    { description: 'Requeue only the timeouts, once the gateway is fixed', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --group-by exception=java.net.SocketTimeoutException --yes' },
-    { description: 'Everything from the last hour into a retry topic', command: '<%= config.bin %> <%= command.id %> orders-dlt -o @-1h --to orders.retry --yes' },
+    { description: 'Requeue only the timeouts, once the gateway is fixed (Spring wraps them: the timeout is the cause)', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --filter \'failure.cause.endsWith("TimeoutException")\' --yes' },
+    { description: 'Everything from the last hour into a retry topic', command: '<%= config.bin %> <%= command.id %> payments.events-dlt -o @-1h --to payments.retry --yes' },
   ]
   static override args = {
     topic: Args.string({ ignoreStdin: true, description: 'The dead-letter topic.', required: true }),

@@ -14,7 +14,7 @@ Idempotent: a topic that exists with every setting given (partitions, replicatio
 --json: {"plan":{"topic","partitions","replicationFactor","config","action":"create"|"exists"|"differs","differences":[{"setting","requested","existing"}]}} then {"created":"<topic>"}.`
   static override examples = [
     { description: 'A topic with 6 partitions', command: '<%= config.bin %> <%= command.id %> orders.audit -p 6 --yes' },
-    { description: 'A compacted topic with 3 replicas, planned only', command: '<%= config.bin %> <%= command.id %> customers.state -p 3 -r 3 -c cleanup.policy=compact --dry-run' },
+    { description: 'A compacted topic with 3 replicas, planned only', command: '<%= config.bin %> <%= command.id %> customers.snapshots -p 3 -r 3 -c cleanup.policy=compact --dry-run' },
     { description: 'Kept for a day', command: '<%= config.bin %> <%= command.id %> payments.incident-1234 -p 3 -c retention.ms=86400000 --yes' },
   ]
   static override args = {
