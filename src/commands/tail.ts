@@ -8,6 +8,7 @@ import { compileTemplate, jsonLine, prettyRecord, rawRecord, TEMPLATE_TOKENS } f
 import { StdoutSink } from '../output/sink.ts'
 import type { DecodedRecord } from '../record.ts'
 import { tailRecords, type TailStats } from '../services/tail.ts'
+import { plural } from '../output/plural.ts'
 
 export default class Tail extends EvtCommand {
   static override summary = 'Print records of topics, live or over a range, decoded and filtered.'
@@ -81,7 +82,7 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
       process.removeListener('SIGINT', onSigint)
     }
     if (controller.signal.aborted && !sink.closed && !quit) {
-      this.note(`\n${stats.matched} records shown (${stats.scanned} read)`)
+      this.note(`\n${plural(stats.matched, 'record')} shown (${stats.scanned} read)`)
       process.exitCode = ExitCode.Interrupted
     }
   }

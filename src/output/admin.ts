@@ -7,6 +7,9 @@ import type { TopicSummary } from '../services/topics.ts'
 import type { TopicCreatePlan, TopicDeletePlan } from '../services/topic-admin.ts'
 import type { GroupDeletePlan, GroupResetPlan } from '../services/group-admin.ts'
 import { renderTable } from './table.ts'
+import { plural } from './plural.ts'
+
+export { plural }
 
 /** `evt topics` as a table; RECORDS is `≤ <offsets>`: retained offsets bound the records from above (markers and compacted-away offsets are not records). */
 export function renderTopics(topics: TopicSummary[]): string {
@@ -74,9 +77,4 @@ export function renderGroupResetPlan(plan: GroupResetPlan): string {
   const head = `plan: ${plan.exists ? 'move' : 'create'} consumer group ${plan.groupId} ${plan.exists ? 'to' : 'at'} ${plan.to}: ${plural(plan.changes, 'partition')} change${plan.changes === 1 ? 's' : ''}`
   const rows = plan.partitions.map((p) => [p.topic, p.partition, p.current ?? '-', p.target, p.current === p.target ? 'unchanged' : '', p.lagAfter])
   return `${head}\n${renderTable(['TOPIC', 'PARTITION', 'COMMITTED', 'NEW', '', 'LAG AFTER'], rows, { alignRight: [1, 2, 3, 5] })}`
-}
-
-/** `1 partition`, `3 partitions`: a count and its noun, singular for one. */
-export function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`
 }

@@ -11,6 +11,7 @@ import { escapeControl } from '../util/terminal-text.ts'
 import { jsonLine, prettyRecord } from './records.ts'
 import { renderTable } from './table.ts'
 import { NO_TIMESTAMP, recordTimeText } from '../time.ts'
+import { plural } from './plural.ts'
 
 function time(at: number): string {
   const text = recordTimeText(at)
@@ -123,7 +124,7 @@ export function prettyDlqRecord(item: DlqRecord, options: { stack?: boolean } = 
  * `{"topic","groupBy","scanned","matched","groups":[{"key","count","firstSeen","lastSeen","sample":{"message","topic","partition","offset"}}]}`.
  */
 export function renderDlqGroups(result: DlqGroupResult): string {
-  const head = chalk.dim(`${result.topic}: ${result.scanned} records read, ${result.matched} matched, ${result.groups.length} group${result.groups.length === 1 ? '' : 's'} by ${result.groupBy}`)
+  const head = chalk.dim(`${result.topic}: ${plural(result.scanned, 'record')} read, ${result.matched} matched, ${result.groups.length} group${result.groups.length === 1 ? '' : 's'} by ${result.groupBy}`)
   if (result.groups.length === 0) return `${head}\nno records`
   const table = renderTable(
     [result.groupBy.toUpperCase(), 'COUNT', 'FIRST SEEN', 'LAST SEEN', 'SAMPLE MESSAGE'],

@@ -219,3 +219,10 @@ describe('a record without a timestamp (-1)', () => {
     expect(jsonLine(untimed)).toBe('{"topic":"orders","partition":3,"offset":42,"timestamp":-1,"key":"k","keyEncoding":"text","value":"v","valueEncoding":"text","headers":[]}\n')
   })
 })
+
+describe('plural', () => {
+  it('is singular for exactly one', async () => {
+    const { plural } = await import('../../src/output/plural.ts')
+    expect([plural(0, 'record'), plural(1, 'record'), plural(2, 'partition'), plural(1, 'DLQ offset')]).toEqual(['0 records', '1 record', '2 partitions', '1 DLQ offset'])
+  })
+})

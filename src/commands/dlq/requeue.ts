@@ -8,6 +8,7 @@ import { parsePositionRange } from '../../kafka/positions.ts'
 import { renderRequeuePlan, renderRequeueProgress, renderRequeueSummary } from '../../output/dlq-requeue.ts'
 import { planRequeue, runRequeue, type RequeueRequest } from '../../services/dlq-requeue.ts'
 import { canPrompt, confirmWrite } from '../../ui/confirm.ts'
+import { plural } from '../../output/plural.ts'
 
 export default class DlqRequeue extends EvtCommand {
   static override summary = 'Send dead-letter records back to where they came from: planned, exactly once, idempotent.'
@@ -82,7 +83,7 @@ The plan (records per target topic and per failure class, and what is skipped) i
       await confirmWrite(`Dead-letter headers send records to ${what}. Write to ${notAllowed.length === 1 ? 'it' : 'them'}?`, { flag: allow })
       request.allowTargets!.push(...notAllowed)
     }
-    await confirmWrite(`Requeue ${toSend} records?`, { yes: flags.yes })
+    await confirmWrite(`Requeue ${plural(toSend, 'record')}?`, { yes: flags.yes })
     const controller = new AbortController()
     const onSigint = () => controller.abort()
     process.on('SIGINT', onSigint)
