@@ -9,6 +9,7 @@ import { resolveConnection, type Connection } from './config/connection.ts'
 import { openSession, type KafkaSession } from './kafka/session.ts'
 import { EvtError, ExitCode, isKafkaClientError, mapKafkaError } from './errors.ts'
 import { redact } from './redact.ts'
+import { isParseError, usageFromParseError } from './cli-usage.ts'
 
 /** The base of every evt command. Commands that talk to Kafka spread `connectionFlags` into their flags. */
 export abstract class EvtCommand extends Command {
@@ -90,9 +91,9 @@ export abstract class EvtCommand extends Command {
       const clean = err.message.replace(/^Parsing --\S+\s*\n\s*/, '').replace(/\nSee more help with --help\s*$/, '').trim()
       if (clean !== err.message) evt = new EvtError(err.kind, clean, { hint: err.hint, cause: err.cause })
     }
-    else if ('parse' in err || (err.oclif?.exit === 2 && err.constructor.name !== 'Error') || /^Flag --\S+ expects a value/.test(err.message)) {
-      // oclif parse errors (unknown flag, missing argument or value, bad option, excluded flags): usage
-      evt = new EvtError('usage', err.message.replace(/\nSee more help with --help\s*$/, '').replace(/^The following error occurred:\s*/, '').trim(), { hint: `see: evt ${this.id?.replaceAll(':', ' ') ?? ''} --help`.trimEnd() })
+    else if (isParseError(err)) {
+      // oclif parse errors (unknown flag, missing or unexpected argument, a value not among the options): usage, one line
+      evt = usageFromParseError(err, { id: this.id, args: this.ctor.args, flags: this.ctor.flags }, this.config?.bin ?? 'evt')
     } else if (isKafkaClientError(err)) evt = mapKafkaError(err)
     else evt = new EvtError('internal', err.message || String(err), { cause: err })
 

@@ -8,6 +8,7 @@ import { compileTemplate, jsonLine, prettyRecord, rawRecord, TEMPLATE_TOKENS } f
 import { StdoutSink } from '../output/sink.ts'
 import type { DecodedRecord } from '../record.ts'
 import { tailRecords, type TailStats } from '../services/tail.ts'
+import { plural } from '../output/plural.ts'
 
 export default class Tail extends EvtCommand {
   static override summary = 'Print records of topics, live or over a range, decoded and filtered.'
@@ -20,7 +21,7 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
     { description: 'Follow new records of a topic', command: '<%= config.bin %> <%= command.id %> orders.events' },
     { description: 'The last 10 records of each partition, then exit', command: '<%= config.bin %> <%= command.id %> orders.events -o -10 -e' },
     { description: 'Yesterday 14:00–15:00 (UTC) as JSON lines, into jq', command: '<%= config.bin %> <%= command.id %> orders.events -o @2026-11-28T14:00:00Z:2026-11-28T15:00:00Z | jq .value' },
-    { description: 'Only one event type, from the start, several topics', command: '<%= config.bin %> <%= command.id %> orders.events payments.events -o start -e --filter \'value.event_type == "PaymentFailed"\'' },
+    { description: 'Only one event type, from the start, several topics', command: '<%= config.bin %> <%= command.id %> orders.events payments.events -o start -e --filter \'value.event_type == "PaymentCaptured"\'' },
     { description: 'kcat-style template', command: '<%= config.bin %> <%= command.id %> orders.events -o start -e --template \'%t/%p@%o %k %v\\n\'' },
   ]
   static override strict = false
@@ -81,7 +82,7 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
       process.removeListener('SIGINT', onSigint)
     }
     if (controller.signal.aborted && !sink.closed && !quit) {
-      this.note(`\n${stats.matched} records shown (${stats.scanned} read)`)
+      this.note(`\n${plural(stats.matched, 'record')} shown (${stats.scanned} read)`)
       process.exitCode = ExitCode.Interrupted
     }
   }

@@ -168,7 +168,7 @@ export function literalSecrets(config: ConfigFile): string[] {
  * @throws EvtError (usage, exit 2) naming the file, the profile and the first wrong field.
  */
 export function validateConfig(raw: unknown, path = 'config'): ConfigFile {
-  const bad = (what: string) => usageError(`${path}: ${what}`, 'see README.md, "Profiles", for the file format')
+  const bad = (what: string) => usageError(`${path}: ${what}`, 'see README.md, "Connection and profiles", for the file format')
   const problem = schemaProblem(raw)
   if (problem) throw bad(problem)
   const obj = raw as { default?: string; profiles?: Record<string, ProfileConfig> | null }
@@ -200,7 +200,7 @@ export function selectProfile(config: ConfigFile, name: string | undefined, path
   const profile = config.profiles[wanted]
   if (!profile) {
     const known = Object.keys(config.profiles)
-    throw notFoundError(`profile "${wanted}" is not in ${path}`, known.length ? `known profiles: ${known.join(', ')}` : 'create it in the config file (see README.md, "Profiles")')
+    throw notFoundError(`profile "${wanted}" is not in ${path}`, known.length ? `known profiles: ${known.join(', ')}` : 'create it in the config file (see README.md, "Connection and profiles")')
   }
   return { name: wanted, profile }
 }

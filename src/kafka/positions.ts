@@ -7,7 +7,8 @@
  * 47                    exactly offset 47
  * +10                   10 records after start
  * -10                   10 records before end
- * @1700000000000        first record at or after that time (epoch ms, RFC 3339 or a date)
+ * @1700000000000        first record at or after that time: epoch ms (12+ digits), epoch seconds
+ * @1700000000           (up to 11 digits, as `date +%s`), RFC 3339 or a date
  * @-2h                  … a duration ago (ms library: 30s, 15m, 2h, 7d)
  * FROM:TO               a bounded range; TO is exclusive: 47:50 reads 47, 48, 49
  * FROM:end | FROM:      … up to the end taken at start | (empty TO) keep following
@@ -53,7 +54,8 @@ function parseOne(text: string, isEnd: boolean, timeContext: boolean, now: numbe
   if (t === 'start' || t === 'oldest' || t === 'beginning') return { kind: 'start' }
   if (t === 'end' || t === 'newest') return { kind: 'end' }
   if (/^\d+$/.test(t)) {
-    if (timeContext && t.length >= 10) return { kind: 'time', timestamp: checkEpoch(Number(t), text, 'time') }
+    // the TO of a time range may omit its '@': a number of 10+ digits there is a time (seconds up to 11 digits, else ms)
+    if (timeContext && t.length >= 10) return { kind: 'time', timestamp: checkEpoch(parseInstant(t, 'time'), text, 'time') }
     if (BigInt(t) > MAX_OFFSET) throw usageError(`offset ${t} is beyond the largest Kafka offset (2^63-1)`, 'Kafka offsets are 64-bit: use end for the newest record')
     return { kind: 'offset', offset: Number(t) }
   }

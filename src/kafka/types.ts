@@ -109,6 +109,19 @@ export interface KafkaAdmin {
   topicMetadata(topics?: string[]): Promise<TopicMetadata[]>
   /** Creates topics and waits for their leaders. */
   createTopics(topics: NewTopic[]): Promise<void>
+  /**
+   * Deletes topics (DeleteTopics) and waits for the controller's answer. Per topic: `deleted`, or
+   * `not-found` (nothing to delete).
+   * @throws EvtError connect (3) or refused (6, e.g. the broker has `delete.topic.enable=false` or the
+   *   principal is not authorized) for other failures.
+   */
+  deleteTopics(topics: string[]): Promise<Array<{ topic: string; outcome: 'deleted' | 'not-found' }>>
+  /**
+   * The topic's configuration as the broker reports it (DescribeConfigs, resource type TOPIC):
+   * every entry's name → value (null for a sensitive or unset value), defaults included.
+   * @throws EvtError not-found (4) for an unknown topic.
+   */
+  topicConfig(topic: string): Promise<Record<string, string | null>>
   /** Low and high watermarks of every partition of a topic. */
   watermarks(topic: string): Promise<PartitionWatermarks[]>
   /** For each partition, the first offset whose timestamp is at or after `timestamp` (epoch ms); null when none. */

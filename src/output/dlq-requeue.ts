@@ -4,6 +4,7 @@
 import type { MoveProgress, MoveSummary } from '../replay/move.ts'
 import type { AlreadyRequeued, RequeuePlan } from '../services/dlq-requeue.ts'
 import { renderTable } from './table.ts'
+import { plural } from './plural.ts'
 
 function skippedText(skipped: Record<string, number>): string {
   const parts = Object.entries(skipped).map(([reason, n]) => `${n} ${reason}`)
@@ -29,7 +30,7 @@ export function renderRequeuePlan(plan: RequeuePlan): string {
   const lines = [`requeue plan: ${plan.dlqTopic} (progress group ${plan.progressGroup})`]
   lines.push(`requeue ledger ${plan.ledger.topic}: ${plan.ledger.exists ? `${plan.ledger.entries} record${plan.ledger.entries === 1 ? '' : 's'} requeued so far` : 'created by the first requeue'}`)
   const left = plan.partitions.reduce((s, p) => s + (p.end - p.start), 0)
-  lines.push(`${left} DLQ offsets left to go through; ${total} records to send`)
+  lines.push(`${plural(left, 'DLQ offset')} left to go through; ${plural(total, 'record')} to send`)
   const unexpected = new Set(plan.unexpectedTargets)
   if (plan.targets.length) lines.push('', renderTable(['TARGET TOPIC', 'RECORDS', ''], plan.targets.map((t) => [t.topic, t.records, unexpected.has(t.topic) ? `! not ${plan.dlqTopic}'s origin by its name: needs --allow-target` : '']), { alignRight: [1] }))
   if (plan.classes.length) lines.push('', renderTable(['FAILURE', 'RECORDS'], plan.classes.map((c) => [c.exception, c.records]), { alignRight: [1] }))
@@ -56,5 +57,5 @@ export function renderRequeueProgress(p: MoveProgress): string {
 /** The summary. */
 export function renderRequeueSummary(s: MoveSummary): string {
   const targets = Object.entries(s.byTarget).map(([t, n]) => `${n} → ${t}`).join(', ')
-  return `requeue ${s.interrupted ? 'interrupted' : 'done'}: ${s.moved} records sent${targets ? ` (${targets})` : ''}; skipped ${skippedText(s.skipped)}; ${(s.elapsedMs / 1000).toFixed(1)} s`
+  return `requeue ${s.interrupted ? 'interrupted' : 'done'}: ${plural(s.moved, 'record')} sent${targets ? ` (${targets})` : ''}; skipped ${skippedText(s.skipped)}; ${(s.elapsedMs / 1000).toFixed(1)} s`
 }

@@ -10,9 +10,12 @@ import type { DlqListResult } from '../services/dlq-list.ts'
 import { escapeControl } from '../util/terminal-text.ts'
 import { jsonLine, prettyRecord } from './records.ts'
 import { renderTable } from './table.ts'
+import { NO_TIMESTAMP, recordTimeText } from '../time.ts'
+import { plural } from './plural.ts'
 
 function time(at: number): string {
-  return new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+  const text = recordTimeText(at)
+  return text === NO_TIMESTAMP ? text : text.replace('T', ' ').replace(/\.\d+Z$/, 'Z')
 }
 
 function age(ageMs: number | null): string {
@@ -122,7 +125,7 @@ export function prettyDlqRecord(item: DlqRecord, options: { stack?: boolean } = 
  * `{"topic","groupBy","scanned","matched","groups":[{"key","count","firstSeen","lastSeen","sample":{"message","topic","partition","offset"}}]}`.
  */
 export function renderDlqGroups(result: DlqGroupResult): string {
-  const head = chalk.dim(`${result.topic}: ${result.scanned} records read, ${result.matched} matched, ${result.groups.length} group${result.groups.length === 1 ? '' : 's'} by ${result.groupBy}`)
+  const head = chalk.dim(`${result.topic}: ${plural(result.scanned, 'record')} read, ${result.matched} matched, ${result.groups.length} group${result.groups.length === 1 ? '' : 's'} by ${result.groupBy}`)
   if (result.groups.length === 0) return `${head}\nno records`
   const table = renderTable(
     [result.groupBy.toUpperCase(), 'COUNT', 'FIRST SEEN', 'LAST SEEN', 'SAMPLE MESSAGE'],

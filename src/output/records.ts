@@ -8,6 +8,7 @@ import type { DecodedWithText } from '../codec/decode.ts'
 import { usageError } from '../errors.ts'
 import { escapeControl } from '../util/terminal-text.ts'
 import type { Decoded, DecodedRecord } from '../record.ts'
+import { recordTimeText } from '../time.ts'
 
 /**
  * The `-f json` line, one per record (documented in README, "JSON output"):
@@ -169,7 +170,7 @@ function shownValue(decoded: Decoded, bytes: Buffer | null): string {
 export function prettyRecord(record: DecodedRecord, options: PrettyOptions = {}): string {
   const max = options.maxValueChars ?? 8192
   const size = record.value?.length ?? 0
-  const time = new Date(record.timestamp).toISOString()
+  const time = recordTimeText(record.timestamp)
   const keyShown = record.keyDecoded.kind === 'null' ? chalk.dim('(no key)') : record.keyDecoded.kind === 'binary' ? `base64:${record.key!.toString('base64')}` : escapeControl(typeof record.keyDecoded.value === 'string' ? record.keyDecoded.value : JSON.stringify(record.keyDecoded.value))
   const lines = [`${chalk.cyan.bold(`${record.topic}/${record.partition}`)}${chalk.dim('@')}${chalk.cyan(record.offset)}  ${chalk.dim(time)}  ${chalk.green('key')} ${keyShown}  ${chalk.dim(`(${formatBytes(size)})`)}`]
   for (const h of record.headers) {
@@ -248,7 +249,7 @@ export function compileTemplate(template: string): (record: DecodedRecord) => st
       S: (r: DecodedRecord) => (r.value === null ? '-1' : String(r.value.length)),
       h: (r: DecodedRecord) => r.headers.map((h) => `${h.key}=${headerText(h.value).value ?? ''}`).join(','),
       T: (r: DecodedRecord) => String(r.timestamp),
-      D: (r: DecodedRecord) => new Date(r.timestamp).toISOString(),
+      D: (r: DecodedRecord) => recordTimeText(r.timestamp),
       '%': '%',
     }[t ?? '']
     if (token === undefined) throw usageError(`template: unknown token "%${t ?? ''}" at position ${i - 1}`, `tokens: ${TEMPLATE_TOKENS}`)

@@ -5,9 +5,12 @@ import type { CleanEntry, CleanResult, ReplayCleanPlan, ReplayRunStatus, ReplayS
 import type { CopyProgress, CopySummary, ReplayPlan } from '../services/replay.ts'
 import { formatBytes } from './records.ts'
 import { renderTable } from './table.ts'
+import { NO_TIMESTAMP, recordTimeText } from '../time.ts'
+import { plural } from './plural.ts'
 
 function when(ms: number | null): string {
-  return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+  const text = ms === null ? '-' : recordTimeText(ms)
+  return text === '-' || text === NO_TIMESTAMP ? text : text.replace('T', ' ').replace(/\.\d+Z$/, 'Z')
 }
 
 /**
@@ -23,11 +26,11 @@ export function renderReplayPlan(plan: ReplayPlan): string {
   const exact = plan.partitions.every((p) => p.records !== null)
   const records = exact ? plan.partitions.reduce((s, p) => s + p.records!, 0) : null
   const offsets = plan.partitions.reduce((s, p) => s + p.offsets, 0)
-  const total = exact ? `${records} records` : `at most ${offsets} records (${offsets} offsets: large ranges are not counted record by record, and transaction markers and compacted-away offsets are not records)`
+  const total = exact ? plural(records ?? 0, 'record') : `at most ${offsets} records (${offsets} offsets: large ranges are not counted record by record, and transaction markers and compacted-away offsets are not records)`
   const bytes = plan.partitions.reduce((s, p) => s + p.approxBytes, 0)
   const head = plan.mode === 'group'
     ? `replay plan: ${plan.source} → consumer group "${plan.target}" (${plan.groupExists ? 'existing group: committed offsets move' : 'new group: created with these offsets'})`
-    : `replay plan: ${plan.source} → topic "${plan.target}" (${plan.targetPartitions} partitions, partitioning: ${plan.partitioning})`
+    : `replay plan: ${plan.source} → topic "${plan.target}" (${plural(plan.targetPartitions ?? 0, 'partition')}, partitioning: ${plan.partitioning})`
   const rows = plan.partitions.map((p) => {
     const base = [p.partition, `${p.start}..${p.end}`, recordCount(p.records, p.offsets), when(p.firstTimestamp), when(p.lastTimestamp), `≈${formatBytes(p.approxBytes)}`]
     return plan.mode === 'group' ? [...base, `${p.currentOffset ?? '(none)'} → ${p.start}`] : base
@@ -53,7 +56,7 @@ export function renderCopyProgress(p: CopyProgress): string {
 /** The final summary. */
 export function renderCopySummary(s: CopySummary): string {
   const secs = s.elapsedMs / 1000
-  return `replay ${s.id} ${s.interrupted ? 'interrupted' : 'done'}: ${s.copied} records copied, ${s.filtered} filtered out, in ${secs.toFixed(1)} s (${Math.round((s.copied + s.filtered) / Math.max(secs, 0.001))} records/s); ${s.done}/${s.total} source offsets covered`
+  return `replay ${s.id} ${s.interrupted ? 'interrupted' : 'done'}: ${plural(s.copied, 'record')} copied, ${s.filtered} filtered out, in ${secs.toFixed(1)} s (${Math.round((s.copied + s.filtered) / Math.max(secs, 0.001))} records/s); ${s.done}/${s.total} source offsets covered`
 }
 
 const figure = (n: number | null) => (n === null ? '?' : String(n))

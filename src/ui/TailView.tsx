@@ -8,6 +8,7 @@ import { formatBytes } from '../output/records.ts'
 import type { DecodedRecord } from '../record.ts'
 import { eventType, formatRate, headerLines, keyPreview, recordClock, recordPosition, sparkline, valueLines, valuePreview } from './format.ts'
 import type { DetailPane, PartitionRate, TailViewState } from './state/tail-state.ts'
+import { recordTimeText } from '../time.ts'
 
 /** Partitions given a rate line before the rest are summed up in one. */
 const MAX_RATE_LINES = 6
@@ -119,7 +120,7 @@ function DetailView({ detail, rows }: { detail: DetailPane; rows: number }) {
         <Text color="cyan" bold>
           {recordPosition(record)}
         </Text>{' '}
-        <Text dimColor>{new Date(record.timestamp).toISOString()}</Text> <Text color="green">key</Text> {keyPreview(record, 120)} <Text dimColor>({formatBytes(record.value?.length ?? 0)})</Text>
+        <Text dimColor>{recordTimeText(record.timestamp)}</Text> <Text color="green">key</Text> {keyPreview(record, 120)} <Text dimColor>({formatBytes(record.value?.length ?? 0)})</Text>
         {type ? (
           <>
             {' '}

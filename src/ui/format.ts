@@ -5,6 +5,7 @@
 import { headerText, type DecodedWithText } from '../codec/decode.ts'
 import type { Decoded, DecodedRecord } from '../record.ts'
 import { escapeControl } from '../util/terminal-text.ts'
+import { recordTimeText } from '../time.ts'
 
 /** Longest text a one-line preview is built from; the view truncates to the terminal width. */
 const PREVIEW_CHARS = 240
@@ -16,7 +17,7 @@ export function recordPosition(record: DecodedRecord): string {
 
 /** The record time as `HH:MM:SS.mmm` (UTC, like the ISO times of the plain output). */
 export function recordClock(record: DecodedRecord): string {
-  return new Date(record.timestamp).toISOString().slice(11, 23)
+  return recordTimeText(record.timestamp, 11, 23)
 }
 
 /** Collapses line breaks and runs of whitespace so a preview stays on one line; control characters escaped. */

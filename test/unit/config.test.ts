@@ -112,7 +112,7 @@ describe('validateConfig', () => {
     expect(err.kind).toBe('usage')
     expect(err.exitCode).toBe(2)
     expect(err.message).toBe(`cfg.yaml: ${what}`)
-    expect(err.hint).toBe('see README.md, "Profiles", for the file format')
+    expect(err.hint).toBe('see README.md, "Connection and profiles", for the file format')
   })
 
   it('accepts a valid config; profiles may be missing or null', () => {
@@ -144,7 +144,7 @@ describe('selectProfile', () => {
 
   it('an unknown profile with no profiles at all → hint to create it', () => {
     const err = errorOf(() => selectProfile({ profiles: {} }, 'x', cfg))
-    expect(err.hint).toBe('create it in the config file (see README.md, "Profiles")')
+    expect(err.hint).toBe('create it in the config file (see README.md, "Connection and profiles")')
   })
 })
 
@@ -409,5 +409,13 @@ describe('parseBrokers', () => {
     expect(err.exitCode).toBe(2)
     expect(err.message).toBe(`broker "${b}" is not host:port`)
     expect(err.hint).toBe('pass -b host:port, e.g. -b 127.0.0.1:9092')
+  })
+})
+
+describe('hints that name a README section', () => {
+  it('name one the README has', async () => {
+    const { readFileSync } = await import('node:fs')
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    expect(readme).toMatch(/^## Connection and profiles$/m)
   })
 })

@@ -33,7 +33,9 @@ describe('parsePositionRange: single positions', () => {
     expect(parsePositionRange(text, NOW)).toEqual({ from })
   })
 
-  it('@epoch-ms is that instant', () => {
+  it('@epoch-seconds (up to 11 digits) and @epoch-ms (12 or more) are that instant', () => {
+    expect(parsePositionRange('@1700000000', NOW)).toEqual({ from: { kind: 'time', timestamp: 1_700_000_000_000 } })
+    expect(parsePositionRange('@1700000000:1700003600', NOW)).toEqual({ from: { kind: 'time', timestamp: 1_700_000_000_000 }, to: { kind: 'time', timestamp: 1_700_003_600_000 } })
     expect(parsePositionRange('@1700000000000', NOW)).toEqual({ from: { kind: 'time', timestamp: 1_700_000_000_000 } })
   })
 

@@ -209,3 +209,20 @@ describe('indentJsonText', () => {
     expect(indentJsonText(' [ 1 ,\n 2 ] ')).toBe('[\n  1,\n  2\n]')
   })
 })
+
+describe('a record without a timestamp (-1)', () => {
+  const untimed = decodeRecord({ topic: 'orders', partition: 3, offset: '42', timestamp: -1, key: utf8('k'), value: utf8('v'), headers: [] })
+
+  it('pretty output and %D say "no timestamp"; JSON and %T keep -1', () => {
+    expect(stripVTControlCharacters(prettyRecord(untimed)).split('\n')[0]).toBe('orders/3@42  no timestamp  key k  (1 B)')
+    expect(compileTemplate('%T|%D')(untimed)).toBe('-1|no timestamp')
+    expect(jsonLine(untimed)).toBe('{"topic":"orders","partition":3,"offset":42,"timestamp":-1,"key":"k","keyEncoding":"text","value":"v","valueEncoding":"text","headers":[]}\n')
+  })
+})
+
+describe('plural', () => {
+  it('is singular for exactly one', async () => {
+    const { plural } = await import('../../src/output/plural.ts')
+    expect([plural(0, 'record'), plural(1, 'record'), plural(2, 'partition'), plural(1, 'DLQ offset')]).toEqual(['0 records', '1 record', '2 partitions', '1 DLQ offset'])
+  })
+})

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { EvtError } from '../../src/errors.ts'
-import { parseDuration, parseInstant } from '../../src/time.ts'
+import { parseDuration, parseInstant, recordTimeText } from '../../src/time.ts'
 
 function errorOf(fn: () => unknown): EvtError {
   try {
@@ -53,9 +53,17 @@ describe('parseDuration', () => {
 })
 
 describe('parseInstant', () => {
-  it('epoch ms (10+ digits)', () => {
+  it('epoch ms (12 or more digits)', () => {
     expect(parseInstant('1700000000000')).toBe(1_700_000_000_000)
     expect(parseInstant(' 1700000000000 ')).toBe(1_700_000_000_000)
+    expect(parseInstant('100000000000')).toBe(100_000_000_000)
+  })
+
+  it('epoch seconds (up to 11 digits, as date +%s prints them)', () => {
+    expect(parseInstant('1700000000')).toBe(1_700_000_000_000)
+    expect(parseInstant('99999999999')).toBe(99_999_999_999_000)
+    expect(parseInstant('170000000')).toBe(170_000_000_000)
+    expect(parseInstant('0')).toBe(0)
   })
 
   it('RFC 3339 with Z', () => {
@@ -103,11 +111,24 @@ describe('parseInstant', () => {
     })
   })
 
-  it.each(['yesterday', '170000000', '2026-11-29T25:00:00Z', '2026-13-01', '2026-02-30', '2026-02-29', '2026-04-31T10:00:00Z', '2026-00-10', '2026-11-00', '29/11/2026', '2026-11-29T14', ''])('%j is a usage error naming the flag', (text) => {
+  it.each(['yesterday', '17000000.5', '2026-11-29T25:00:00Z', '2026-13-01', '2026-02-30', '2026-02-29', '2026-04-31T10:00:00Z', '2026-00-10', '2026-11-00', '29/11/2026', '2026-11-29T14', ''])('%j is a usage error naming the flag', (text) => {
     const err = errorOf(() => parseInstant(text, '--since'))
     expect(err.kind).toBe('usage')
     expect(err.exitCode).toBe(2)
     expect(err.message).toBe(`--since: "${text}" is not a time`)
-    expect(err.hint).toBe('use epoch ms (1700000000000), RFC 3339 (2026-11-29T14:00:00Z) or a date (2026-11-29)')
+    expect(err.hint).toBe('use epoch seconds (1700000000), epoch ms (1700000000000), RFC 3339 (2026-11-29T14:00:00Z) or a date (2026-11-29)')
+  })
+})
+
+describe('recordTimeText', () => {
+  it('ISO 8601 UTC, or a part of it', () => {
+    expect(recordTimeText(1_700_000_000_123)).toBe('2023-11-14T22:13:20.123Z')
+    expect(recordTimeText(1_700_000_000_123, 11, 23)).toBe('22:13:20.123')
+    expect(recordTimeText(0)).toBe('1970-01-01T00:00:00.000Z')
+  })
+
+  it('Kafka\'s -1 (no timestamp) is shown as "no timestamp"', () => {
+    expect(recordTimeText(-1)).toBe('no timestamp')
+    expect(recordTimeText(-1, 11, 23)).toBe('no timestamp')
   })
 })

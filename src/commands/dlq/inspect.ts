@@ -30,10 +30,10 @@ framework is spring-dlt, spring-retry, spring-cloud-stream, kafka-connect, small
 With --group-by, --json prints one object:
 {"topic","groupBy","scanned","matched","groups":[{"key","count","firstSeen","lastSeen","sample":{"message","topic","partition","offset"}}]} (key null: the records do not say).`
   static override examples = [
-    { description: 'Every record of a DLT with its failure', command: '<%= config.bin %> <%= command.id %> orders-dlt' },
-    { description: 'What fails, how often, since when', command: '<%= config.bin %> <%= command.id %> orders-dlt --group-by exception' },
-    { description: 'Only timeouts of the last hour, with whole stack traces', command: '<%= config.bin %> <%= command.id %> orders-dlt -o @-1h:end --filter \'failure.exception.endsWith("TimeoutException")\' --stack' },
-    { description: 'The failures as JSON lines, into jq', command: '<%= config.bin %> <%= command.id %> connect-dlq --json | jq .failure.reason' },
+    { description: 'Every record of a DLT with its failure', command: '<%= config.bin %> <%= command.id %> payments.events-dlt' },
+    { description: 'What fails, how often, since when', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --group-by exception' },
+    { description: 'Only timeouts of the last hour (Spring wraps them: the timeout is the cause), with whole stack traces', command: '<%= config.bin %> <%= command.id %> payments.events-dlt -o @-1h:end --filter \'failure.cause.endsWith("TimeoutException")\' --stack' },
+    { description: 'The failures as JSON lines, into jq', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --json | jq -c \'.failure | {exception, cause, message}\'' },
   ]
   static override args = {
     topic: Args.string({ ignoreStdin: true, description: 'The dead-letter topic.', required: true }),

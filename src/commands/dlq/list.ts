@@ -16,7 +16,7 @@ Per DLQ: records (high − low watermark, approximate), the age of the oldest an
 Timestamps are epoch ms (null for an empty topic); exception null counts records without an exception class; complete is false when the topic holds more than the scan read.`
   static override examples = [
     { description: 'Every dead-letter topic of the cluster', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'Only the orders topics, as JSON', command: '<%= config.bin %> <%= command.id %> -t "orders*" --json' },
+    { description: 'Only the orders topics, as JSON', command: '<%= config.bin %> <%= command.id %> -t "payments*" --json' },
     { description: 'Also count topics named *-failed, scan fewer records', command: '<%= config.bin %> <%= command.id %> --pattern "-failed$" --scan-limit 1000' },
   ]
   static override flags = {

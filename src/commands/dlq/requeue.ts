@@ -8,6 +8,7 @@ import { parsePositionRange } from '../../kafka/positions.ts'
 import { renderRequeuePlan, renderRequeueProgress, renderRequeueSummary } from '../../output/dlq-requeue.ts'
 import { planRequeue, runRequeue, type RequeueRequest } from '../../services/dlq-requeue.ts'
 import { canPrompt, confirmWrite } from '../../ui/confirm.ts'
+import { plural } from '../../output/plural.ts'
 
 export default class DlqRequeue extends EvtCommand {
   static override summary = 'Send dead-letter records back to where they came from: planned, exactly once, idempotent.'
@@ -24,9 +25,9 @@ Requeue ledger: each requeued record also gets an entry in <dlq>.evt-requeued (a
 The plan (records per target topic and per failure class, and what is skipped) is printed first; --dry-run stops there; otherwise confirm on a terminal, or pass --yes.`
   static override examples = [
     { description: 'See what would be sent back, then do it', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --dry-run' },
-    { description: 'Requeue only the timeouts, once the gateway is fixed', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --group-by exception=java.net.SocketTimeoutException --yes' },
+    { description: 'Requeue only the timeouts, once the gateway is fixed (Spring wraps them: the timeout is the cause)', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --filter \'failure.cause.endsWith("TimeoutException")\' --yes' },
     { description: 'Send records that were requeued before once more', command: '<%= config.bin %> <%= command.id %> payments.events-dlt --again --yes' },
-    { description: 'Everything from the last hour into a retry topic', command: '<%= config.bin %> <%= command.id %> orders-dlt -o @-1h --to orders.retry --yes' },
+    { description: 'Everything from the last hour into a retry topic', command: '<%= config.bin %> <%= command.id %> payments.events-dlt -o @-1h --to payments.retry --yes' },
   ]
   static override args = {
     topic: Args.string({ ignoreStdin: true, description: 'The dead-letter topic.', required: true }),
@@ -87,7 +88,7 @@ The plan (records per target topic and per failure class, and what is skipped) i
       request.allowTargets!.push(...notAllowed)
     }
     const againCount = plan.again ? plan.alreadyRequeuedCount : 0
-    await confirmWrite(`Requeue ${toSend} records${againCount ? ` (${againCount} of them again: --again)` : ''}?`, { yes: flags.yes })
+    await confirmWrite(`Requeue ${plural(toSend, 'record')}${againCount ? ` (${againCount} of them again: --again)` : ''}?`, { yes: flags.yes })
     const controller = new AbortController()
     const onSigint = () => controller.abort()
     process.on('SIGINT', onSigint)

@@ -6,11 +6,11 @@
 import kafkajs from 'kafkajs'
 import type { Admin, Kafka } from 'kafkajs'
 import type { Connection } from '../../config/connection.ts'
-import { mapKafkaError } from '../../errors.ts'
+import { EvtError, mapKafkaError } from '../../errors.ts'
 import { connectWithin, operationDeadlineMs, watchdog } from '../deadline.ts'
 import type { GroupDescription, KafkaAdmin, PartitionOffset, TopicCommittedOffsets, TopicMetadata } from '../types.ts'
 
-const { AssignerProtocol } = kafkajs
+const { AssignerProtocol, ConfigResourceTypes } = kafkajs
 
 function decodeAssignment(buf: Buffer | undefined): Array<{ topic: string; partitions: number[] }> {
   if (!buf || buf.length === 0) return []
@@ -27,6 +27,35 @@ function groupErrorType(err: unknown, groupId: string): string | undefined {
   for (let e = err as { groups?: Array<{ groupId: string; error?: { type?: string } }>; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
     const g = e.groups?.find((x) => x.groupId === groupId)
     if (g) return g.error?.type
+  }
+  return undefined
+}
+
+/** The Kafka error type of a failed DeleteTopics (kafkajs's KafkaJSDeleteTopicRecordsError / protocol error, possibly wrapped by its retrier). */
+function topicErrorType(err: unknown): string | undefined {
+  for (let e = err as { type?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 4; e = (e.originalError ?? e.cause) as typeof e, depth++) {
+    if (typeof e.type === 'string') return e.type
+  }
+  return undefined
+}
+
+/** What a refused CreateTopics says, by the broker's error type: exit 2 for a request the broker cannot accept. */
+const TOPIC_CREATION_ERRORS: Record<string, { kind: 'usage' | 'refused'; what: string; hint: string }> = {
+  INVALID_REPLICATION_FACTOR: { kind: 'usage', what: 'the replication factor is invalid (more than the brokers available?)', hint: 'give -r at most the number of brokers (evt topics shows the replication of existing topics)' },
+  INVALID_PARTITIONS: { kind: 'usage', what: 'the partition count is invalid', hint: 'give -p a number of partitions of 1 or more' },
+  INVALID_CONFIG: { kind: 'usage', what: 'a -c entry is not a valid topic configuration (unknown name or bad value)', hint: 'see Kafka\'s topic configs (https://kafka.apache.org/documentation/#topicconfigs)' },
+  INVALID_TOPIC_EXCEPTION: { kind: 'usage', what: 'the broker refused the topic name', hint: 'topic names are 1 to 249 characters of a-z, A-Z, 0-9, ".", "_" and "-"' },
+  INVALID_REPLICA_ASSIGNMENT: { kind: 'usage', what: 'the replica assignment is invalid', hint: 'give -r at most the number of brokers' },
+  POLICY_VIOLATION: { kind: 'refused', what: 'the broker\'s create-topic policy refused it', hint: 'ask the cluster\'s operators which settings its policy allows' },
+}
+
+/** The EvtError for a CreateTopics that the broker answered with a per-topic error (kafkajs's KafkaJSAggregateError, possibly wrapped), else undefined. */
+function topicCreationError(err: unknown): EvtError | undefined {
+  for (let e = err as { errors?: Array<{ type?: string; topic?: string }>; originalError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = (e.originalError ?? e.cause) as typeof e, depth++) {
+    for (const failed of e.errors ?? []) {
+      const known = failed.type ? TOPIC_CREATION_ERRORS[failed.type] : undefined
+      if (known) return new EvtError(known.kind, `cannot create topic${failed.topic ? ` "${failed.topic}"` : ''}: ${known.what} (${failed.type})`, { hint: known.hint, cause: err })
+    }
   }
   return undefined
 }
@@ -77,10 +106,38 @@ class KafkajsAdmin implements KafkaAdmin {
 
   createTopics(topics: Array<{ topic: string; partitions: number; replicationFactor?: number; config?: Record<string, string> }>): Promise<void> {
     return this.call(async () => {
-      await this.admin.createTopics({
-        waitForLeaders: true,
-        topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: t.replicationFactor, configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) })),
-      })
+      try {
+        await this.admin.createTopics({
+          waitForLeaders: true,
+          topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: t.replicationFactor, configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) })),
+        })
+      } catch (err) {
+        throw topicCreationError(err) ?? err
+      }
+    })
+  }
+
+  async deleteTopics(topics: string[]): Promise<Array<{ topic: string; outcome: 'deleted' | 'not-found' }>> {
+    const out: Array<{ topic: string; outcome: 'deleted' | 'not-found' }> = []
+    // one topic per request, so an unknown topic is told apart from a failure of another
+    for (const topic of topics) {
+      try {
+        await watchdog('an admin request', operationDeadlineMs(this.connection), this.admin.deleteTopics({ topics: [topic], timeout: this.connection.timeoutMs }))
+        out.push({ topic, outcome: 'deleted' })
+      } catch (err) {
+        if (topicErrorType(err) === 'UNKNOWN_TOPIC_OR_PARTITION') out.push({ topic, outcome: 'not-found' })
+        else throw mapKafkaError(err, { brokers: this.connection.brokers, topic })
+      }
+    }
+    return out
+  }
+
+  topicConfig(topic: string): Promise<Record<string, string | null>> {
+    return this.call(async () => {
+      const { resources } = await this.admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] })
+      const config: Record<string, string | null> = {}
+      for (const r of resources) for (const e of r.configEntries) config[e.configName] = e.isSensitive ? null : (e.configValue ?? null)
+      return config
     })
   }
 

@@ -12,6 +12,7 @@ import { escapeControl } from '../../util/terminal-text.ts'
 import { keyPreview } from '../format.ts'
 import { selectedGroup, selectedRecord, type DlqBrowserState, type DlqGroupEntry } from '../state/dlq-state.ts'
 import { dlqDetailLines, GROUP_BY_LABEL, groupLabel, planLines, planTotal, progressText, recordId, recordTime, summaryText, type DetailLine } from './format.ts'
+import { recordTimeText } from '../../time.ts'
 
 export const KEY_HELP = '←→/tab pane · ↑↓ select · enter detail · space mark · a mark group · g group by · r requeue · q quit'
 export const DETAIL_HELP = '↑↓ scroll · s stack · space mark · r requeue · esc back · q quit'
@@ -201,7 +202,7 @@ function DetailView({ state, rows }: { state: DlqBrowserState; rows: number }) {
         <Text color="cyan" bold>
           {`${record.topic}/${id}`}
         </Text>{' '}
-        <Text dimColor>{new Date(record.timestamp).toISOString()}</Text> <Text color="green">key</Text> {keyPreview(record, 120)} <Text dimColor>({formatBytes(record.value?.length ?? 0)})</Text>
+        <Text dimColor>{recordTimeText(record.timestamp)}</Text> <Text color="green">key</Text> {keyPreview(record, 120)} <Text dimColor>({formatBytes(record.value?.length ?? 0)})</Text>
         {scroll > 0 ? <Text dimColor>{` · ${scroll} lines above`}</Text> : null}
       </Text>
       {visible.map((line, i) => (

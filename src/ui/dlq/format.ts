@@ -11,6 +11,7 @@ import type { RequeuePlan } from '../../services/dlq-requeue.ts'
 import { requeuedText } from '../../output/dlq-requeue.ts'
 import { escapeControl } from '../../util/terminal-text.ts'
 import { headerLines, valueLines } from '../format.ts'
+import { NO_TIMESTAMP, recordTimeText } from '../../time.ts'
 
 /** Stack lines shown while the stack trace is folded (then its `Caused by:` lines). */
 export const FOLDED_STACK_LINES = 4
@@ -24,7 +25,8 @@ export function recordId(item: { partition: number; offset: string }): string {
 
 /** The record time as `YYYY-MM-DD HH:MM:SS` (UTC). */
 export function recordTime(timestamp: number): string {
-  return new Date(timestamp).toISOString().slice(0, 19).replace('T', ' ')
+  const text = recordTimeText(timestamp, 0, 19)
+  return text === NO_TIMESTAMP ? text : text.replace('T', ' ')
 }
 
 /** A group's label: its key (escaped), or `(none)` when the records do not say. */
@@ -74,7 +76,7 @@ export function stackLines(stacktrace: string, expanded: boolean): DetailLine[] 
 function origin(f: DlqFailure): string | undefined {
   if (f.originalTopic === undefined && f.originalPartition === undefined && f.originalOffset === undefined) return undefined
   let s = `${f.originalTopic ?? '?'}${f.originalPartition === undefined ? '' : `/${f.originalPartition}`}${f.originalOffset === undefined ? '' : `@${f.originalOffset}`}`
-  if (f.originalTimestamp !== undefined) s += `  ${new Date(f.originalTimestamp).toISOString()}${f.originalTimestampType ? ` (${f.originalTimestampType})` : ''}`
+  if (f.originalTimestamp !== undefined) s += `  ${recordTimeText(f.originalTimestamp)}${f.originalTimestampType ? ` (${f.originalTimestampType})` : ''}`
   return s
 }
 

@@ -1,0 +1,43 @@
+/**
+ * Usage errors in evt's own form: one `evt: …` line, one `  hint: …` line, nothing else on
+ * stderr, nothing on stdout; exit 2 for flags and arguments, 127 for an unknown command (never a
+ * prompt, never another command run, on a terminal too). None of these reach a broker.
+ */
+import { spawnSync } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { ROOT, runEvt } from '../support/kafka.ts'
+
+const cases: Array<{ args: string[]; code: number; error: string; hint: string }> = [
+  { args: ['tial', 'orders.events'], code: 127, error: 'evt: unknown command "tial"', hint: '  hint: did you mean "evt tail"? see evt --help' },
+  { args: ['dlq', 'inspct', 'payments.events-dlt'], code: 127, error: 'evt: unknown command "dlq inspct"', hint: '  hint: did you mean "evt dlq inspect"? see evt dlq --help' },
+  { args: ['frobnicate'], code: 127, error: 'evt: unknown command "frobnicate"', hint: '  hint: see evt --help for the commands' },
+  { args: ['--bogus'], code: 2, error: 'evt: unknown flag --bogus', hint: '  hint: flags come after a command (evt <command> --bogus); see evt --help' },
+  { args: ['tail', 'orders.events', '--filtr', 'x'], code: 2, error: 'evt: unknown flag --filtr', hint: '  hint: did you mean --filter? see evt tail --help' },
+  { args: ['tail', 'orders.events', '--nope'], code: 2, error: 'evt: unknown flag --nope', hint: '  hint: see evt tail --help' },
+  { args: ['trace'], code: 2, error: 'evt: missing argument ID: Correlation id (or W3C trace id) of the request', hint: '  hint: usage: evt trace ID [flags]; see evt trace --help' },
+  { args: ['dlq', 'inspect'], code: 2, error: 'evt: missing argument TOPIC: The dead-letter topic', hint: '  hint: usage: evt dlq inspect TOPIC [flags]; see evt dlq inspect --help' },
+  { args: ['profiles', 'show', 'a', 'b'], code: 2, error: 'evt: unexpected argument "b"', hint: '  hint: usage: evt profiles show [NAME] [flags]; see evt profiles show --help' },
+  { args: ['tail', 'orders.events', '-o'], code: 2, error: 'evt: --offset needs a value', hint: '  hint: see evt tail --help' },
+  { args: ['tail', 'orders.events', '--isolation', 'foo'], code: 2, error: 'evt: --isolation: "foo" is not one of read_committed, read_uncommitted', hint: '  hint: see evt tail --help' },
+]
+
+describe('usage errors', () => {
+  for (const c of cases) {
+    it(`evt ${c.args.join(' ')} → exit ${c.code}, two lines`, async () => {
+      const result = await runEvt(c.args, { env: { EVT_BROKERS: '127.0.0.1:1' } })
+      expect(result.code).toBe(c.code)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toBe(`${c.error}\n${c.hint}\n`)
+    })
+  }
+
+  it('an unknown command on a terminal neither prompts nor runs the closest command', () => {
+    // `script` gives evt a pseudo-terminal on stdin and stdout; a prompt would wait for input until the timeout
+    const run = spawnSync('script', ['-qec', `${process.execPath} bin/run.js tial orders.events`, '/dev/null'], {
+      cwd: ROOT, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1', EVT_BROKERS: '127.0.0.1:1' },
+    })
+    expect(run.error).toBeUndefined()
+    expect(run.status).toBe(127)
+    expect(run.stdout.replaceAll('\r', '')).toBe('evt: unknown command "tial"\n  hint: did you mean "evt tail"? see evt --help\n')
+  })
+})
