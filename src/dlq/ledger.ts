@@ -166,7 +166,7 @@ export async function ensureLedger(session: KafkaSession, dlqTopic: string): Pro
     await admin.createTopics([{ topic, partitions: 1, config: { 'cleanup.policy': 'compact' } }])
   } catch (err) {
     if (err instanceof EvtError && (err.kind === 'auth' || err.kind === 'usage')) {
-      throw new EvtError(err.kind, `cannot create the requeue ledger ${topic}: ${err.message}`, { hint: `create it once (kafka-topics.sh --create --topic ${topic} --partitions 1 --config cleanup.policy=compact), or ask for permission to create it; evt needs read and write access to it`, cause: err })
+      throw new EvtError(err.kind, `cannot create the requeue ledger ${topic}: ${err.message}`, { hint: `create it once (evt topics create ${topic} -p 1 -c cleanup.policy=compact --yes, with an account allowed to), or ask for permission to create it; evt needs read and write access to it`, cause: err })
     }
     throw err
   }
