@@ -74,7 +74,9 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
         onWarning: (m) => this.note(`evt: warning: ${m}`),
         strict: flags.strict,
       }, stats)
-      if (this.liveView(flags)) {
+      // a bounded read (-e, -n, a range with an end) prints plainly, so every record stays in the
+      // terminal's scrollback; the live view is for following
+      if (this.liveView(flags) && !range.to && flags['max-messages'] === undefined) {
         const { runTailLiveView } = await import('../ui/tail-live.tsx')
         await runTailLiveView(source, { topics, stats, abort: (reason) => { quit = reason === 'quit'; controller.abort() } })
       } else for await (const records of source) await sink.write(records.map(render))

@@ -9,7 +9,7 @@ import { parsePositionRange } from '../../src/kafka/positions.ts'
 import type { DecodedRecord } from '../../src/record.ts'
 import { produceRecords, type ProduceRecord } from '../../src/services/produce.ts'
 import { tailRecords, type TailOptions } from '../../src/services/tail.ts'
-import { BROKERS, createTopic, jsonLines, kafka, produceFixture, runEvt, testSession, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
+import { BROKERS, createTopic, jsonLines, kafka, produceFixture, ROOT, runEvt, testSession, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
 
 async function readAll(options: Partial<TailOptions> & { topics: string[] }): Promise<DecodedRecord[]> {
   const out: DecodedRecord[] = []
@@ -223,3 +223,20 @@ describe('live tail', () => {
   })
 })
 
+
+describe('on a terminal', () => {
+  it('a bounded read (-e) prints every record plainly, so none is lost from the scrollback; the live view is only for following', async () => {
+    const topic = await createTopic(uniqueTopic('tail-tty'), 1)
+    await produceFixture(topic, Array.from({ length: 120 }, (_, i) => ({ value: JSON.stringify({ n: i }), partition: 0 })))
+    // `script` gives evt a pseudo-terminal on stdin and stdout, as a user's shell would
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', EVT_BROKERS: BROKERS.join(',') }
+    delete env.CI // the live view is off under CI
+    for (const range of [['-o', 'start', '-e'], ['-o', 'start', '-n', '120'], ['-o', '0:120']]) {
+      const out = execFileSync('script', ['-qec', `${process.execPath} bin/run.js tail ${topic} ${range.join(' ')}`, '/dev/null'], { cwd: ROOT, env, timeout: 60_000 }).toString('utf8')
+      const plain = out.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
+      const offsets = [...plain.matchAll(new RegExp(`${topic.replace(/[.]/g, '\\.')}/0@(\\d+)`, 'g'))].map((m) => Number(m[1]))
+      expect(offsets, `${range.join(' ')}: ${plain.slice(0, 500)}`).toEqual(Array.from({ length: 120 }, (_, i) => i))
+      expect(out, range.join(' ')).not.toContain('\u001b[?25l') // no live view (it hides the cursor)
+    }
+  })
+})
