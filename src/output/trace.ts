@@ -6,6 +6,7 @@ import chalk from 'chalk'
 import { randomBytes } from 'node:crypto'
 import type { TraceResult } from '../services/trace.ts'
 import { causalOrder, copyText, type TraceNode, type TraceRecord } from '../trace/graph.ts'
+import { NO_TIMESTAMP, recordTimeText } from '../time.ts'
 import { singleLine } from '../util/terminal-text.ts'
 import { encodeForJson, formatBytes } from './records.ts'
 
@@ -40,8 +41,10 @@ export function formatDelay(ms: number, note = true): string {
   return ms < 0 ? `\u2212${-ms} ms${note ? ' (clock skew?)' : ''}` : `+${ms} ms`
 }
 
+/** `2026-11-29 14:00:00.123`, or "no timestamp" for Kafka's −1 (src/time.ts). */
 function time(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
+  const text = recordTimeText(ms)
+  return text === NO_TIMESTAMP ? text : text.replace('T', ' ').replace('Z', '')
 }
 
 /** One line saying what was searched (always printed, also when nothing was found). */

@@ -118,3 +118,16 @@ describe('expectations', () => {
     expect(missingExpectations(records, ['OrderPlaced', 'StockReserved', 'PaymentCaptured'], true)).toEqual(['PaymentCaptured (out of order)'])
   })
 })
+
+describe('trace rendering of a record without a timestamp', () => {
+  it('shows "no timestamp" for Kafka\'s -1 in the tree; JSON keeps -1', async () => {
+    const { renderTree, traceJson } = await import('../../src/output/trace.ts')
+    const old = rec('legacy.events', 0, -1, { eventId: 'e1', eventType: 'OrderPlaced' })
+    const records = [old]
+    const result = { id: 'req_1', window: { since: 0, until: 1000 }, topics: ['legacy.events'], scanned: 1, bytes: 10, records, graph: buildGraph(records), consumption: new Map(), live: false }
+    const tree = renderTree(result).replace(/\u001b\[[0-9;]*m/g, '')
+    expect(tree).toContain('no timestamp')
+    expect(tree).not.toContain('1969')
+    expect((traceJson(result).records as Array<{ timestamp: number }>)[0].timestamp).toBe(-1)
+  })
+})
