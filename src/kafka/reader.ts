@@ -9,9 +9,9 @@
  * are kept. What a fetch result means (records, resets, retries) is decided by the pure functions
  * of fetch-loop.ts; failed fetches are retried with the retry helper (retry.ts).
  */
-import { closest } from 'fastest-levenshtein'
 import type { Connection } from '../config/connection.ts'
 import { EvtError, mapKafkaError, notFoundError } from '../errors.ts'
+import { closeNames } from '../util/did-you-mean.ts'
 import type { FetchPartition } from './fetch-decoder.ts'
 import { collect, nextOffset, partitionOutcome, recordOffsets, resetOffset, type ReadChunk } from './fetch-loop.ts'
 import { resolveRange, timesIn, type PartitionBounds, type Position, type PositionRange } from './positions.ts'
@@ -128,9 +128,7 @@ export class KafkaReader {
     const known = new Set(all)
     for (const t of topics) {
       if (!known.has(t)) {
-        const near = all.length ? closest(t, all) : undefined
-        const similar = all.filter((n) => n.toLowerCase().includes(t.toLowerCase()) || t.toLowerCase().includes(n.toLowerCase())).slice(0, 4)
-        const hints = [...new Set([near, ...similar].filter(Boolean))] as string[]
+        const hints = closeNames(t, all)
         throw notFoundError(`topic "${t}" does not exist`, hints.length ? `did you mean: ${hints.join(', ')}? (list topics with: evt topics)` : 'list topics with: evt topics')
       }
     }

@@ -9,6 +9,7 @@ import { evtGroup, type EvtGroup } from '../kafka/evt-ids.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { KafkaAdmin } from '../kafka/types.ts'
 import { mapWithConcurrency } from '../util/concurrency.ts'
+import { closeNames } from '../util/did-you-mean.ts'
 
 /** Committed offset and lag of one partition for one group. */
 export interface PartitionLag {
@@ -109,7 +110,7 @@ export async function describeGroup(session: KafkaSession, groupId: string): Pro
   const partitions = await groupLag(admin, groupId)
   if (!d || (d.state === 'Dead' && partitions.length === 0)) {
     const all = await admin.listGroups()
-    const close = all.map((g) => g.groupId).filter((id) => id.includes(groupId) || groupId.includes(id)).slice(0, 5)
+    const close = closeNames(groupId, all.map((g) => g.groupId), 5)
     throw notFoundError(`consumer group "${groupId}" does not exist`, close.length ? `did you mean: ${close.join(', ')}` : 'list groups with: evt groups')
   }
   const memberDetails = d.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.host, assignments: m.assignments }))

@@ -1,6 +1,7 @@
 /**
  * `evt topics`: topics with partitions, replication and retained offsets (an upper bound on record counts).
  */
+import { EvtError } from '../errors.ts'
 import { isRequeueLedgerTopic } from '../kafka/internal-topics.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import { mapWithConcurrency } from '../util/concurrency.ts'
@@ -29,15 +30,22 @@ export function isInternalTopic(name: string): boolean {
 }
 
 /**
- * Lists topics, sorted by name; internal ones only when `all`.
+ * Lists topics, sorted by name; internal ones only when `all`. A topic deleted while it is listed is left out.
  * @throws EvtError connect/auth (3) when the cluster cannot be reached.
  */
 export async function listTopics(session: KafkaSession, options: { all?: boolean } = {}): Promise<TopicSummary[]> {
   const admin = await session.admin()
   const topics = await admin.topicMetadata()
   const wanted = topics.filter((t) => options.all || !isInternalTopic(t.name)).sort((a, b) => a.name.localeCompare(b.name))
-  return mapWithConcurrency(wanted, 8, async (t) => {
-    const offsets = await admin.watermarks(t.name)
+  const listed = await mapWithConcurrency(wanted, 8, async (t): Promise<TopicSummary | null> => {
+    let offsets: Array<{ low: number; high: number }>
+    try {
+      offsets = await admin.watermarks(t.name)
+    } catch (err) {
+      // deleted between the metadata and this request: no longer a topic to list
+      if (err instanceof EvtError && err.kind === 'not-found') return null
+      throw err
+    }
     const total = offsets.reduce((sum, o) => sum + (o.high - o.low), 0)
     return {
       name: t.name,
@@ -48,4 +56,5 @@ export async function listTopics(session: KafkaSession, options: { all?: boolean
       approxRecords: total,
     }
   })
+  return listed.filter((t): t is TopicSummary => t !== null)
 }

@@ -94,6 +94,12 @@ describe('tail formats and exit codes', () => {
     expect(result.stderr).toContain(`did you mean: ${topic}`)
   })
 
+  it('an unknown topic with no close name gets no misleading suggestion', async () => {
+    const result = await runEvt(['tail', 'nope.topic', '-o', 'start', '-e'])
+    expect(result.code).toBe(4)
+    expect(result.stderr.trim().split('\n')).toEqual(['evt: topic "nope.topic" does not exist', '  hint: list topics with: evt topics'])
+  })
+
   it('bad position, filter or template exits 2 with the grammar, no stack trace', async () => {
     const position = await runEvt(['tail', topic, '-o', 'yesterday'])
     expect(position.code).toBe(2)
