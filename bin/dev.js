@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { ensureNode } from './node-check.js'
 
 await ensureNode(import.meta.url)
+const { dropTimeoutNegativeWarning } = await import('./quiet-warnings.js')
+dropTimeoutNegativeWarning()
 const { execute } = await import('@oclif/core')
 
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -5,15 +5,9 @@ import { ensureNode } from './node-check.js'
 await ensureNode(import.meta.url)
 const { execute } = await import('@oclif/core')
 
-// kafkajs 2.2.4 schedules its request-queue check with a negative delay when it is not
-// throttled; Node ≥ 23 warns about that on every connection. The delay is clamped to 1 ms
-// either way, so the warning carries nothing for users: drop that one warning only.
-const emitWarning = process.emitWarning.bind(process)
-process.emitWarning = (warning, ...rest) => {
-  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type
-  if (type === 'TimeoutNegativeWarning' || warning?.name === 'TimeoutNegativeWarning') return
-  emitWarning(warning, ...rest)
-}
+// kafkajs's negative timer delay warns on Node >= 23 on every connection: dropped (see the module)
+const { dropTimeoutNegativeWarning } = await import('./quiet-warnings.js')
+dropTimeoutNegativeWarning()
 
 // A reader that went away (`evt … | head`) ends the output, not the process with an error.
 process.stdout.on('error', (err) => {

@@ -12,18 +12,14 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { status, up } from './cluster.mjs';
+import { dropTimeoutNegativeWarning } from '../bin/quiet-warnings.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'run.js');
 const BROKERS = ['127.0.0.1:9092'];
 
-// kafkajs 2.2.4 schedules timers with negative delays; Node ≥ 23 warns about each (see bin/run.js).
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = (warning, ...rest) => {
-  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
-  if (type === 'TimeoutNegativeWarning' || warning?.name === 'TimeoutNegativeWarning') return;
-  emitWarning(warning, ...rest);
-};
+// kafkajs 2.2.4 schedules timers with negative delays; Node ≥ 23 warns about each (see bin/quiet-warnings.js).
+dropTimeoutNegativeWarning();
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 

@@ -4,7 +4,11 @@
  * only). A running cluster with these options is reused; one with other options is replaced.
  */
 // @ts-expect-error plain ESM script without type declarations
+import { dropTimeoutNegativeWarning } from '../../bin/quiet-warnings.js'
+// @ts-expect-error plain ESM script without type declarations
 import { up } from '../../scripts/cluster.mjs'
+
+dropTimeoutNegativeWarning()
 
 export default async function setup(): Promise<void> {
   if (process.env.EVT_TEST_CLUSTER === '0') return
