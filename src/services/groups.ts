@@ -15,10 +15,10 @@ import { closeNames } from '../util/did-you-mean.ts'
 export interface PartitionLag {
   topic: string
   partition: number
-  /** Committed offset (the next record the group will read), or null when none is committed. */
-  committedOffset: string | null
-  /** High watermark of the partition. */
-  highWatermark: string
+  /** Committed offset (the next record the group will read), a JSON number; null when none is committed. */
+  committedOffset: number | null
+  /** High watermark of the partition (the offset the next record written will get), a JSON number. */
+  highWatermark: number
   /** high watermark − committed offset; with no commit, high − low (everything retained is unread). */
   lag: number
 }
@@ -65,7 +65,7 @@ export async function groupLag(admin: KafkaAdmin, groupId: string): Promise<Part
       const w = watermarks.find((x) => x.partition === p.partition)
       const high = w?.high ?? 0
       const base = p.offset ?? w?.low ?? 0
-      result.push({ topic, partition: p.partition, committedOffset: p.offset === null ? null : String(p.offset), highWatermark: String(high), lag: Math.max(0, high - base) })
+      result.push({ topic, partition: p.partition, committedOffset: p.offset, highWatermark: high, lag: Math.max(0, high - base) })
     }
   }
   return result

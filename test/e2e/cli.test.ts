@@ -28,9 +28,9 @@ describe('topics and groups', () => {
     })
     const result = await runEvt(['groups', group, '--json'])
     expect(result.code).toBe(0)
-    const detail = JSON.parse(result.stdout) as { groupId: string; totalLag: number; partitions: Array<{ topic: string; partition: number; committedOffset: string; lag: number }> }
+    const detail = JSON.parse(result.stdout) as { groupId: string; totalLag: number; partitions: Array<{ topic: string; partition: number; committedOffset: number; highWatermark: number; lag: number }> }
     expect(detail.groupId).toBe(group)
-    expect(detail.partitions).toEqual([{ topic, partition: 1, committedOffset: '1', highWatermark: '2', lag: 1 }])
+    expect(detail.partitions).toEqual([{ topic, partition: 1, committedOffset: 1, highWatermark: 2, lag: 1 }])
     expect(detail.totalLag).toBe(1)
     const list = JSON.parse((await runEvt(['groups', '--json'])).stdout) as Array<{ groupId: string; totalLag: number }>
     expect(list.find((g) => g.groupId === group)?.totalLag).toBe(1)
