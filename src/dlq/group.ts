@@ -19,7 +19,7 @@ export interface DlqGroup {
   firstSeen: number
   lastSeen: number
   /** The first record of the group that has a message (the cause's when the exception only wraps it; else the first record): its message and where it is. */
-  sample: { message: string | null; topic: string; partition: number; offset: string }
+  sample: { message: string | null; topic: string; partition: number; offset: number }
 }
 
 export function groupKey(failure: DlqFailure, by: DlqGroupBy): string | null {
@@ -44,13 +44,13 @@ export function createGrouper(by: DlqGroupBy): { add(record: DecodedRecord, fail
       const message = failureMessage(failure) ?? null
       const g = groups.get(key)
       if (!g) {
-        groups.set(key, { key, count: 1, firstSeen: record.timestamp, lastSeen: record.timestamp, sample: { message, topic: record.topic, partition: record.partition, offset: record.offset } })
+        groups.set(key, { key, count: 1, firstSeen: record.timestamp, lastSeen: record.timestamp, sample: { message, topic: record.topic, partition: record.partition, offset: Number(record.offset) } })
         return
       }
       g.count++
       g.firstSeen = Math.min(g.firstSeen, record.timestamp)
       g.lastSeen = Math.max(g.lastSeen, record.timestamp)
-      if (g.sample.message === null && message !== null) g.sample = { message, topic: record.topic, partition: record.partition, offset: record.offset }
+      if (g.sample.message === null && message !== null) g.sample = { message, topic: record.topic, partition: record.partition, offset: Number(record.offset) }
     },
     groups() {
       return [...groups.values()].sort((a, b) => b.count - a.count || String(a.key ?? '\uffff').localeCompare(String(b.key ?? '\uffff')))

@@ -163,10 +163,10 @@ describe('dlq inspect', () => {
       scanned: 5,
       matched: 5,
       groups: [
-        { key: 'org.springframework.kafka.listener.ListenerExecutionFailedException', count: 2, firstSeen: base + 1000, lastSeen: base + 5000, sample: { message: 'Read timed out', topic: dlt, partition: 0, offset: '0' } },
-        { key: 'java.util.concurrent.TimeoutException', count: 1, firstSeen: base + 2000, lastSeen: base + 2000, sample: { message: 'payment gateway did not answer within 5000 ms', topic: dlt, partition: 0, offset: '1' } },
-        { key: 'org.apache.kafka.connect.errors.DataException', count: 1, firstSeen: base + 3000, lastSeen: base + 3000, sample: { message: connectFailure.causeMessage, topic: dlt, partition: 1, offset: '0' } },
-        { key: 'org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException', count: 1, firstSeen: base + 4000, lastSeen: base + 4000, sample: { message: 'com.acme.stock.StockClient#reserve timed out', topic: dlt, partition: 1, offset: '1' } },
+        { key: 'org.springframework.kafka.listener.ListenerExecutionFailedException', count: 2, firstSeen: base + 1000, lastSeen: base + 5000, sample: { message: 'Read timed out', topic: dlt, partition: 0, offset: 0 } },
+        { key: 'java.util.concurrent.TimeoutException', count: 1, firstSeen: base + 2000, lastSeen: base + 2000, sample: { message: 'payment gateway did not answer within 5000 ms', topic: dlt, partition: 0, offset: 1 } },
+        { key: 'org.apache.kafka.connect.errors.DataException', count: 1, firstSeen: base + 3000, lastSeen: base + 3000, sample: { message: connectFailure.causeMessage, topic: dlt, partition: 1, offset: 0 } },
+        { key: 'org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException', count: 1, firstSeen: base + 4000, lastSeen: base + 4000, sample: { message: 'com.acme.stock.StockClient#reserve timed out', topic: dlt, partition: 1, offset: 1 } },
       ],
     })
     const table = await runEvt(['dlq', 'inspect', dlt, '--group-by', 'original-topic'])

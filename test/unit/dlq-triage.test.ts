@@ -54,8 +54,8 @@ describe('grouping', () => {
     const c = dlqRecord(connectHeaders({ message: null }), { offset: '2', timestamp: 2000 })
     for (const r of [a, b, c]) g.add(r, parseFailure(r.headers))
     expect(g.groups()).toEqual([
-      { key: 'java.lang.IllegalStateException', count: 2, firstSeen: 1000, lastSeen: 3000, sample: { message: 'stock is negative', topic: 'orders.DLT', partition: 3, offset: '1' } },
-      { key: 'org.apache.kafka.connect.errors.DataException', count: 1, firstSeen: 2000, lastSeen: 2000, sample: { message: "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')", topic: 'orders.DLT', partition: 3, offset: '2' } },
+      { key: 'java.lang.IllegalStateException', count: 2, firstSeen: 1000, lastSeen: 3000, sample: { message: 'stock is negative', topic: 'orders.DLT', partition: 3, offset: 1 } },
+      { key: 'org.apache.kafka.connect.errors.DataException', count: 1, firstSeen: 2000, lastSeen: 2000, sample: { message: "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')", topic: 'orders.DLT', partition: 3, offset: 2 } },
     ])
   })
 
@@ -124,7 +124,7 @@ describe('renderers', () => {
   })
 
   it('group and list tables', () => {
-    const groups = renderDlqGroups({ topic: 'orders.DLT', groupBy: 'exception', scanned: 3, matched: 3, groups: [{ key: 'java.lang.IllegalStateException', count: 2, firstSeen: 1_700_000_000_000, lastSeen: 1_700_000_060_000, sample: { message: 'stock is negative', topic: 'orders.DLT', partition: 0, offset: '1' } }] }).replace(/\u001b\[[0-9;]*m/g, '')
+    const groups = renderDlqGroups({ topic: 'orders.DLT', groupBy: 'exception', scanned: 3, matched: 3, groups: [{ key: 'java.lang.IllegalStateException', count: 2, firstSeen: 1_700_000_000_000, lastSeen: 1_700_000_060_000, sample: { message: 'stock is negative', topic: 'orders.DLT', partition: 0, offset: 1 } }] }).replace(/\u001b\[[0-9;]*m/g, '')
     expect(groups).toContain('orders.DLT: 3 records read, 3 matched, 1 group by exception')
     expect(groups).toMatch(/java\.lang\.IllegalStateException\s+2\s+2023-11-14 22:13:20Z\s+2023-11-14 22:14:20Z\s+stock is negative/)
     const list: DlqListResult = {
