@@ -63,6 +63,7 @@ function springDlt(original: string, offset: number, exception: string): Produce
     value: Buffer.from(JSON.stringify({ event_type: 'PaymentRequested', n: offset })),
     partition: 0,
     headers: [
+      h('correlation_id', dlqRequest),
       h('kafka_dlt-original-topic', original),
       h('kafka_dlt-original-partition', int32(0)),
       h('kafka_dlt-original-offset', int64(offset)),
@@ -86,6 +87,7 @@ const source = uniqueTopic('contracts')
 const original = uniqueTopic('contracts-orig')
 const dlt = `${original}-dlt`
 const req = `req_${Date.now().toString(36)}`
+const dlqRequest = `${req}_dlq`
 const env = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'evt-contracts-')) }
 
 beforeAll(async () => {
@@ -156,6 +158,11 @@ describe('output contracts (docs/schemas)', () => {
     // requeued records now say so in dlq inspect
     const after = lines(await runEvt(['dlq', 'inspect', dlt, '--json']), 'dlq-inspect')
     expect(after.map((r) => (r.requeued as { topic: string } | null)?.topic)).toEqual([original, original, original])
+    // a trace over the dead letters and their requeued copies: deadLetter and copyOf filled in
+    const [trace] = lines(await runEvt(['trace', dlqRequest, '-t', dlt, '-t', original, '--since', '1h', '-f', 'json']), 'trace')
+    const records = trace!.records as Array<{ topic: string; deadLetter: { exception?: string } | null; copyOf: { kind: string; source: string } | null }>
+    expect(records.filter((r) => r.topic === dlt).map((r) => r.deadLetter?.exception)).toEqual(['java.net.SocketTimeoutException', 'java.net.SocketTimeoutException', 'java.lang.IllegalStateException'])
+    expect(records.filter((r) => r.topic === original).map((r) => r.copyOf && [r.copyOf.kind, r.copyOf.source]).sort()).toEqual([0, 1, 2].map((o) => ['requeue', `${dlt}/0@${o}`]))
   }, 90_000)
 
   it('replay --json (copy and group), replay status --json, replay clean --json', async () => {
@@ -210,6 +217,12 @@ describe('output contracts (docs/schemas)', () => {
     expect((subjects as unknown as Array<{ subject: string; latestId: number; type: string }>).find((s) => s.subject === subject)).toEqual({ subject, type: 'avro', versions: [1], latestVersion: 1, latestId: id })
     const [detail] = lines(await runEvt(['schemas', subject, '--registry', REGISTRY, '--json']), 'schemas')
     expect([detail!.subject, detail!.version, detail!.id, detail!.type]).toEqual([subject, 1, id, 'avro'])
+    // a record written with that schema: tail's line carries the registry fields
+    const topic = uniqueTopic('contracts-avro')
+    await createTopic(topic, 1)
+    expect((await runEvt(['produce', topic, '{"id":"o-1"}', '--value-schema', subject, '--registry', REGISTRY])).code).toBe(0)
+    const out = lines(await runEvt(['tail', topic, '-o', 'start', '-e', '-f', 'json', '--registry', REGISTRY]), 'tail')
+    expect(out.map((r) => [r.value, r.valueEncoding, r.valueSchemaId])).toEqual([[{ id: 'o-1' }, 'avro', id]])
   })
 
   it('an error with --json is one {"error"} object on stdout', async () => {
