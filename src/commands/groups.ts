@@ -8,7 +8,7 @@ export default class Groups extends EvtCommand {
   static override summary = 'List consumer groups, or show one group\'s members, committed offsets and lag.'
   static override description = `evt's own progress groups (_evt-replay-…, _evt-requeue-…: the progress of replay --to-topic and dlq requeue; they never have members) are not your consumers and are left out of the list; --all lists them too, in a table of their own. Naming one shows it.
 
---json prints an array of {"groupId","state","protocolType","members","topics","totalLag","evt"}; evt is null, or for evt's own groups {"kind":"replay","replayId","legacy"} or {"kind":"requeue","dlqTopic","selectionHash","legacy"} (legacy: true for the names evt used before the _evt- prefix, evt-replay-… and evt-dlq-requeue-…).`
+--json prints an array of {"groupId","state","protocolType","members","topics","totalLag","evt"}; evt is null, or for evt's own groups {"kind":"replay","replayId","legacy"} or {"kind":"requeue","dlqTopic","selectionHash","legacy"} (legacy: true for the names evt used before the _evt- prefix, evt-replay-… and evt-dlq-requeue-…). With a group, one object: the same fields plus "memberDetails":[{"memberId","clientId","host","assignments":[{"topic","partitions"}]}] and "partitions":[{"topic","partition","committedOffset","highWatermark","lag"}]; offsets and lags are JSON numbers. Schema: docs/schemas/groups.schema.json.`
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> shipping-service',
