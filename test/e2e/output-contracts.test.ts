@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ProduceRecord } from '../../src/services/produce.ts'
-import { closeTestSessions, createTopic, jsonLines, ROOT, runEvt, uniqueTopic, writeWithEvt, type RunResult } from '../support/kafka.ts'
+import { closeTestSessions, createTopic as createTestTopic, jsonLines, ROOT, runEvt, uniqueTopic, withTestAdmin, writeWithEvt, type RunResult } from '../support/kafka.ts'
 
 const SCHEMAS = join(ROOT, 'docs', 'schemas')
 const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7'
@@ -88,6 +88,12 @@ const original = uniqueTopic('contracts-orig')
 const dlt = `${original}-dlt`
 const req = `req_${Date.now().toString(36)}`
 const dlqRequest = `${req}_dlq`
+/** Topics this file creates, deleted when it ends (so later whole-cluster scans such as `evt trace` stay small). */
+const created: string[] = []
+async function createTopic(topic: string, partitions: number): Promise<void> {
+  created.push(topic)
+  await createTestTopic(topic, partitions)
+}
 const env = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'evt-contracts-')) }
 
 beforeAll(async () => {
@@ -104,6 +110,11 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
+  await withTestAdmin(async (admin) => {
+    const existing = new Set(await admin.listTopics())
+    const mine = [...created, `${dlt}.evt-requeued`].filter((t) => existing.has(t))
+    if (mine.length) await admin.deleteTopics({ topics: mine })
+  })
   await closeTestSessions()
   // every committed schema is exercised by a test in this file
   const committed = readdirSync(SCHEMAS).filter((f) => f.endsWith('.schema.json')).map((f) => f.replace('.schema.json', '')).sort()
