@@ -7,7 +7,7 @@ export default defineConfig({
     exclude: ['test/failover/**', '**/node_modules/**'],
     globalSetup: ['test/support/global-setup.ts'],
     // closes the Kafka sessions each test file opened (testSession)
-    setupFiles: ['test/support/sessions.ts'],
+    setupFiles: ['test/support/quiet-warnings.ts', 'test/support/sessions.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration tests share one local broker; two workers match the CI machines' two cores.

@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ['test/failover/**/*.test.ts'],
     globalSetup: ['test/failover/global-setup.ts'],
+    // drops kafkajs's TimeoutNegativeWarning in the test processes
+    setupFiles: ['test/support/quiet-warnings.ts'],
     testTimeout: 180_000,
     hookTimeout: 240_000,
     maxWorkers: 1,

@@ -168,7 +168,7 @@ describe('every --help and README example on the demo data', () => {
     it(title, () => {
       let line = example.line
       for (const a of adaptations) line = a.rewrite(line, ctx)
-      const run = spawnSync('bash', ['-o', 'pipefail', '-c', line], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 90_000, input: '' })
+      const run = spawnSync('bash', ['-o', 'pipefail', '-c', line], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 90_000, input: '', maxBuffer: 256 * 1024 * 1024 })
       const code = EXPECTED_CODE.find((c) => c.match.test(line))?.code ?? 0
       const detail = `$ ${line}\nexit ${run.status}\nstdout: ${run.stdout.slice(0, 2000)}\nstderr: ${run.stderr.slice(0, 2000)}`
       expect(run.status, detail).toBe(code)
