@@ -3,7 +3,8 @@
  * shell example (a line starting with `evt ` in a ```sh block) runs against the demo shop's data
  * (src/demo/shop.ts, as `npm run demo` writes it: orders.events, payments.events-dlt, …, and with
  * the local schema registry the Avro `orders` and Protobuf `payments` topics and their subjects
- * `orders-value` and `payments-value`; the `prod` profile names that registry), through
+ * `orders-value` and `payments-value`; examples on those that give no --registry get it from
+ * EVT_SCHEMA_REGISTRY_URL, see ADAPTATIONS), through
  * bash (pipes, quotes and redirects as written) with `evt` on PATH. Each must exit as expected
  * (0 unless listed) and print something on stdout, unless listed in MAY_BE_EMPTY, and, where
  * listed in PRINTS, what it promises.
@@ -103,6 +104,11 @@ const ADAPTATIONS: Adaptation[] = [
     rewrite: (l) => l.replace(/(^|\| )evt produce orders\.events\b/, '$1evt produce orders.scratch'),
   },
   {
+    name: 'the registry, where the example gives none, comes from EVT_SCHEMA_REGISTRY_URL (the local one, where the demo registers its schemas)',
+    applies: (l) => /^evt (schemas\b|(tail|produce) (orders|payments)\s)/.test(l) && !/--registry\s/.test(l),
+    rewrite: (l) => `export EVT_SCHEMA_REGISTRY_URL=${REGISTRY}; ${l}`,
+  },
+  {
     name: 'the placeholder schema id 42 is the latest id of the demo\'s orders-value',
     applies: (l) => /--value-schema-id 42\b/.test(l),
     rewrite: (l, ctx) => l.replace(/--value-schema-id 42\b/, `--value-schema-id ${ctx.ordersSchemaId}`),
@@ -133,7 +139,7 @@ const EXPECTED_CODE: Array<{ match: RegExp; code: number; reason: string }> = [
 const PRINTS: Array<{ match: RegExp; stdout: RegExp; reason: string }> = [
   { match: /^evt tail orders -o start -e --registry/, stdout: /^\{"topic":"orders",.*"value":\{"order_id":"ord_[^"]+","customer_id":"cus_[^"]+","items":\[.*\],"total":"\d+\.\d\d","currency":"EUR","placed_at":"[^"]+Z","shipping_country":"[A-Z]{2}"\},"valueEncoding":"avro","valueSchemaId":\d+/m, reason: 'Avro orders, decoded (JSON lines: stdout is no terminal)' },
   { match: /^evt tail payments -o -3 -e -f json --registry/, stdout: /^\{"topic":"payments",.*"value":\{"paymentId":"pay_[^"]+","orderId":"ord_[^"]+","amountCents":"\d+","currency":"EUR","method":"CARD","capturedAt":"[^"]+Z","pspReference":"psp_[^"]+"\},"valueEncoding":"protobuf","valueSchemaId":\d+/m, reason: 'Protobuf payments as proto3 JSON' },
-  { match: /^evt tail orders -o -5 -e -f json \| jq/, stdout: /"v": \{\n\s+"order_id": "ord_[\s\S]*"id": \d+\n\}/, reason: 'decoded value and its schema id (the registry from the profile)' },
+  { match: /^evt tail orders -o -5 -e -f json \| jq/, stdout: /"v": \{\n\s+"order_id": "ord_[\s\S]*"id": \d+\n\}/, reason: 'decoded value and its schema id' },
   { match: /^evt schemas( --registry \S+)?$/, stdout: /^orders-value\s+avro\s+1-2\s+2\s+\d+$[\s\S]*^payments-value\s+protobuf\s+1\s+1\s+\d+$/m, reason: 'the demo\'s subjects' },
   { match: /^evt schemas orders-value(:2)?( |$)/, stdout: /shipping_country/, reason: 'version 2 (the latest) has shipping_country' },
   { match: /^evt produce orders /, stdout: /^orders\/\d+@\d+$/m, reason: 'one Avro record written per input line' },
@@ -175,7 +181,7 @@ describe('every --help and README example on the demo data', () => {
     // orders in the shape of the demo's orders-value (Avro, version 2), as `evt tail -f json` shows them
     writeFileSync(join(dir, 'orders.ndjson'), '{"order_id":"ord_2","customer_id":"cus_2","items":[{"sku":"MUG-CERAMIC-350","quantity":2,"unit_price":"12.90"}],"total":"25.80","currency":"EUR","placed_at":"2026-11-28T14:00:00Z","shipping_country":"DE"}\n{"order_id":"ord_3","customer_id":"cus_3","total":"5.90","placed_at":"2026-11-28T14:01:00.250Z"}\n')
     // the profile the examples name (prod), pointing at the local broker; replay state files kept here
-    writeFileSync(join(dir, 'config.yaml'), `default: prod\nprofiles:\n  prod:\n    brokers: [${BROKERS[0]}]\n    registry: ${REGISTRY}\n`)
+    writeFileSync(join(dir, 'config.yaml'), `default: prod\nprofiles:\n  prod:\n    brokers: [${BROKERS[0]}]\n`)
     Object.assign(env, { EVT_CONFIG: join(dir, 'config.yaml'), XDG_STATE_HOME: join(dir, 'state'), NO_COLOR: '1', EVT_BROKERS: BROKERS.join(','), PATH: `${bin}:${ROOT}/node_modules/.bin:${process.env.PATH}` })
     // `evt` on PATH
     spawnSync('mkdir', ['-p', bin])
