@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run demo`: starts the local cluster if needed (scripts/cluster.mjs), runs the simulated shop
-// (dist/demo/shop.js: six services as real producers and consumer groups), prints what it wrote,
-// then traces a healthy and a failed request with `evt trace`.
+// (dist/demo/shop.js: six services as real producers and consumer groups; with the schema registry
+// it registers an Avro and a Protobuf schema and writes the registry-framed topics `orders` and
+// `payments`), prints what it wrote, traces a healthy, a failed and the stalled request with
+// `evt trace`, and decodes an Avro order and a Protobuf payment with `evt tail --registry`.
 //
 //   npm run demo                       (builds first; rerunnable: each run adds new requests)
 //   EVT_DEMO_ORDERS=20 npm run demo    (more requests; at least 5)
@@ -17,6 +19,7 @@ import { dropTimeoutNegativeWarning } from '../bin/quiet-warnings.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'run.js');
 const BROKERS = ['127.0.0.1:9092'];
+const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7';
 
 // kafkajs 2.2.4 schedules timers with negative delays; Node ≥ 23 warns about each (see bin/quiet-warnings.js).
 dropTimeoutNegativeWarning();
@@ -26,13 +29,14 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
 /**
  * Reuse a running (or stopped) local cluster with its own options; otherwise start one shaped
  * like the one `npm test` uses (with the SASL_SSL listener), so that running the tests after the
- * demo reuses it instead of replacing it (and its demo topics).
+ * demo reuses it instead of replacing it (and its demo topics). The schema registry is always
+ * asked for (it is added to a running cluster that has none).
  */
 async function ensureCluster() {
   const st = await status().catch(() => null);
   const opts = st?.options
-    ? { brokers: st.options.brokers, rebalanceDelayMs: st.options.rebalanceDelayMs, saslSsl: st.options.saslSsl, registry: st.options.registry }
-    : { saslSsl: true };
+    ? { brokers: st.options.brokers, rebalanceDelayMs: st.options.rebalanceDelayMs, saslSsl: st.options.saslSsl, registry: true }
+    : { saslSsl: true, registry: true };
   return up(opts);
 }
 
@@ -43,13 +47,14 @@ function evt(args, stdio = 'inherit') {
 async function main() {
   out('evt demo: a small shop on your local Kafka');
   out();
-  await ensureCluster();
+  const cluster = await ensureCluster();
+  const registry = cluster.registry?.url ?? REGISTRY;
 
   const { runShop } = await import('../dist/demo/shop.js');
   const orders = process.env.EVT_DEMO_ORDERS ? Number(process.env.EVT_DEMO_ORDERS) : undefined;
   out('Running the shop: order, payment, inventory, shipping, invoice and notification services');
   out('(each a real consumer group with a producer), placing orders...');
-  const result = await runShop({ brokers: BROKERS, orders, log: (line) => out(`  ${line}`) });
+  const result = await runShop({ brokers: BROKERS, orders, registry, log: (line) => out(`  ${line}`) });
 
   out();
   out(result.completed ? `Done in ${(result.elapsedMs / 1000).toFixed(1)} s.` : `Stopped after ${(result.elapsedMs / 1000).toFixed(1)} s; still missing: ${result.missing.join(', ')}`);
@@ -85,6 +90,17 @@ async function main() {
     if (r.error || r.status !== 0) failed.push(`evt trace ${id} (${what}) ${r.error ? `did not start: ${r.error.message}` : r.signal ? `was killed by ${r.signal}` : `exited with code ${r.status}`}`);
     out();
   }
+  // Registry-framed records, decoded: the newest Avro order and Protobuf payment.
+  const decodes = [
+    ['an Avro order (schema orders-value), decoded through the registry', result.topics.ordersAvro],
+    ['a Protobuf payment (schema payments-value), decoded through the registry', result.topics.paymentsProtobuf],
+  ];
+  for (const [what, topic] of decodes) {
+    out(`$ ./bin/run.js tail ${topic} -o -1 -n 1 -f pretty --registry ${registry}     # ${what}`);
+    const r = evt(['tail', topic, '-o', '-1', '-n', '1', '-f', 'pretty', '--registry', registry]);
+    if (r.error || r.status !== 0) failed.push(`evt tail ${topic} (${what}) ${r.error ? `did not start: ${r.error.message}` : r.signal ? `was killed by ${r.signal}` : `exited with code ${r.status}`}`);
+    out();
+  }
   if (!result.completed) failed.unshift(`the shop did not finish: still missing ${result.missing.join(', ')}`);
   if (result.errors.length > 0) failed.unshift(`the shop reported ${result.errors.length} error(s)`);
   if (failed.length > 0) {
@@ -96,6 +112,9 @@ async function main() {
   const evtCmd = './bin/run.js';
   out('Try next:');
   out(`  ${evtCmd} tail ${result.topics.orders} -o start -e -f pretty`);
+  out(`  ${evtCmd} tail ${result.topics.ordersAvro} -o start -e --registry ${registry}   # Avro orders, decoded`);
+  out(`  ${evtCmd} tail ${result.topics.paymentsProtobuf} -o -3 -e -f json --registry ${registry}   # Protobuf payments as proto3 JSON`);
+  out(`  ${evtCmd} schemas --registry ${registry}             # the subjects: orders-value (Avro, 2 versions), payments-value (Protobuf)`);
   out(`  ${evtCmd} trace ${result.duplicated} -f timeline          # the duplicate delivery`);
   out(`  ${evtCmd} trace ${result.disguisedCommand}                   # a command disguised as an event`);
   out(`  ${evtCmd} trace ${result.healthy[1] ?? healthy} --expect OrderConfirmed,ShipmentCreated --timeout 10s   # what CI smoke tests script`);

@@ -25,7 +25,7 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
     { description: 'One JSON event with a key and headers', command: '<%= config.bin %> <%= command.id %> orders.events \'{"event_type":"OrderPlaced","aggregate_id":"order-1"}\' -k order-1 -H correlation_id=req_abc123 -H content-type=application/json' },
     { description: 'A tombstone for a key', command: '<%= config.bin %> <%= command.id %> customers.state --tombstone -k customer-42' },
     { description: 'One record per line of a file, compressed with zstd', command: '<%= config.bin %> <%= command.id %> orders.events --lines --compression zstd < events.ndjson' },
-    { description: 'An Avro value, encoded with the latest schema of orders-value', command: '<%= config.bin %> <%= command.id %> orders \'{"id":"o-1","total":"12.50","placed_at":"2026-11-28T14:00:00Z"}\' -k o-1 --value-schema orders-value --registry http://localhost:8081' },
+    { description: 'An Avro value, encoded with the latest schema of orders-value', command: '<%= config.bin %> <%= command.id %> orders \'{"order_id":"ord_1","customer_id":"cus_1","total":"12.50","placed_at":"2026-11-28T14:00:00Z"}\' -k ord_1 --value-schema orders-value --registry http://localhost:8081' },
     { description: 'Copy records between topics, headers and binary intact', command: '<%= config.bin %> tail orders.events -o start -e -f json | <%= config.bin %> <%= command.id %> orders.copy --input json' },
   ]
   static override args = {

@@ -14,6 +14,11 @@
  *   invoice-service       OrderConfirmed → InvoiceIssued (seed envelope, no tracing)
  *   notification-service  ShipmentCreated / InvoiceIssued / SendInvoiceEmail → NotificationSent
  *
+ * With a schema registry (`registry`), two services also write registry-framed records (see
+ * schemas.ts): order-service an Avro `Order` per order placed on `orders` (subject
+ * `orders-value`, two versions), payment-service a Protobuf `PaymentCaptured` per payment on
+ * `payments` (subject `payments-value`). Nothing consumes them; they are there to be decoded.
+ *
  * Every request (correlation id `req_…`) starts with one OrderPlaced; each record carries the
  * correlation id and, as causation id, the event id of the record it was made from. Besides
  * healthy requests, one request of each kind goes wrong: a payment timeout (→ DLQ), a duplicate
@@ -39,6 +44,7 @@ import {
   type ListenerFailure,
   type SeedEnvelope,
 } from './formats.ts'
+import { registerShopSchemas, ShopEncoder, type OrderJson, type ShopSchemas } from './schemas.ts'
 
 const { Kafka: KafkaClass, logLevel, Partitioners } = kafkajs
 
@@ -56,6 +62,12 @@ export interface ShopOptions {
   joinTimeoutMs?: number
   /** Progress lines (one per order placed, per problem, per phase). Default: none. */
   log?: (line: string) => void
+  /**
+   * Schema registry URL (Confluent-compatible API, e.g. `http://127.0.0.1:8081/apis/ccompat/v7`):
+   * registers the shop's schemas and writes the Avro and Protobuf topics. Default: none (those
+   * topics are created but stay empty).
+   */
+  registry?: string
 }
 
 /** Topic names (with the prefix). */
@@ -68,6 +80,10 @@ export interface ShopTopics {
   notifications: string
   /** Spring Kafka ≥ 3.3 default DLT name: `<topic>-dlt`. */
   paymentsDlt: string
+  /** Avro `Order` records, Confluent-framed (subject `<topic>-value`); written only with a registry. */
+  ordersAvro: string
+  /** Protobuf `PaymentCaptured` records, Confluent-framed (subject `<topic>-value`); written only with a registry. */
+  paymentsProtobuf: string
 }
 
 /** Consumer group names (with the prefix). */
@@ -111,6 +127,8 @@ export interface ShopResult {
   missing: string[]
   /** Errors the services met while handling records (the run goes on). */
   errors: string[]
+  /** The registered subjects and latest schema ids; undefined without `registry`. */
+  schemas?: ShopSchemas
   elapsedMs: number
 }
 
@@ -135,6 +153,8 @@ export function shopTopics(prefix = ''): ShopTopics {
     invoices: `${prefix}invoices.events`,
     notifications: `${prefix}notifications.events`,
     paymentsDlt: `${prefix}payments.events-dlt`,
+    ordersAvro: `${prefix}orders`,
+    paymentsProtobuf: `${prefix}payments`,
   }
 }
 
@@ -384,6 +404,17 @@ export async function runShop(options: ShopOptions): Promise<ShopResult> {
   try {
     await admin.connect()
     await ensureTopics(admin, topics, log)
+    let schemas: ShopSchemas | undefined
+    let encoder: ShopEncoder | undefined
+    if (options.registry) {
+      try {
+        schemas = await registerShopSchemas(options.registry, prefix)
+        encoder = await ShopEncoder.open(options.registry, schemas)
+      } catch (err) {
+        throw new Error(`schema registry at ${options.registry}: ${(err as Error).message}`, { cause: err })
+      }
+      log(`registered ${schemas.orders.subject} (Avro, versions ${schemas.orders.versions.join(', ')}) and ${schemas.payments.subject} (Protobuf); latest ids ${schemas.orders.id} and ${schemas.payments.id}`)
+    }
 
     const make = (key: keyof typeof SERVICES, inputs: string[], idempotent = true): Service => {
       const name = SERVICES[key]
@@ -510,6 +541,11 @@ export async function runShop(options: ShopOptions): Promise<ShopResult> {
         publishedBy: payment.name,
       })
       const record: Message = { ...seed(paymentId, env, nextHop(incomingTrace)), timestamp: String(Date.now()) }
+      if (encoder) {
+        const cents = Math.round(Number(total.amount ?? '0') * 100)
+        const value = encoder.payment({ paymentId, orderId: evt.aggregate_id, amountCents: String(cents), currency: total.currency ?? 'EUR', method: 'CARD', capturedAt: env.occurred_at, pspReference: String(env.data.psp_reference) })
+        await send(payment, topics.paymentsProtobuf, [{ key: paymentId, value }], cid, ':payment-recorded')
+      }
       await send(payment, topics.payments, [record], cid, 'PaymentCaptured')
       if (scenarios.get(cid) === 'duplicated') {
         // At-least-once: the ack was lost, the producer retried, the broker kept both copies.
@@ -678,6 +714,11 @@ export async function runShop(options: ShopOptions): Promise<ShopResult> {
       state.total = data.total as OrderState['total']
       const env = seedEnvelope({ eventType: 'OrderPlaced', aggregateId: r.orderId, aggregateType: 'Order', data, correlationId: r.correlationId, causationId: null, publishedBy: order.name })
       await send(order, topics.orders, [seed(r.orderId, env, [['traceparent', traceparent(traceId)]])], r.correlationId, 'OrderPlaced')
+      if (encoder) {
+        const address = data.shipping_address as { country: string }
+        const value = encoder.order({ order_id: r.orderId, customer_id: customerId, items: data.items as OrderJson['items'], total: state.total!.amount, currency: state.total!.currency, placed_at: env.occurred_at, shipping_country: address.country })
+        await send(order, topics.ordersAvro, [{ key: r.orderId, value }], r.correlationId, ':order-recorded')
+      }
       log(`${order.name}: OrderPlaced ${r.orderId} [${r.correlationId}]${r.scenario === 'healthy' ? '' : `  (${r.scenario})`}`)
     }
 
@@ -699,6 +740,7 @@ export async function runShop(options: ShopOptions): Promise<ShopResult> {
       completed,
       missing,
       errors,
+      schemas,
       elapsedMs: Date.now() - started,
     }
   } finally {

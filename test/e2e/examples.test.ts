@@ -1,9 +1,13 @@
 /**
  * Every `--help` example (the `examples` of each command in oclif.manifest.json) and every README
  * shell example (a line starting with `evt ` in a ```sh block) runs against the demo shop's data
- * (src/demo/shop.ts, as `npm run demo` writes it: orders.events, payments.events-dlt, …), through
+ * (src/demo/shop.ts, as `npm run demo` writes it: orders.events, payments.events-dlt, …, and with
+ * the local schema registry the Avro `orders` and Protobuf `payments` topics and their subjects
+ * `orders-value` and `payments-value`; examples on those that give no --registry get it from
+ * EVT_SCHEMA_REGISTRY_URL, see ADAPTATIONS), through
  * bash (pipes, quotes and redirects as written) with `evt` on PATH. Each must exit as expected
- * (0 unless listed) and print something on stdout, unless listed in MAY_BE_EMPTY.
+ * (0 unless listed) and print something on stdout, unless listed in MAY_BE_EMPTY, and, where
+ * listed in PRINTS, what it promises.
  *
  * What is changed before running is listed in ADAPTATIONS (each rule with its reason); the test
  * title of an adapted example names the rules. Examples that are not run at all are in NOT_RUN,
@@ -16,6 +20,9 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runShop, type ShopResult } from '../../src/demo/shop.ts'
 import { BROKERS, createTopic, eventually, ROOT, runEvt, withTestAdmin } from '../support/kafka.ts'
+
+/** The local schema registry (Apicurio's Confluent-compatible API), where the demo registers its schemas. */
+const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7'
 
 /** Every example, once, in the order found (help examples first, then the README). */
 function collectExamples(): Array<{ source: string; line: string }> {
@@ -44,7 +51,6 @@ function collectExamples(): Array<{ source: string; line: string }> {
 const NOT_RUN: Array<{ match: RegExp; reason: string }> = [
   { match: /-t 'shop\.\*'/, reason: 'an estate without envelopes (OpenTelemetry traceparent, Spring __TypeId__), which the demo does not write: test/integration/trace-real-estates.test.ts writes such records and runs this exact command' },
   { match: /--profile (mtls|oauth)\b/, reason: 'needs the mTLS / OAUTHBEARER listeners and client material: test/integration/security.test.ts runs these profiles' },
-  { match: /^evt (tail|produce) orders\b(?!\.)|^evt schemas\b|--value-schema/, reason: 'needs Avro schemas in the registry and registry-framed records on "orders", which the demo does not write yet: test/integration/registry.test.ts covers decoding, schemas and --value-schema' },
 ]
 
 /** A rewrite applied before running, and why. */
@@ -57,6 +63,8 @@ interface Adaptation {
 interface Context {
   healthy: string
   replayId: string
+  /** The latest schema id of the demo's orders-value. */
+  ordersSchemaId: number
 }
 
 const ADAPTATIONS: Adaptation[] = [
@@ -96,6 +104,21 @@ const ADAPTATIONS: Adaptation[] = [
     rewrite: (l) => l.replace(/(^|\| )evt produce orders\.events\b/, '$1evt produce orders.scratch'),
   },
   {
+    name: 'the registry, where the example gives none, comes from EVT_SCHEMA_REGISTRY_URL (the local one, where the demo registers its schemas)',
+    applies: (l) => /^evt (schemas\b|(tail|produce) (orders|payments)\s)/.test(l) && !/--registry\s/.test(l),
+    rewrite: (l) => `export EVT_SCHEMA_REGISTRY_URL=${REGISTRY}; ${l}`,
+  },
+  {
+    name: 'the placeholder schema id 42 is the latest id of the demo\'s orders-value',
+    applies: (l) => /--value-schema-id 42\b/.test(l),
+    rewrite: (l, ctx) => l.replace(/--value-schema-id 42\b/, `--value-schema-id ${ctx.ordersSchemaId}`),
+  },
+  {
+    name: 'a registry that does not exist here (Confluent\'s default http://localhost:8081) is the local one',
+    applies: (l) => /--registry http:\/\/localhost:8081(?=\s|$)/.test(l),
+    rewrite: (l) => l.replace(/--registry http:\/\/localhost:8081(?=\s|$)/, `--registry ${REGISTRY}`),
+  },
+  {
     name: 'a broker that does not exist here (kafka-1:9092) is the local one',
     applies: (l) => l.includes('kafka-1:9092'),
     rewrite: (l) => l.replaceAll('kafka-1:9092', BROKERS[0]!),
@@ -112,6 +135,16 @@ const EXPECTED_CODE: Array<{ match: RegExp; code: number; reason: string }> = [
   { match: /--follow/, code: 143, reason: 'stopped with SIGTERM after 8 s' },
 ]
 
+/** What examples print on the demo's data: the records decoded through the registry, the subjects, the writes. */
+const PRINTS: Array<{ match: RegExp; stdout: RegExp; reason: string }> = [
+  { match: /^evt tail orders -o start -e --registry/, stdout: /^\{"topic":"orders",.*"value":\{"order_id":"ord_[^"]+","customer_id":"cus_[^"]+","items":\[.*\],"total":"\d+\.\d\d","currency":"EUR","placed_at":"[^"]+Z","shipping_country":"[A-Z]{2}"\},"valueEncoding":"avro","valueSchemaId":\d+/m, reason: 'Avro orders, decoded (JSON lines: stdout is no terminal)' },
+  { match: /^evt tail payments -o -3 -e -f json --registry/, stdout: /^\{"topic":"payments",.*"value":\{"paymentId":"pay_[^"]+","orderId":"ord_[^"]+","amountCents":"\d+","currency":"EUR","method":"CARD","capturedAt":"[^"]+Z","pspReference":"psp_[^"]+"\},"valueEncoding":"protobuf","valueSchemaId":\d+/m, reason: 'Protobuf payments as proto3 JSON' },
+  { match: /^evt tail orders -o -5 -e -f json \| jq/, stdout: /"v": \{\n\s+"order_id": "ord_[\s\S]*"id": \d+\n\}/, reason: 'decoded value and its schema id' },
+  { match: /^evt schemas( --registry \S+)?$/, stdout: /^orders-value\s+avro\s+1-2\s+2\s+\d+$[\s\S]*^payments-value\s+protobuf\s+1\s+1\s+\d+$/m, reason: 'the demo\'s subjects' },
+  { match: /^evt schemas orders-value(:2)?( |$)/, stdout: /shipping_country/, reason: 'version 2 (the latest) has shipping_country' },
+  { match: /^evt produce orders /, stdout: /^orders\/\d+@\d+$/m, reason: 'one Avro record written per input line' },
+]
+
 /** Examples whose promise holds with no output on the demo's data (each with why). */
 const MAY_BE_EMPTY: Array<{ match: RegExp; reason: string }> = [
   { match: /@2026-11-28T14:00:00Z:2026-11-28T15:00:00Z/, reason: 'a fixed time window: the demo data is written now' },
@@ -126,15 +159,16 @@ describe('every --help and README example on the demo data', () => {
   const dir = mkdtempSync(join(tmpdir(), 'evt-examples-'))
   const bin = join(dir, 'bin')
   const env: Record<string, string> = {}
-  const ctx: Context = { healthy: '', replayId: '' }
+  const ctx: Context = { healthy: '', replayId: '', ordersSchemaId: 0 }
   let shop: ShopResult
 
   beforeAll(async () => {
     // the demo's data, as `npm run demo` writes it (unprefixed topics and groups; rerunnable: it adds requests)
-    shop = await runShop({ brokers: BROKERS, durationMs: 30_000 })
+    shop = await runShop({ brokers: BROKERS, durationMs: 30_000, registry: REGISTRY })
     expect(shop.errors).toEqual([])
     expect(shop.healthy.length).toBeGreaterThan(0)
     ctx.healthy = shop.healthy[0]!
+    ctx.ordersSchemaId = shop.schemas!.orders.id
     // topics the examples write to or read from that the demo does not create
     for (const topic of ['orders.copy', 'orders.scratch', 'customers.state', 'payments.retry']) await createTopic(topic, 3).catch(() => topic)
     // as the README's `evt topics create payments.incident-1234 -p 3 -c retention.ms=86400000` leaves it (made afresh: a rerun finds it as this run made it)
@@ -144,6 +178,8 @@ describe('every --help and README example on the demo data', () => {
     // files the examples name
     writeFileSync(join(dir, 'event.json'), '{"event_type":"OrderPlaced","aggregate_id":"order-1"}\n')
     writeFileSync(join(dir, 'events.ndjson'), '{"event_type":"OrderPlaced","aggregate_id":"order-2"}\n{"event_type":"OrderPlaced","aggregate_id":"order-3"}\n')
+    // orders in the shape of the demo's orders-value (Avro, version 2), as `evt tail -f json` shows them
+    writeFileSync(join(dir, 'orders.ndjson'), '{"order_id":"ord_2","customer_id":"cus_2","items":[{"sku":"MUG-CERAMIC-350","quantity":2,"unit_price":"12.90"}],"total":"25.80","currency":"EUR","placed_at":"2026-11-28T14:00:00Z","shipping_country":"DE"}\n{"order_id":"ord_3","customer_id":"cus_3","total":"5.90","placed_at":"2026-11-28T14:01:00.250Z"}\n')
     // the profile the examples name (prod), pointing at the local broker; replay state files kept here
     writeFileSync(join(dir, 'config.yaml'), `default: prod\nprofiles:\n  prod:\n    brokers: [${BROKERS[0]}]\n`)
     Object.assign(env, { EVT_CONFIG: join(dir, 'config.yaml'), XDG_STATE_HOME: join(dir, 'state'), NO_COLOR: '1', EVT_BROKERS: BROKERS.join(','), PATH: `${bin}:${ROOT}/node_modules/.bin:${process.env.PATH}` })
@@ -173,6 +209,7 @@ describe('every --help and README example on the demo data', () => {
       const detail = `$ ${line}\nexit ${run.status}\nstdout: ${run.stdout.slice(0, 2000)}\nstderr: ${run.stderr.slice(0, 2000)}`
       expect(run.status, detail).toBe(code)
       if (!MAY_BE_EMPTY.some((m) => m.match.test(example.line))) expect(run.stdout.trim().length, detail).toBeGreaterThan(0)
+      for (const p of PRINTS.filter((p) => p.match.test(example.line.replace(/\s+#.*$/, '')))) expect(run.stdout, `${p.reason}\n${detail}`).toMatch(p.stdout)
       expect(run.stderr, detail).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m) // no stack trace
     }, 120_000)
   }

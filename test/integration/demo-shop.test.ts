@@ -2,14 +2,19 @@
  * The demo shop against the real local broker: runs its services as real consumer groups on
  * uniquely prefixed topics, then reads back what is really in the topics (with evt's own
  * group-less reader) and checks the chains, causation links, trace context, the Spring DLT
- * headers byte for byte, the duplicate, the stalled request and the CloudEvents records.
+ * headers byte for byte, the duplicate, the stalled request and the CloudEvents records, and
+ * that the registry-framed Avro orders and Protobuf payments decode (by evt, and the Avro ones by
+ * @kafkajs/confluent-schema-registry as the reference) to what the seed-envelope events say.
  */
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runShop, type ShopResult } from '../../src/demo/shop.ts'
 import { parsePositionRange } from '../../src/kafka/positions.ts'
 import type { DecodedRecord } from '../../src/record.ts'
 import { tailRecords } from '../../src/services/tail.ts'
 import { BROKERS, runEvt, testSession, uniqueTopic, withTestAdmin } from '../support/kafka.ts'
+
+const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7'
 
 /** What a record says about itself, from the seed envelope or from CloudEvents headers. */
 interface Event {
@@ -38,7 +43,7 @@ function eventOf(r: DecodedRecord): Event | undefined {
 
 async function readAll(topics: string[]): Promise<DecodedRecord[]> {
   const out: DecodedRecord[] = []
-  for await (const chunk of tailRecords(testSession(), { topics, range: parsePositionRange('start:end') })) out.push(...chunk)
+  for await (const chunk of tailRecords(testSession({ registry: { url: REGISTRY } }), { topics, range: parsePositionRange('start:end') })) out.push(...chunk)
   return out
 }
 
@@ -65,7 +70,7 @@ describe('demo shop on the real broker', () => {
   const byCorrelation = (id: string) => events.filter((e) => e.correlationId === id)
 
   beforeAll(async () => {
-    result = await runShop({ brokers: BROKERS, topicPrefix: prefix, orders: 12 })
+    result = await runShop({ brokers: BROKERS, topicPrefix: prefix, orders: 12, registry: REGISTRY })
     records = await readAll(Object.values(result.topics))
     events = records.map(eventOf).filter((e): e is Event => e !== undefined && e.record.topic !== result.topics.paymentsDlt)
   }, 90_000)
@@ -74,7 +79,7 @@ describe('demo shop on the real broker', () => {
     expect(result.errors).toEqual([])
     expect(result.missing).toEqual([])
     expect(result.completed).toBe(true)
-    expect(Object.values(result.topics)).toEqual(['orders', 'payments', 'inventory', 'shipping', 'invoices', 'notifications'].map((t) => `${prefix}${t}.events`).concat(`${prefix}payments.events-dlt`))
+    expect(Object.values(result.topics)).toEqual(['orders', 'payments', 'inventory', 'shipping', 'invoices', 'notifications'].map((t) => `${prefix}${t}.events`).concat(`${prefix}payments.events-dlt`, `${prefix}orders`, `${prefix}payments`))
     expect(result.healthy).toHaveLength(8)
     const special = [result.failed, result.duplicated, result.stalled, result.disguisedCommand]
     expect(new Set([...result.healthy, ...special]).size).toBe(12)
@@ -278,10 +283,78 @@ describe('demo shop on the real broker', () => {
     }
   })
 
+  it('registers an Avro subject with two versions and a Protobuf subject', async () => {
+    expect(result.schemas).toEqual({
+      orders: { subject: `${prefix}orders-value`, versions: [1, 2], id: expect.any(Number) },
+      payments: { subject: `${prefix}payments-value`, versions: [1], id: expect.any(Number) },
+    })
+    const run = await runEvt(['schemas', '--registry', REGISTRY, '--json'])
+    expect(run.code, run.stderr).toBe(0)
+    const mine = (JSON.parse(run.stdout) as Array<{ subject: string }>).filter((s) => s.subject.startsWith(prefix))
+    expect(mine).toEqual([
+      { subject: `${prefix}orders-value`, type: 'avro', versions: [1, 2], latestVersion: 2, latestId: result.schemas!.orders.id },
+      { subject: `${prefix}payments-value`, type: 'protobuf', versions: [1], latestVersion: 1, latestId: result.schemas!.payments.id },
+    ])
+  })
+
+  it('writes one Avro Order per order placed, Confluent-framed, decoding to what OrderPlaced says', async () => {
+    const avro = records.filter((r) => r.topic === result.topics.ordersAvro)
+    const placed = events.filter((e) => e.eventType === 'OrderPlaced')
+    expect(avro).toHaveLength(12)
+    expect(sorted(avro.map((r) => r.key!.toString()))).toEqual(sorted(result.requests.map((r) => r.orderId)))
+    const reference = new SchemaRegistry({ host: REGISTRY })
+    for (const r of avro) {
+      const id = result.schemas!.orders.id
+      expect([...r.value!.subarray(0, 5)]).toEqual([0, (id >>> 24) & 255, (id >>> 16) & 255, (id >>> 8) & 255, id & 255])
+      expect(r.valueDecoded).toMatchObject({ kind: 'avro', schemaId: result.schemas!.orders.id, schema: { subject: `${prefix}orders-value`, version: 2 } })
+      const seedOrder = placed.find((e) => e.record.key!.toString() === r.key!.toString())!.record.valueDecoded.value as { occurred_at: string; data: { customer_id: string; items: unknown[]; total: { amount: string; currency: string }; shipping_address: { country: string } } }
+      expect(r.valueDecoded.value).toEqual({
+        order_id: r.key!.toString(),
+        customer_id: seedOrder.data.customer_id,
+        items: seedOrder.data.items,
+        total: seedOrder.data.total.amount,
+        currency: 'EUR',
+        placed_at: seedOrder.occurred_at,
+        shipping_country: seedOrder.data.shipping_address.country,
+      })
+      // the reference deserializer reads the same bytes
+      const ref = (await reference.decode(r.value!)) as { order_id: string; placed_at: number; shipping_country: string | null }
+      expect(ref).toMatchObject({ order_id: r.key!.toString(), placed_at: Date.parse(seedOrder.occurred_at), shipping_country: seedOrder.data.shipping_address.country })
+    }
+  })
+
+  it('writes one Protobuf PaymentCaptured per payment (message index 00), decoding to what the PaymentCaptured event says', () => {
+    const proto = records.filter((r) => r.topic === result.topics.paymentsProtobuf)
+    const captured = new Map(events.filter((e) => e.eventType === 'PaymentCaptured').map((e) => [e.eventId, e]))
+    // every payment once (the duplicate delivery is of the seed record only); the failed request has none
+    expect(proto).toHaveLength(11)
+    expect(proto).toHaveLength(captured.size)
+    const byPayment = new Map([...captured.values()].map((e) => [e.record.key!.toString(), e]))
+    for (const r of proto) {
+      const id = result.schemas!.payments.id
+      expect([...r.value!.subarray(0, 6)]).toEqual([0, (id >>> 24) & 255, (id >>> 16) & 255, (id >>> 8) & 255, id & 255, 0])
+      expect(r.valueDecoded).toMatchObject({ kind: 'protobuf', schemaId: id, schema: { subject: `${prefix}payments-value`, version: 1 } })
+      const e = byPayment.get(r.key!.toString())!
+      const seedPayment = e.record.valueDecoded.value as { occurred_at: string; data: { payment_id: string; order_id: string; amount: string; currency: string; psp_reference: string } }
+      expect(r.valueDecoded.value).toEqual({
+        paymentId: seedPayment.data.payment_id,
+        orderId: seedPayment.data.order_id,
+        amountCents: String(Math.round(Number(seedPayment.data.amount) * 100)),
+        currency: seedPayment.data.currency,
+        method: 'CARD',
+        capturedAt: seedPayment.occurred_at,
+        pspReference: seedPayment.data.psp_reference,
+      })
+    }
+    expect(sorted(proto.map((r) => r.key!.toString()))).toEqual(sorted([...byPayment.keys()]))
+  })
+
   it('runs again on the same topics: new requests, old ones not handled twice', async () => {
-    const again = await runShop({ brokers: BROKERS, topicPrefix: prefix, orders: 6 })
+    const again = await runShop({ brokers: BROKERS, topicPrefix: prefix, orders: 6, registry: REGISTRY })
     expect(again.errors).toEqual([])
     expect(again.completed).toBe(true)
+    // the schemas are there already: no new versions, the same ids
+    expect(again.schemas).toEqual(result.schemas)
     const firstIds = new Set(result.requests.map((r) => r.correlationId))
     for (const r of again.requests) expect(firstIds.has(r.correlationId)).toBe(false)
     const after = await readAll(Object.values(result.topics))
