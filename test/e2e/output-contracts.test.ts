@@ -11,6 +11,8 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ProduceRecord } from '../../src/services/produce.ts'
 import { closeTestSessions, createTopic as createTestTopic, jsonLines, ROOT, runEvt, uniqueTopic, withTestAdmin, writeWithEvt, type RunResult } from '../support/kafka.ts'
+import { int32BE } from '../support/fixtures/dlq-headers.ts'
+import { int64BE } from '../support/fixtures/envelope-record.ts'
 
 const SCHEMAS = join(ROOT, 'docs', 'schemas')
 const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7'
@@ -44,16 +46,8 @@ function lines(result: RunResult, name: string, code = 0): Array<Record<string, 
   return out
 }
 
-const int32 = (n: number) => {
-  const b = Buffer.alloc(4)
-  b.writeInt32BE(n)
-  return b
-}
-const int64 = (n: number) => {
-  const b = Buffer.alloc(8)
-  b.writeBigInt64BE(BigInt(n))
-  return b
-}
+const int32 = int32BE
+const int64 = int64BE
 const h = (key: string, value: string | Buffer | null) => ({ key, value: typeof value === 'string' ? Buffer.from(value) : value })
 
 /** A record as Spring's DeadLetterPublishingRecoverer writes it. */

@@ -7,17 +7,11 @@ import { describe, expect, it } from 'vitest'
 import { requeueGroup } from '../../src/services/dlq-requeue.ts'
 import type { ProduceRecord } from '../../src/services/produce.ts'
 import { BROKERS, createTopic, readWithEvt, ROOT, runEvt, uniqueTopic, withTestAdmin, writeWithEvt } from '../support/kafka.ts'
+import { int32BE } from '../support/fixtures/dlq-headers.ts'
+import { int64BE } from '../support/fixtures/envelope-record.ts'
 
-const int32 = (n: number) => {
-  const b = Buffer.alloc(4)
-  b.writeInt32BE(n)
-  return b
-}
-const int64 = (n: number) => {
-  const b = Buffer.alloc(8)
-  b.writeBigInt64BE(BigInt(n))
-  return b
-}
+const int32 = int32BE
+const int64 = int64BE
 const h = (key: string, value: string | Buffer | null) => ({ key, value: typeof value === 'string' ? Buffer.from(value) : value })
 
 /** A record as Spring's DeadLetterPublishingRecoverer writes it: original headers first, then kafka_dlt-*. */
