@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import kafkajs from 'kafkajs'
+import { dropTimeoutNegativeWarning } from '../bin/quiet-warnings.js'
 
 const { Kafka, logLevel } = kafkajs
 
@@ -168,15 +169,8 @@ export async function ensureDataset(name, { brokers = '127.0.0.1:9092', log = (l
   return { topics: set.topics, records: set.perTopic * set.topics.length, created }
 }
 
-/** kafkajs 2.2.4 sets negative timeouts on Node ≥ 23 (harmless, clamped to 1 ms): drop that one warning. */
-export function quietKafkajsWarnings() {
-  const emit = process.emitWarning.bind(process)
-  process.emitWarning = (warning, ...rest) => {
-    const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type
-    if (type === 'TimeoutNegativeWarning' || warning?.name === 'TimeoutNegativeWarning') return
-    emit(warning, ...rest)
-  }
-}
+/** kafkajs 2.2.4 sets negative timeouts on Node ≥ 23 (harmless, clamped to 1 ms): drop that one warning (bin/quiet-warnings.js). */
+export const quietKafkajsWarnings = dropTimeoutNegativeWarning
 
 async function main() {
   quietKafkajsWarnings()
