@@ -36,6 +36,6 @@ await execute({ dir: import.meta.url })
 // retrying somewhere (a connection to a dead broker) must not keep the process alive: once stdout and
 // stderr are written out, exit.
 if (terminated && [undefined, 0, 130].includes(process.exitCode)) process.exitCode = 143
-const drained = (stream) => new Promise((resolve) => (stream.writableLength > 0 && !stream.destroyed ? stream.once('drain', resolve).once('close', resolve) : resolve()))
-await Promise.all([drained(process.stdout), drained(process.stderr)])
+const { flushed } = await import('./flush.js')
+await Promise.all([flushed(process.stdout), flushed(process.stderr)])
 process.exit()
