@@ -57,7 +57,8 @@ describe('flushed (bin/flush.js)', () => {
   }, 60_000)
 
   it('resolves at once when nothing is pending', async () => {
-    const { flushed } = await import('../../bin/flush.js')
+    // @ts-expect-error plain ESM script without type declarations
+    const { flushed } = (await import('../../bin/flush.js')) as { flushed: (s: NodeJS.WriteStream) => Promise<void> }
     const stream = { destroyed: false, writableLength: 0 } as unknown as NodeJS.WriteStream
     await expect(flushed(stream)).resolves.toBeUndefined()
   })
