@@ -22,6 +22,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const KAFKA_VERSION = '4.1.1';
 export const LOG4J_VERSION = '2.24.3';
 export const REGISTRY_VERSION = '3.0.9';
+/** Kafka Connect worker of the local outbox relay (Debezium 3.6 is built against Kafka 4.3). */
+export const CONNECT_VERSION = '4.3.0';
+export const DEBEZIUM_VERSION = '3.6.1.Final';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CACHE_DIR = path.join(ROOT_DIR, '.cache', 'cluster');
@@ -47,6 +50,14 @@ export const oauthPort = (n) => 9295 + n;
 export const controllerPort = (n) => n * 10000 + 9093;
 export const REGISTRY_PORT = 8081;
 export const REGISTRY_PATH = '/apis/ccompat/v7';
+/** PostgreSQL of --postgres / --outbox: 127.0.0.1:5432, user postgres (trust), database evt. */
+export const POSTGRES_PORT = 5432;
+export const POSTGRES_URL = `postgres://postgres@127.0.0.1:${POSTGRES_PORT}/evt`;
+/** Kafka Connect REST port of the outbox relay (--outbox). */
+export const CONNECT_PORT = 8083;
+/** The outbox relay's connector (Debezium PostgreSQL + outbox event router) and the table it watches. */
+export const OUTBOX_CONNECTOR = 'evt-outbox';
+export const OUTBOX_TABLE = 'outbox';
 export const SCRAM_MECHANISMS = ['scram-sha-256', 'scram-sha-512'];
 /** SCRAM users created at format time (both mechanisms) when --sasl-ssl is on. */
 export const SCRAM_USERS = [{ username: 'evt', password: 'evt-secret' }];
@@ -104,9 +115,13 @@ export function resolveOptions(opts = {}, env = process.env) {
     rebalanceDelayMs: opts.rebalanceDelayMs ?? envInt('EVT_CLUSTER_REBALANCE_DELAY_MS', env) ?? 0,
     registry: opts.registry ?? envBool('EVT_CLUSTER_REGISTRY', env) ?? true,
     saslSsl: opts.saslSsl ?? envBool('EVT_CLUSTER_SASL_SSL', env) ?? false,
+    outbox: opts.outbox ?? envBool('EVT_CLUSTER_OUTBOX', env) ?? false,
+    postgres: false,
     restart: opts.restart ?? envBool('EVT_CLUSTER_RESTART', env) ?? false,
     timeoutMs: opts.timeoutMs ?? envInt('EVT_CLUSTER_TIMEOUT_MS', env) ?? DEFAULT_TIMEOUT_MS,
   };
+  o.postgres = opts.postgres ?? envBool('EVT_CLUSTER_POSTGRES', env) ?? o.outbox;
+  if (o.outbox) o.postgres = true;
   if (!Number.isInteger(o.brokers) || o.brokers < 1 || o.brokers > MAX_BROKERS) {
     throw new ClusterError(`brokers must be 1..${MAX_BROKERS}, got ${o.brokers}`);
   }
@@ -134,7 +149,7 @@ function compatible(have, want) {
 }
 
 function describeOptions(o) {
-  return `brokers=${o.brokers} rebalance-delay=${o.rebalanceDelayMs}ms sasl-ssl=${o.saslSsl ? 'on' : 'off'} registry=${o.registry ? 'on' : 'off'}`;
+  return `brokers=${o.brokers} rebalance-delay=${o.rebalanceDelayMs}ms sasl-ssl=${o.saslSsl ? 'on' : 'off'} registry=${o.registry ? 'on' : 'off'} postgres=${o.postgres ? 'on' : 'off'} outbox=${o.outbox ? 'on' : 'off'}`;
 }
 
 function defaultLog(line) {
@@ -379,7 +394,7 @@ function isOurs(pid, name) {
     return false;
   }
   const cmd = commandLine(pid);
-  return cmd.includes(roleTag(name)) && cmd.includes(dirTag());
+  return (cmd.includes(roleTag(name)) && cmd.includes(dirTag())) || (cmd.includes(`evt.cluster_role=${name}`) && cmd.includes(`evt.cluster_dir=${STATE_DIR}`));
 }
 
 function alivePid(name) {
@@ -387,17 +402,17 @@ function alivePid(name) {
   return isOurs(pid, name) ? pid : null;
 }
 
-function spawnDetached(name, args, { cwd, logFile }) {
+function spawnDetached(name, args, { cwd, logFile, bin = javaInfo().bin, user }) {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   fs.mkdirSync(PIDS_DIR, { recursive: true });
   const fd = fs.openSync(logFile, 'a');
   let child;
   try {
-    child = spawn(javaInfo().bin, args, { cwd, detached: true, stdio: ['ignore', fd, fd] });
+    child = spawn(bin, args, { cwd, detached: true, stdio: ['ignore', fd, fd], ...(user ? { uid: user.uid, gid: user.gid } : {}) });
   } finally {
     fs.closeSync(fd);
   }
-  if (!child.pid) throw new ClusterError(`Could not start ${name} (${javaInfo().bin})`);
+  if (!child.pid) throw new ClusterError(`Could not start ${name} (${bin})`);
   child.on('error', () => {});
   child.unref();
   fs.writeFileSync(pidFile(name), `${child.pid}\n`);
@@ -419,7 +434,8 @@ async function stopComponents(names, graceMs, log) {
   const running = names.map((name) => ({ name, pid: alivePid(name) })).filter((c) => c.pid);
   for (const c of running) {
     try {
-      process.kill(c.pid, 'SIGTERM');
+      // PostgreSQL: SIGINT is its fast shutdown (SIGTERM waits for every client to leave)
+      process.kill(c.pid, c.name === 'postgres' ? 'SIGINT' : 'SIGTERM');
     } catch {
       /* already gone */
     }
@@ -1066,7 +1082,7 @@ function info(state, extra = {}) {
   const registryUrl = `http://${HOST}:${REGISTRY_PORT}${REGISTRY_PATH}`;
   return {
     running: false,
-    options: { brokers: o.brokers, rebalanceDelayMs: o.rebalanceDelayMs, registry: o.registry, saslSsl: o.saslSsl },
+    options: { brokers: o.brokers, rebalanceDelayMs: o.rebalanceDelayMs, registry: o.registry, saslSsl: o.saslSsl, postgres: Boolean(o.postgres), outbox: Boolean(o.outbox) },
     clusterId: state.clusterId,
     bootstrapServers: plaintextBrokers(o.brokers),
     registryUrl: o.registry ? registryUrl : null,
@@ -1084,6 +1100,10 @@ function info(state, extra = {}) {
     logsDir: LOGS_DIR,
     kafkaVersion: KAFKA_VERSION,
     registryVersion: REGISTRY_VERSION,
+    postgres: o.postgres ? { pid: alivePid('postgres') ?? readPid('postgres'), alive: Boolean(alivePid('postgres')), port: POSTGRES_PORT, url: POSTGRES_URL, log: postgresLog() } : null,
+    outbox: o.outbox
+      ? { pid: alivePid('connect') ?? readPid('connect'), alive: Boolean(alivePid('connect')), restUrl: `http://${HOST}:${CONNECT_PORT}`, connector: OUTBOX_CONNECTOR, table: OUTBOX_TABLE, topicPrefix: 'outbox.event.', log: connectLog() }
+      : null,
     ...extra,
   };
 }
@@ -1123,6 +1143,8 @@ export async function up(opts = {}) {
     javaInfo();
     await ensureKafka(log);
     if (o.registry) await ensureRegistry(log);
+    if (o.outbox) await ensureConnect(log);
+    const pg = o.postgres ? postgresInstall() : null;
 
     const fresh = !state;
     if (fresh) {
@@ -1132,6 +1154,9 @@ export async function up(opts = {}) {
     } else if (o.registry && !state.options.registry) {
       state.options.registry = true; // a registry can be added to a running cluster
     }
+    // PostgreSQL and the outbox relay can be added to a running cluster too
+    if (o.postgres) state.options.postgres = true;
+    if (o.outbox) state.options.outbox = true;
     writeState(state);
 
     for (let n = 1; n <= state.options.brokers; n++) {
@@ -1145,10 +1170,27 @@ export async function up(opts = {}) {
       startRegistry();
       started.push('registry');
     }
+    if (state.options.postgres && !alivePid('postgres')) {
+      await ensurePortFree(POSTGRES_PORT, 'PostgreSQL');
+      await startPostgres(pg ?? postgresInstall(), log);
+      started.push('postgres');
+    }
     if (started.length) log(`Started ${started.join(', ')}; waiting until they answer...`);
 
     const deadline = Date.now() + o.timeoutMs;
-    await Promise.all([waitForBrokers(state, deadline), state.options.registry ? waitForRegistry(deadline) : null]);
+    await Promise.all([
+      waitForBrokers(state, deadline),
+      state.options.registry ? waitForRegistry(deadline) : null,
+      state.options.postgres ? waitForPostgres(deadline) : null,
+    ]);
+    if (state.options.outbox && !alivePid('connect')) {
+      await ensurePortFree(CONNECT_PORT, 'Kafka Connect');
+      await prepareOutbox();
+      startConnect();
+      started.push('connect');
+      log('Started the outbox relay (Kafka Connect + Debezium); waiting until its connector runs...');
+      await waitForConnect(deadline);
+    }
     const seconds = ((Date.now() - t0) / 1000).toFixed(1);
     log(started.length ? `Cluster is up (${seconds} s).` : `Cluster was already up (${seconds} s).`);
     return info(state, { running: true, started });
@@ -1296,6 +1338,273 @@ export async function stopRegistry({ waitMs = 30_000 } = {}) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// PostgreSQL (--postgres, --outbox) and the outbox relay (--outbox)
+
+const postgresDir = () => path.join(STATE_DIR, 'postgres');
+const postgresLog = () => path.join(LOGS_DIR, 'postgres.log');
+const connectHome = () => path.join(CACHE_DIR, `connect-${CONNECT_VERSION}-debezium-${DEBEZIUM_VERSION}`);
+const connectLog = () => path.join(LOGS_DIR, 'connect.log');
+const connectDir = () => path.join(STATE_DIR, 'connect');
+
+/**
+ * The PostgreSQL server binaries (Debian's postgresql package: /usr/lib/postgresql/<major>/bin, the
+ * newest major first; else `postgres` on PATH) and, when this script runs as root, the user the
+ * server runs as (PostgreSQL refuses root): `postgres`, which the package creates.
+ * @returns {{bin: string, user: {uid: number, gid: number, name: string} | null}}
+ */
+function postgresInstall() {
+  const candidates = [];
+  const base = '/usr/lib/postgresql';
+  if (fs.existsSync(base)) {
+    for (const v of fs.readdirSync(base).sort((a, b) => Number(b) - Number(a))) candidates.push(path.join(base, v, 'bin'));
+  }
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir) candidates.push(dir);
+  const bin = candidates.find((dir) => fs.existsSync(path.join(dir, 'postgres')) && fs.existsSync(path.join(dir, 'initdb')));
+  if (!bin) {
+    throw new ClusterError('PostgreSQL server binaries (postgres, initdb) were not found in /usr/lib/postgresql/*/bin or on PATH. Install Debian\'s postgresql package (apt-get install postgresql); .ci/run does.');
+  }
+  let user = null;
+  if (process.getuid?.() === 0) {
+    const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+    if (!line) throw new ClusterError('Running as root, PostgreSQL needs an unprivileged user: no `postgres` user exists (Debian\'s postgresql package creates it).');
+    const [, , uid, gid] = line.split(':');
+    user = { uid: Number(uid), gid: Number(gid), name: 'postgres' };
+  }
+  return { bin, user };
+}
+
+/** initdb on first start (trust auth, no fsync: test data), then the server with logical replication on. */
+async function startPostgres({ bin, user }, log) {
+  const dir = postgresDir();
+  const data = path.join(dir, 'data');
+  fs.mkdirSync(dir, { recursive: true });
+  if (user) fs.chownSync(dir, user.uid, user.gid);
+  if (!fs.existsSync(path.join(data, 'PG_VERSION'))) {
+    const r = await new Promise((resolve) => {
+      const child = spawn(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(user ? { uid: user.uid, gid: user.gid } : {}),
+      });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      child.on('error', (err) => resolve({ code: -1, output: String(err) }));
+      child.on('close', (code) => resolve({ code, output }));
+    });
+    fs.mkdirSync(LOGS_DIR, { recursive: true });
+    fs.appendFileSync(postgresLog(), r.output);
+    if (r.code !== 0) throw new ClusterError(`initdb failed:\n${indent(r.output.trimEnd().split('\n').slice(-15).join('\n'))}`);
+    log(`Initialised PostgreSQL in ${rel(data)}.`);
+  }
+  fs.appendFileSync(postgresLog(), `\n=== ${new Date().toISOString()} starting PostgreSQL\n`);
+  return spawnDetached(
+    'postgres',
+    [
+      '-D', data,
+      '-p', String(POSTGRES_PORT),
+      '-c', `listen_addresses=${HOST}`,
+      '-c', 'unix_socket_directories=',
+      '-c', 'wal_level=logical',
+      '-c', 'max_wal_senders=8',
+      '-c', 'max_replication_slots=8',
+      '-c', 'fsync=off',
+      '-c', 'synchronous_commit=off',
+      '-c', 'full_page_writes=off',
+      '-c', `evt.cluster_role=postgres`,
+      '-c', `evt.cluster_dir=${STATE_DIR}`,
+    ],
+    { cwd: dir, logFile: postgresLog(), bin: path.join(bin, 'postgres'), user },
+  );
+}
+
+/** A `pg` client (loaded lazily) on database `db` of the local server. */
+async function postgresClient(db = 'evt') {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ host: HOST, port: POSTGRES_PORT, user: 'postgres', database: db, connectionTimeoutMillis: 2000 });
+  await client.connect();
+  return client;
+}
+
+/** Waits until PostgreSQL answers, then creates database `evt` if it is missing. */
+async function waitForPostgres(deadline) {
+  let last = 'no answer yet';
+  for (;;) {
+    if (!alivePid('postgres')) throw startupFailure('PostgreSQL exited during startup.', [postgresLog()]);
+    try {
+      const admin = await postgresClient('postgres');
+      try {
+        const { rowCount } = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'evt'");
+        if (!rowCount) await admin.query('CREATE DATABASE evt');
+      } finally {
+        await admin.end().catch(() => {});
+      }
+      return;
+    } catch (err) {
+      last = err.message;
+    }
+    if (Date.now() > deadline) throw startupFailure(`PostgreSQL did not answer on ${HOST}:${POSTGRES_PORT} in time (${last}).`, [postgresLog()]);
+    await sleep(250);
+  }
+}
+
+/**
+ * The outbox table in Debezium's default layout, plus the time the service wrote the row, which
+ * `evt outbox check` compares with the records' timestamps.
+ */
+export const OUTBOX_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${OUTBOX_TABLE} (
+  id uuid PRIMARY KEY,
+  aggregatetype varchar(255) NOT NULL,
+  aggregateid varchar(255) NOT NULL,
+  type varchar(255) NOT NULL,
+  payload jsonb,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+)`;
+
+async function prepareOutbox() {
+  const client = await postgresClient();
+  try {
+    await client.query(OUTBOX_TABLE_SQL);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function ensureConnect(log) {
+  const home = connectHome();
+  if (fs.existsSync(path.join(home, '.complete'))) return;
+  const t0 = Date.now();
+  log(`Downloading Kafka Connect ${CONNECT_VERSION} and Debezium ${DEBEZIUM_VERSION} with mvn into ${rel(home)} (first run only)...`);
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  const tmp = path.join(CACHE_DIR, `.tmp-connect-${process.pid}`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  try {
+    await mvn(['-f', path.join(POM_DIR, 'connect-pom.xml'), 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${path.join(tmp, 'libs')}`,
+      `-Dkafka.version=${CONNECT_VERSION}`, `-Dlog4j.version=${LOG4J_VERSION}`], `Kafka Connect ${CONNECT_VERSION}`);
+    // the worker brings the Kafka client and Connect API jars; a second copy inside the plugin would only shadow them
+    await mvn(['-f', path.join(POM_DIR, 'debezium-pom.xml'), 'dependency:copy-dependencies', '-DincludeScope=runtime', '-DexcludeGroupIds=org.apache.kafka',
+      `-DoutputDirectory=${path.join(tmp, 'plugins', 'debezium-postgres')}`, `-Ddebezium.version=${DEBEZIUM_VERSION}`], `Debezium ${DEBEZIUM_VERSION}`);
+    if (!fs.existsSync(path.join(tmp, 'libs', `connect-runtime-${CONNECT_VERSION}.jar`))) throw new ClusterError(`mvn succeeded but ${rel(tmp)}/libs has no connect-runtime-${CONNECT_VERSION}.jar`);
+    fs.writeFileSync(path.join(tmp, '.complete'), `${new Date().toISOString()}\n`);
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  fs.rmSync(home, { recursive: true, force: true });
+  fs.renameSync(tmp, home);
+  log(`Kafka Connect and Debezium ready (${((Date.now() - t0) / 1000).toFixed(1)} s).`);
+}
+
+/**
+ * A standalone Connect worker with one connector: Debezium's PostgreSQL connector on table
+ * `outbox` of database `evt` (pgoutput, slot evt_outbox), through the outbox event router: one
+ * record per inserted row on `outbox.event.<aggregatetype>`, key = aggregateid, header `id` = the
+ * row id, header `eventType` = type, value = the payload as JSON.
+ *
+ * The worker records its position (offset.flush.interval.ms) every 60 s and when it stops
+ * cleanly: a relay killed (SIGKILL) after publishing rows but before recording its position
+ * publishes them again when it restarts, as a real relay does.
+ */
+function startConnect() {
+  const dir = connectDir();
+  fs.mkdirSync(dir, { recursive: true });
+  const worker = path.join(dir, 'worker.properties');
+  const connector = path.join(dir, 'outbox-connector.properties');
+  fs.writeFileSync(worker, [
+    `bootstrap.servers=${plaintextBrokers(readState()?.options.brokers ?? 1).join(',')}`,
+    'key.converter=org.apache.kafka.connect.storage.StringConverter',
+    'value.converter=org.apache.kafka.connect.json.JsonConverter',
+    'value.converter.schemas.enable=false',
+    `offset.storage.file.filename=${path.join(dir, 'offsets.dat')}`,
+    'offset.flush.interval.ms=60000',
+    `plugin.path=${path.join(connectHome(), 'plugins')}`,
+    `listeners=http://${HOST}:${CONNECT_PORT}`,
+    'producer.enable.idempotence=true',
+    '',
+  ].join('\n'));
+  fs.writeFileSync(connector, [
+    `name=${OUTBOX_CONNECTOR}`,
+    'connector.class=io.debezium.connector.postgresql.PostgresConnector',
+    'tasks.max=1',
+    'plugin.name=pgoutput',
+    `database.hostname=${HOST}`,
+    `database.port=${POSTGRES_PORT}`,
+    'database.user=postgres',
+    'database.password=postgres',
+    'database.dbname=evt',
+    'topic.prefix=evt-outbox',
+    `table.include.list=public.${OUTBOX_TABLE}`,
+    'slot.name=evt_outbox',
+    'publication.name=evt_outbox',
+    'publication.autocreate.mode=filtered',
+    'snapshot.mode=no_data',
+    'tombstones.on.delete=false',
+    'transforms=outbox',
+    'transforms.outbox.type=io.debezium.transforms.outbox.EventRouter',
+    'transforms.outbox.table.expand.json.payload=true',
+    'transforms.outbox.table.fields.additional.placement=type:header:eventType',
+    'transforms.outbox.route.topic.replacement=outbox.event.${routedByValue}',
+    '',
+  ].join('\n'));
+  fs.appendFileSync(connectLog(), `\n=== ${new Date().toISOString()} starting Kafka Connect ${CONNECT_VERSION}\n`);
+  return spawnDetached(
+    'connect',
+    [
+      '-Xms128m', '-Xmx384m', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${log4jPath()}`,
+      `-Devt.log.file=${connectLog()}`,
+      dirTag(),
+      roleTag('connect'),
+      '-cp', path.join(connectHome(), 'libs', '*'),
+      'org.apache.kafka.connect.cli.ConnectStandalone',
+      worker,
+      connector,
+    ],
+    { cwd: dir, logFile: connectLog() },
+  );
+}
+
+/** Waits until the outbox connector and its task run (Connect's REST API). */
+async function waitForConnect(deadline) {
+  let last = 'no answer yet';
+  for (;;) {
+    if (!alivePid('connect')) throw startupFailure('Kafka Connect exited during startup.', [connectLog()]);
+    try {
+      const res = await fetch(`http://${HOST}:${CONNECT_PORT}/connectors/${OUTBOX_CONNECTOR}/status`, { signal: AbortSignal.timeout(2000) });
+      const body = await res.json();
+      const task = body.tasks?.[0];
+      if (body.connector?.state === 'RUNNING' && task?.state === 'RUNNING') return;
+      if (task?.state === 'FAILED') throw startupFailure(`The outbox connector failed: ${String(task.trace ?? '').split('\n')[0]}`, [connectLog()]);
+      last = `connector ${body.connector?.state ?? res.status}, task ${task?.state ?? 'none'}`;
+    } catch (err) {
+      if (err instanceof ClusterError) throw err;
+      last = err.message;
+    }
+    if (Date.now() > deadline) throw startupFailure(`The outbox relay did not start in time (${last}).`, [connectLog()]);
+    await sleep(500);
+  }
+}
+
+/**
+ * For outbox tests: stops the relay. SIGTERM stops it cleanly (it records its position first);
+ * SIGKILL does not, so rows it published since its last flush are published again on restart.
+ * Call up() with the same options to start it again.
+ * @param {{signal?: NodeJS.Signals, waitMs?: number}} [opts]
+ * @returns {Promise<boolean>} false if it was not running
+ */
+export async function stopRelay({ signal = 'SIGTERM', waitMs = 30_000 } = {}) {
+  const pid = alivePid('connect');
+  if (!pid) return false;
+  process.kill(pid, signal);
+  const deadline = Date.now() + waitMs;
+  while (isOurs(pid, 'connect')) {
+    if (Date.now() > deadline) throw new ClusterError(`connect (pid ${pid}) still runs ${waitMs} ms after ${signal}`);
+    await sleep(100);
+  }
+  fs.rmSync(pidFile('connect'), { force: true });
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
 // CLI
 
 const USAGE = `Usage: node scripts/cluster.mjs <command> [options]
@@ -1309,6 +1618,11 @@ Options for up (each also as an environment variable):
   --brokers N            1..3 KRaft nodes                        EVT_CLUSTER_BROKERS (default 1)
   --rebalance-delay MS   group.initial.rebalance.delay.ms         EVT_CLUSTER_REBALANCE_DELAY_MS (default 0)
   --no-registry          do not start Apicurio Registry           EVT_CLUSTER_REGISTRY=0
+  --postgres             also start PostgreSQL on :5432 (database evt, user postgres, trust)
+                                                                  EVT_CLUSTER_POSTGRES=1
+  --outbox               PostgreSQL with logical replication, an outbox table and a relay:
+                         Kafka Connect ${CONNECT_VERSION} running Debezium ${DEBEZIUM_VERSION}'s
+                         outbox event router (REST on :8083)       EVT_CLUSTER_OUTBOX=1
   --sasl-ssl             add the secured listeners: SASL_SSL (SCRAM-SHA-256/512),
                          MTLS (client certificates) and OAUTH (OAUTHBEARER)  EVT_CLUSTER_SASL_SSL=1
   --restart              replace a running cluster that has other options  EVT_CLUSTER_RESTART=1
@@ -1346,6 +1660,8 @@ function parseCli(argv) {
       case '--registry': opts.registry = true; break;
       case '--no-registry': opts.registry = false; break;
       case '--sasl-ssl': opts.saslSsl = true; break;
+      case '--postgres': opts.postgres = true; break;
+      case '--outbox': opts.outbox = true; break;
       case '--no-sasl-ssl': opts.saslSsl = false; break;
       case '--restart': opts.restart = true; break;
       case '--keep-data': opts.keepData = true; break;
