@@ -7,7 +7,7 @@ import type { EnvelopeConfig } from '../envelope/index.ts'
 import { usageError } from '../errors.ts'
 import { redact, registerSecret, registerUrlSecret } from '../redact.ts'
 import { parseDuration } from '../time.ts'
-import { configPath, expandEnv, loadConfig, readProfileFile, selectProfile, warnOnStderr, type ProfileConfig, type WarningSink } from './profiles.ts'
+import { configPath, expandEnv, loadConfig, readProfileFile, selectProfile, warnOnStderr, type OutboxConfig, type ProfileConfig, type WarningSink } from './profiles.ts'
 import { fetchToken, fetchTokenSync, registerCommandSecrets, tokenCommandArgv } from './token-command.ts'
 
 /** The default broker when nothing else is given. */
@@ -52,6 +52,8 @@ export interface Connection {
   trace?: { stallAfterMs?: number }
   /** The profile's own protected topics (names or globs), added to the write guard's list. */
   protectedTopics?: string[]
+  /** The profile's outbox settings (`evt outbox`), as written. */
+  outbox?: OutboxConfig
 }
 
 /** What the shared connection flags hand over (already merged with their env vars). */
@@ -194,5 +196,5 @@ export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv
   else if (typeof p.registry === 'string') registry = { url: url(p.registry, `${where}: registry`) }
   else if (p.registry) registry = { url: url(p.registry.url, `${where}: registry.url`), username: str(p.registry.username), password: secret(p.registry.password, 'registry.password') }
 
-  return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope, trace: p.trace?.stallAfter === undefined ? undefined : { stallAfterMs: parseDuration(p.trace.stallAfter, `profile ${name}: trace.stallAfter`) }, protectedTopics: p.protectedTopics }
+  return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope, trace: p.trace?.stallAfter === undefined ? undefined : { stallAfterMs: parseDuration(p.trace.stallAfter, `profile ${name}: trace.stallAfter`) }, protectedTopics: p.protectedTopics, outbox: p.outbox }
 }

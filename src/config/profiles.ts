@@ -84,6 +84,22 @@ export interface ProfileConfig {
    * names or globs (`*`, `?`, `[a-z]`, `{a,b}`), e.g. `["audit.*", "billing.ledger"]`.
    */
   protectedTopics?: string[]
+  /** Where `evt outbox` finds the transactional outbox (src/outbox/): database, table, column names, topics. */
+  outbox?: OutboxConfig
+}
+
+/**
+ * The transactional outbox of one estate. Defaults follow Debezium's outbox event router: table
+ * `outbox`, columns `id`, `aggregatetype`, `aggregateid`, `type`, topics `outbox.event.<aggregatetype>`;
+ * the time a row was written comes from column `created_at` (Debezium's layout has none: name yours).
+ */
+export interface OutboxConfig {
+  /** PostgreSQL URL, e.g. `postgres://evt@db:5432/shop` (a password is better given as `${PGPASSWORD}`). */
+  db?: string
+  table?: string
+  /** Topics the relay writes to: every topic starting with this. */
+  topicPrefix?: string
+  columns?: { id?: string; aggregateType?: string; aggregateId?: string; type?: string; timestamp?: string }
 }
 
 /** The whole config file. */

@@ -54,6 +54,20 @@ export const CONFIG_SCHEMA = {
           properties: { url: string, username: string, password },
         },
         protectedTopics: { type: 'array', items: { type: 'string', minLength: 1 } },
+        outbox: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            db: string,
+            table: string,
+            topicPrefix: string,
+            columns: {
+              type: 'object',
+              additionalProperties: false,
+              properties: Object.fromEntries(['id', 'aggregateType', 'aggregateId', 'type', 'timestamp'].map((k) => [k, string])),
+            },
+          },
+        },
         trace: {
           type: 'object',
           additionalProperties: false,

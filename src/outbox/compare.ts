@@ -116,6 +116,10 @@ export interface CompareOptions {
    * rows outside the window. Usually the window's start.
    */
   unknownAfter: number
+  /** Event ids the table holds outside the window (rows written before it): not of unknown origin. */
+  knownIds?: ReadonlySet<string>
+  /** False when the table keeps no rows (deleted once written): no record can be called of unknown origin. */
+  rowsKept?: boolean
 }
 
 /**
@@ -134,14 +138,15 @@ export function compareOutbox(rows: readonly OutboxRow[], records: readonly Publ
   const sorted = [...records].sort(byPosition)
   for (const r of sorted) {
     const at: RecordPosition = { topic: r.topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp }
+    const inWindow = options.rowsKept !== false && (r.timestamp < 0 || r.timestamp >= options.unknownAfter)
     if (r.eventId === undefined) {
-      if (r.timestamp < 0 || r.timestamp >= options.unknownAfter) unknownOrigin.push({ ...at })
+      if (inWindow) unknownOrigin.push({ ...at })
       continue
     }
     const copies = copiesById.get(r.eventId)
     if (copies) copies.push(at)
     else copiesById.set(r.eventId, [at])
-    if (!rowById.has(r.eventId) && (r.timestamp < 0 || r.timestamp >= options.unknownAfter) && copiesById.get(r.eventId)!.length === 1) {
+    if (inWindow && !rowById.has(r.eventId) && !options.knownIds?.has(r.eventId) && copiesById.get(r.eventId)!.length === 1) {
       unknownOrigin.push({ ...at, eventId: r.eventId })
     }
   }

@@ -68,3 +68,16 @@ describe('lagStats', () => {
     expect(lagStats([42])).toEqual({ count: 1, p50: 42, p95: 42, max: 42 })
   })
 })
+
+describe('compareOutbox: rows outside the window, tables that delete their rows', () => {
+  it('an id the table holds outside the window is not of unknown origin', () => {
+    const c = compareOutbox([], [rec('older-row', 0, T + 5)], { ...options, knownIds: new Set(['older-row']) })
+    expect(c.unknownOrigin).toEqual([])
+  })
+
+  it('with rowsKept false nothing is of unknown origin, duplicates still show', () => {
+    const c = compareOutbox([], [rec('x', 0, T + 5), rec('x', 1, T + 6), rec(undefined, 2, T + 7)], { ...options, rowsKept: false })
+    expect(c.unknownOrigin).toEqual([])
+    expect(c.duplicates.map((d) => d.id)).toEqual(['x'])
+  })
+})

@@ -1,0 +1,96 @@
+/**
+ * `evt outbox check`: compares a transactional outbox table with the records on its topics, for a
+ * window. Reads both sides, writes to neither: the database session is read-only and Kafka is read
+ * by partition assignment, without a consumer group.
+ */
+import { createExtractor } from '../envelope/index.ts'
+import { notFoundError } from '../errors.ts'
+import type { KafkaSession } from '../kafka/session.ts'
+import { parsePositionRange } from '../kafka/positions.ts'
+import { compareOutbox, type OutboxComparison, type PublishedRecord } from '../outbox/compare.ts'
+import { OutboxDb, type OutboxTable } from '../outbox/postgres.ts'
+import { tailRecords } from './tail.ts'
+
+/** What to compare. */
+export interface OutboxCheckOptions {
+  table: OutboxTable
+  /** Read every topic starting with this (Debezium's default `outbox.event.`), unless `topics` is given. */
+  topicPrefix: string
+  /** Exactly these topics. */
+  topics?: string[]
+  /** Only rows of these aggregate types (default: all). */
+  aggregateTypes?: string[]
+  /** Window start, epoch ms: rows written from then on, records appended from then on. */
+  sinceMs: number
+  /** A row younger than this is pending, not unpublished, ms. */
+  graceMs: number
+  signal?: AbortSignal
+  onWarning?: (message: string) => void
+}
+
+/** The comparison and what it covered. */
+export interface OutboxCheckResult extends OutboxComparison {
+  /** epoch ms: window start, and when the table was read ("now" for ages). */
+  window: { since: number; until: number }
+  table: string
+  topics: string[]
+  graceMs: number
+  /** False when the table holds no rows at all while its topics have records (rows deleted once written). */
+  rowsKept: boolean
+}
+
+/**
+ * Reads the table's rows since the window start, then the outbox topics from the window start to
+ * their end offsets, and compares them ({@link compareOutbox}). Ids the window's rows lack are
+ * looked up in the whole table, so a row written just before the window is not "unknown".
+ * @throws EvtError for the database (see OutboxDb.open) and Kafka (connect 3, not-found 4).
+ */
+export async function checkOutbox(session: KafkaSession, options: OutboxCheckOptions): Promise<OutboxCheckResult> {
+  const db = await OutboxDb.open(options.table)
+  try {
+    const until = Date.now()
+    const rows = await db.rowsSince(options.sinceMs, options.aggregateTypes)
+
+    const reader = await session.reader('read_committed')
+    let topics: string[]
+    if (options.topics?.length) topics = options.topics
+    else {
+      topics = (await reader.topicNames()).filter((t) => t.startsWith(options.topicPrefix)).sort()
+      if (topics.length === 0 && rows.length === 0) {
+        throw notFoundError(`no topic starts with "${options.topicPrefix}" and the table has no rows since the window start`, 'name the relay\'s topics with --topic-prefix or --topic, or widen the window with --since')
+      }
+      if (topics.length === 0) options.onWarning?.(`no topic starts with "${options.topicPrefix}": has the relay ever published? (name the topics with --topic-prefix or --topic)`)
+    }
+
+    const records: PublishedRecord[] = []
+    if (topics.length) {
+      const extract = createExtractor(session.connection.envelope)
+      const range = parsePositionRange(`@${options.sinceMs}:end`)
+      for await (const chunk of tailRecords(session, { topics, range, signal: options.signal, onWarning: options.onWarning })) {
+        for (const r of chunk) {
+          records.push({ eventId: extract(r).eventId, topic: r.topic, partition: r.partition, offset: Number(r.offset), timestamp: r.timestamp })
+        }
+      }
+    }
+
+    const rowIds = new Set(rows.map((r) => r.id))
+    const missing = [...new Set(records.map((r) => r.eventId).filter((id): id is string => id !== undefined && !rowIds.has(id)))]
+    const knownIds = await db.existingIds(missing)
+    const rowsKept = !(rows.length === 0 && records.length > 0 && (await db.rowCount()) === 0)
+    if (!rowsKept) options.onWarning?.(`table "${options.table.table}" holds no rows while its topics have ${records.length} record(s): rows are deleted once written, so unpublished rows and records of unknown origin cannot be told (duplicates, order and lag still are)`)
+
+    const comparison = compareOutbox(rows, records, { now: until, graceMs: options.graceMs, unknownAfter: options.sinceMs, knownIds, rowsKept })
+    return { window: { since: options.sinceMs, until }, table: options.table.table, topics, graceMs: options.graceMs, rowsKept, ...comparison }
+  } finally {
+    await db.close()
+  }
+}
+
+/** Finding kinds `--fail-on` can name. */
+export const OUTBOX_FINDINGS = ['unpublished', 'duplicate', 'unknown', 'reordered'] as const
+export type OutboxFinding = (typeof OUTBOX_FINDINGS)[number]
+
+/** How many findings of each kind a result has. */
+export function findingCounts(result: OutboxComparison): Record<OutboxFinding, number> {
+  return { unpublished: result.unpublished.length, duplicate: result.duplicates.length, unknown: result.unknownOrigin.length, reordered: result.reordered.length }
+}
