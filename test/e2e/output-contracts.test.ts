@@ -230,6 +230,13 @@ describe('output contracts (docs/schemas)', () => {
     expect(out.map((r) => [r.value, r.valueEncoding, r.valueSchemaId])).toEqual([[{ id: 'o-1' }, 'avro', id]])
   })
 
+  it('outbox check --json (the local PostgreSQL outbox)', async () => {
+    const { POSTGRES_URL } = (await import('../../scripts/cluster.mjs' as string)) as { POSTGRES_URL: string }
+    const topic = await createTestTopic(uniqueTopic('outbox.event.contract'), 1)
+    const [doc] = lines(await runEvt(['outbox', 'check', '--db', POSTGRES_URL, '--since', '10m', '--aggregate-type', topic, '--topic', topic, '--json']), 'outbox-check')
+    expect(doc).toMatchObject({ table: 'outbox', topics: [topic], rows: 0, records: 0, unpublished: [], lag: {} })
+  })
+
   it('an error with --json is one {"error"} object on stdout', async () => {
     const [doc] = lines(await runEvt(['groups', uniqueTopic('no-such-group'), '--json']), 'error', 4)
     expect((doc!.error as { kind: string; exitCode: number }).exitCode).toBe(4)
