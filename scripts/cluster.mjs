@@ -50,8 +50,8 @@ export const oauthPort = (n) => 9295 + n;
 export const controllerPort = (n) => n * 10000 + 9093;
 export const REGISTRY_PORT = 8081;
 export const REGISTRY_PATH = '/apis/ccompat/v7';
-/** PostgreSQL of --postgres / --outbox: 127.0.0.1:5432, user postgres (trust), database evt. */
-export const POSTGRES_PORT = 5432;
+/** PostgreSQL of --postgres / --outbox: 127.0.0.1:15432 (not 5432, where a machine may run its own), user postgres (trust), database evt. */
+export const POSTGRES_PORT = 15432;
 export const POSTGRES_URL = `postgres://postgres@127.0.0.1:${POSTGRES_PORT}/evt`;
 /** Kafka Connect REST port of the outbox relay (--outbox). */
 export const CONNECT_PORT = 8083;
@@ -1517,6 +1517,9 @@ function startConnect() {
     `offset.storage.file.filename=${path.join(dir, 'offsets.dat')}`,
     'offset.flush.interval.ms=60000',
     `plugin.path=${path.join(connectHome(), 'plugins')}`,
+    // Debezium's jars declare their connectors and transforms as services: loading those skips the
+    // reflective scan of every class (tens of seconds)
+    'plugin.discovery=service_load',
     `listeners=http://${HOST}:${CONNECT_PORT}`,
     'producer.enable.idempotence=true',
     '',
@@ -1618,7 +1621,7 @@ Options for up (each also as an environment variable):
   --brokers N            1..3 KRaft nodes                        EVT_CLUSTER_BROKERS (default 1)
   --rebalance-delay MS   group.initial.rebalance.delay.ms         EVT_CLUSTER_REBALANCE_DELAY_MS (default 0)
   --no-registry          do not start Apicurio Registry           EVT_CLUSTER_REGISTRY=0
-  --postgres             also start PostgreSQL on :5432 (database evt, user postgres, trust)
+  --postgres             also start PostgreSQL on :15432 (database evt, user postgres, trust)
                                                                   EVT_CLUSTER_POSTGRES=1
   --outbox               PostgreSQL with logical replication, an outbox table and a relay:
                          Kafka Connect ${CONNECT_VERSION} running Debezium ${DEBEZIUM_VERSION}'s
