@@ -22,7 +22,7 @@ export const REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v7'
  * The options every `up()` of the failover suite passes (global setup and every restart): `up` with
  * other options would replace the cluster instead of restarting the stopped parts on their data.
  */
-export const CLUSTER_OPTIONS = { brokers: 3, registry: true } as const
+export const CLUSTER_OPTIONS = { brokers: 3, registry: true, outbox: true } as const
 
 const clusterLog = (line: string) => process.stderr.write(`[cluster] ${line}\n`)
 
