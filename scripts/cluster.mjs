@@ -1498,7 +1498,8 @@ async function ensureConnect(log) {
  * A standalone Connect worker with one connector: Debezium's PostgreSQL connector on table
  * `outbox` of database `evt` (pgoutput, slot evt_outbox), through the outbox event router: one
  * record per inserted row on `outbox.event.<aggregatetype>`, key = aggregateid, header `id` = the
- * row id, header `eventType` = type, value = the payload as JSON.
+ * row id, header `eventType` = type, value = the payload as JSON. Connect creates those topics with
+ * the broker's defaults and `message.timestamp.type=LogAppendTime`.
  *
  * The worker records its position (offset.flush.interval.ms) every 60 s and when it stops
  * cleanly: a relay killed (SIGKILL) after publishing rows but before recording its position
@@ -1546,6 +1547,12 @@ function startConnect() {
     'transforms.outbox.table.expand.json.payload=true',
     'transforms.outbox.table.fields.additional.placement=type:header:eventType',
     'transforms.outbox.route.topic.replacement=outbox.event.${routedByValue}',
+    // Connect creates the outbox topics, stamped by the broker when it appends: a record's timestamp is
+    // then when it reached Kafka, and relay lag is exact (Debezium's own stamp is when it read the WAL,
+    // before a paused or slow task hands the record over)
+    'topic.creation.default.replication.factor=-1',
+    'topic.creation.default.partitions=-1',
+    'topic.creation.default.message.timestamp.type=LogAppendTime',
     '',
   ].join('\n'));
   fs.appendFileSync(connectLog(), `\n=== ${new Date().toISOString()} starting Kafka Connect ${CONNECT_VERSION}\n`);

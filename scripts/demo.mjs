@@ -7,13 +7,16 @@
 //
 //   npm run demo                       (builds first; rerunnable: each run adds new requests)
 //   EVT_DEMO_ORDERS=20 npm run demo    (more requests; at least 5)
+//   npm run demo -- --outbox           (also a loyalty service that publishes through a transactional
+//                                       outbox: PostgreSQL + a Debezium relay, paused for a while;
+//                                       used without the flag too when the cluster runs the relay)
 //
 // Plain Node ESM; needs the build (dist/). The cluster is reused when it runs, whatever its options.
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { status, up } from './cluster.mjs';
+import { POSTGRES_URL, status, up } from './cluster.mjs';
 import { dropTimeoutNegativeWarning } from '../bin/quiet-warnings.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,11 +35,11 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
  * demo reuses it instead of replacing it (and its demo topics). The schema registry is always
  * asked for (it is added to a running cluster that has none).
  */
-async function ensureCluster() {
+async function ensureCluster(outbox) {
   const st = await status().catch(() => null);
   const opts = st?.options
-    ? { brokers: st.options.brokers, rebalanceDelayMs: st.options.rebalanceDelayMs, saslSsl: st.options.saslSsl, registry: true }
-    : { saslSsl: true, registry: true };
+    ? { brokers: st.options.brokers, rebalanceDelayMs: st.options.rebalanceDelayMs, saslSsl: st.options.saslSsl, registry: true, outbox: outbox || Boolean(st.options.outbox) }
+    : { saslSsl: true, registry: true, outbox };
   return up(opts);
 }
 
@@ -47,14 +50,27 @@ function evt(args, stdio = 'inherit') {
 async function main() {
   out('evt demo: a small shop on your local Kafka');
   out();
-  const cluster = await ensureCluster();
+  const cluster = await ensureCluster(process.argv.includes('--outbox'));
   const registry = cluster.registry?.url ?? REGISTRY;
+  const outboxCheck = ['outbox', 'check', '--db', POSTGRES_URL, '--since', '10m'];
+  const outbox = cluster.outbox?.alive
+    ? {
+        db: POSTGRES_URL,
+        pauseRelayMs: 8000,
+        whilePaused: async () => {
+          out();
+          out(`$ ./bin/run.js ${outboxCheck.join(' ')} --grace 1s     # while the relay is paused`);
+          evt([...outboxCheck, '--grace', '1s']);
+          out();
+        },
+      }
+    : undefined;
 
   const { runShop } = await import('../dist/demo/shop.js');
   const orders = process.env.EVT_DEMO_ORDERS ? Number(process.env.EVT_DEMO_ORDERS) : undefined;
   out('Running the shop: order, payment, inventory, shipping, invoice and notification services');
   out('(each a real consumer group with a producer), placing orders...');
-  const result = await runShop({ brokers: BROKERS, orders, registry, log: (line) => out(`  ${line}`) });
+  const result = await runShop({ brokers: BROKERS, orders, registry, outbox, log: (line) => out(`  ${line}`) });
 
   out();
   out(result.completed ? `Done in ${(result.elapsedMs / 1000).toFixed(1)} s.` : `Stopped after ${(result.elapsedMs / 1000).toFixed(1)} s; still missing: ${result.missing.join(', ')}`);
@@ -101,6 +117,12 @@ async function main() {
     if (r.error || r.status !== 0) failed.push(`evt tail ${topic} (${what}) ${r.error ? `did not start: ${r.error.message}` : r.signal ? `was killed by ${r.signal}` : `exited with code ${r.status}`}`);
     out();
   }
+  if (outbox) {
+    out(`$ ./bin/run.js ${outboxCheck.join(' ')}     # the relay is back: every row published, the pause shows as lag`);
+    const r = evt(outboxCheck);
+    if (r.error || r.status !== 0) failed.push(`evt outbox check ${r.error ? `did not start: ${r.error.message}` : `exited with code ${r.status}`}`);
+    out();
+  }
   if (!result.completed) failed.unshift(`the shop did not finish: still missing ${result.missing.join(', ')}`);
   if (result.errors.length > 0) failed.unshift(`the shop reported ${result.errors.length} error(s)`);
   if (failed.length > 0) {
@@ -118,6 +140,7 @@ async function main() {
   out(`  ${evtCmd} trace ${result.duplicated} -f timeline          # the duplicate delivery`);
   out(`  ${evtCmd} trace ${result.disguisedCommand}                   # a command disguised as an event`);
   out(`  ${evtCmd} trace ${result.healthy[1] ?? healthy} --expect OrderConfirmed,ShipmentCreated --timeout 10s   # what CI smoke tests script`);
+  if (outbox) out(`  ${evtCmd} outbox check --db ${POSTGRES_URL} --json | jq .lag   # the relay's lag per aggregate type`);
   out(`  ${evtCmd} groups`);
   out(`  ${evtCmd} dlq inspect ${result.topics.paymentsDlt} --group-by exception`);
   out(`  ${evtCmd} dlq requeue ${result.topics.paymentsDlt} --dry-run`);

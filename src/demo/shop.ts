@@ -13,6 +13,10 @@
  *   shipping-service      OrderConfirmed → ShipmentCreated (seed envelope + traceparent)
  *   invoice-service       OrderConfirmed → InvoiceIssued (seed envelope, no tracing)
  *   notification-service  ShipmentCreated / InvoiceIssued / SendInvoiceEmail → NotificationSent
+ *   loyalty-service       (with `outbox`) OrderConfirmed → LoyaltyPointsEarned through a transactional
+ *                         outbox: a row in PostgreSQL's `outbox` table (seed envelope as payload, its
+ *                         event id as row id) that the relay (Debezium's outbox event router) publishes
+ *                         on `outbox.event.<prefix>customer`
  *
  * With a schema registry (`registry`), two services also write registry-framed records (see
  * schemas.ts): order-service an Avro `Order` per order placed on `orders` (subject
@@ -24,6 +28,9 @@
  * healthy requests, one request of each kind goes wrong: a payment timeout (→ DLQ), a duplicate
  * delivery (PaymentCaptured written twice with the same event id), a stalled request (shipping
  * and invoicing consume its OrderConfirmed and never act on it), and a disguised command (an imperative `SendInvoiceEmail` published as an event).
+ *
+ * With `outbox` the relay has trouble too: it is paused (Connect's REST API) from the first order
+ * until `pauseRelayMs` have passed, so the rows wait in the table and then go out in one burst.
  *
  * Rerunnable: topics are created when missing; a consumer group that already exists resumes from
  * its committed offsets, a new one starts at the end offsets taken before this run produced
@@ -68,6 +75,25 @@ export interface ShopOptions {
    * topics are created but stay empty).
    */
   registry?: string
+  /**
+   * Run the loyalty service, which publishes through the transactional outbox of the local cluster
+   * (`npm run kafka:up -- --outbox`). Default: none.
+   */
+  outbox?: ShopOutbox
+}
+
+/** The outbox the loyalty service writes to, and its relay. */
+export interface ShopOutbox {
+  /** postgres:// URL of the database with the `outbox` table (Debezium's layout plus `created_at`). */
+  db: string
+  /** Kafka Connect REST URL of the relay. Default http://127.0.0.1:8083. */
+  connectUrl?: string
+  /** The relay's connector. Default `evt-outbox`. */
+  connector?: string
+  /** Keep the relay paused this long from the first order, ms (0: never paused). Default 0. */
+  pauseRelayMs?: number
+  /** Called once every row is written while the relay is still paused (e.g. to show `evt outbox check`). */
+  whilePaused?: () => Promise<void>
 }
 
 /** Topic names (with the prefix). */
@@ -84,6 +110,8 @@ export interface ShopTopics {
   ordersAvro: string
   /** Protobuf `PaymentCaptured` records, Confluent-framed (subject `<topic>-value`); written only with a registry. */
   paymentsProtobuf: string
+  /** Where the relay publishes the loyalty service's outbox rows (`outbox.event.<prefix>customer`); only with `outbox`. */
+  outbox?: string
 }
 
 /** Consumer group names (with the prefix). */
@@ -94,6 +122,8 @@ export interface ShopGroups {
   shipping: string
   invoice: string
   notification: string
+  /** Only with `outbox`. */
+  loyalty?: string
 }
 
 export type ShopScenario = 'healthy' | 'failed' | 'duplicated' | 'stalled' | 'disguised-command'
@@ -141,6 +171,7 @@ const SERVICES = {
   shipping: 'shipping-service',
   invoice: 'invoice-service',
   notification: 'notification-service',
+  loyalty: 'loyalty-service',
 } as const
 
 /** Topic names for a prefix. */
@@ -418,10 +449,11 @@ export async function runShop(options: ShopOptions): Promise<ShopResult> {
 
     const make = (key: keyof typeof SERVICES, inputs: string[], idempotent = true): Service => {
       const name = SERVICES[key]
+      const group = groups[key] ?? `${prefix}${name}`
       const kafka = new KafkaClass(clientConfig(name))
       const service: Service = {
         name,
-        group: groups[key],
+        group,
         kafka,
         inputs,
         producer: kafka.producer({
@@ -431,7 +463,7 @@ export async function runShop(options: ShopOptions): Promise<ShopResult> {
           ...(idempotent ? { maxInFlightRequests: 1 } : {}),
         }),
         consumer: kafka.consumer({
-          groupId: groups[key],
+          groupId: group,
           maxWaitTimeInMs: 250,
           sessionTimeout: 10_000,
           heartbeatInterval: 1000,
@@ -450,6 +482,12 @@ export async function runShop(options: ShopOptions): Promise<ShopResult> {
     const shipping = make('shipping', [topics.orders])
     const invoice = make('invoice', [topics.orders])
     const notification = make('notification', [topics.shipping, topics.invoices])
+    const outbox = options.outbox ? await openShopOutbox(options.outbox, prefix, admin) : undefined
+    const loyalty = outbox ? make('loyalty', [topics.orders]) : undefined
+    if (outbox) {
+      groups.loyalty = loyalty!.group
+      topics.outbox = outbox.topic
+    }
 
     const send = async (service: Service, topic: string, messages: Message[], correlationId: string, what: string): Promise<void> => {
       await service.producer.send({ topic, messages })
@@ -630,6 +668,29 @@ export async function runShop(options: ShopOptions): Promise<ShopResult> {
       if (command) log(`${invoice.name}: published the command SendInvoiceEmail on ${topics.invoices} as if it were an event [${cid}]`)
     })
 
+    // --- loyalty-service (transactional outbox): OrderConfirmed → LoyaltyPointsEarned -----------
+    if (loyalty && outbox) {
+      handlers.set(loyalty, async ({ message }) => {
+        const evt = parseSeedEnvelope(message.value)
+        if (evt?.event_type !== 'OrderConfirmed') return
+        const cid = evt.metadata.correlation_id
+        if (scenarios.get(cid) === 'stalled') return // on hold everywhere downstream
+        const customer = String(evt.data.customer_id ?? 'cus_unknown')
+        const total = (evt.data.total ?? {}) as { amount?: string }
+        const env = seedEnvelope({
+          eventType: 'LoyaltyPointsEarned',
+          aggregateId: customer,
+          aggregateType: 'Customer',
+          data: { customer_id: customer, order_id: evt.aggregate_id, points: Math.floor(Number(total.amount ?? 0)) },
+          correlationId: cid,
+          causationId: evt.event_id,
+          publishedBy: loyalty.name,
+        })
+        await outbox.write(env)
+        progress.note(cid, ':outbox-row')
+      })
+    }
+
     // --- notification-service: ShipmentCreated / InvoiceIssued / SendInvoiceEmail → NotificationSent
     const templates: Record<string, string> = { ShipmentCreated: 'shipment-created', InvoiceIssued: 'invoice-issued', SendInvoiceEmail: 'invoice-email' }
     handlers.set(notification, async ({ message }) => {
@@ -699,7 +760,13 @@ export async function runShop(options: ShopOptions): Promise<ShopResult> {
     const requests: ShopRequest[] = scenarioPlan(n).map((scenario) => ({ correlationId: `req_${hex(5)}`, orderId: `ord_${hex(5)}`, scenario }))
     for (const r of requests) {
       scenarios.set(r.correlationId, r.scenario)
-      progress.expect(r.correlationId, expectedRecords(r.scenario))
+      progress.expect(r.correlationId, { ...expectedRecords(r.scenario), ...(outbox && r.scenario !== 'stalled' && r.scenario !== 'failed' ? { ':outbox-row': 1 } : {}) })
+    }
+    const outboxRows = outbox ? requests.filter((r) => r.scenario !== 'stalled' && r.scenario !== 'failed').length : 0
+    const pausedAt = Date.now()
+    if (outbox && (options.outbox!.pauseRelayMs ?? 0) > 0) {
+      await outbox.pause()
+      log(`the outbox relay is paused for ${((options.outbox!.pauseRelayMs ?? 0) / 1000).toFixed(0)} s: ${loyalty!.name}'s rows wait in the table`)
     }
     const flowStarted = Date.now()
     const interval = options.orderIntervalMs ?? 100
@@ -723,6 +790,19 @@ export async function runShop(options: ShopOptions): Promise<ShopResult> {
     }
 
     const completed = await Promise.race([progress.done.then(() => true), deadline(Math.max(0, durationMs - (Date.now() - flowStarted)))])
+    if (outbox) {
+      const pauseMs = options.outbox!.pauseRelayMs ?? 0
+      if (pauseMs > 0) {
+        await options.outbox!.whilePaused?.()
+        await sleep(Math.max(0, pausedAt + pauseMs - Date.now()))
+        await outbox.resume()
+        log(`the outbox relay is back: ${outboxRows} rows go out at once`)
+      }
+      const out = await outbox.waitPublished(admin, outboxRows, 60_000)
+      if (out) progress.wrote(outbox.topic, outboxRows)
+      log(out ? `the relay published ${outboxRows} ${loyalty!.name} rows on ${outbox.topic}` : `the relay has not published every ${loyalty!.name} row on ${outbox.topic} within 60 s`)
+      await outbox.close()
+    }
     const missing = progress.missing()
     log(completed ? `all ${requests.length} requests done in ${((Date.now() - flowStarted) / 1000).toFixed(1)} s` : `stopped after ${durationMs} ms with ${missing.length} records missing`)
 
@@ -749,5 +829,62 @@ export async function runShop(options: ShopOptions): Promise<ShopResult> {
     await Promise.allSettled(services.map((s) => s.consumer.disconnect()))
     await Promise.allSettled(services.map((s) => s.producer.disconnect()))
     await admin.disconnect().catch(() => {})
+  }
+}
+
+/** The loyalty service's database side: its outbox table, and the relay's REST API (pause, resume). */
+interface OpenShopOutbox {
+  topic: string
+  write(env: SeedEnvelope): Promise<void>
+  pause(): Promise<void>
+  resume(): Promise<void>
+  /** Waits until the outbox topic holds `rows` more records than when it was opened; false after `timeoutMs`. */
+  waitPublished(admin: Admin, rows: number, timeoutMs: number): Promise<boolean>
+  close(): Promise<void>
+}
+
+async function openShopOutbox(options: ShopOutbox, prefix: string, admin: Admin): Promise<OpenShopOutbox> {
+  const { default: pg } = await import('pg')
+  const db = new pg.Client({ connectionString: options.db, connectionTimeoutMillis: 5000 })
+  await db.connect()
+  const aggregateType = `${prefix}customer`
+  const topic = `outbox.event.${aggregateType}`
+  const connector = `${options.connectUrl ?? 'http://127.0.0.1:8083'}/connectors/${options.connector ?? 'evt-outbox'}`
+  const rest = async (verb: 'pause' | 'resume', state: string): Promise<void> => {
+    const res = await fetch(`${connector}/${verb}`, { method: 'PUT', signal: AbortSignal.timeout(5000) })
+    if (res.status >= 300) throw new Error(`the relay's ${verb} answered HTTP ${res.status}`)
+    for (let i = 0; i < 100; i++) {
+      const status = (await (await fetch(`${connector}/status`, { signal: AbortSignal.timeout(5000) })).json()) as { connector?: { state?: string }; tasks?: Array<{ state?: string }> }
+      if (status.connector?.state === state && status.tasks?.every((t) => t.state === state)) return
+      await sleep(100)
+    }
+    throw new Error(`the relay did not reach ${state} within 10 s`)
+  }
+  const records = async (admin: Admin): Promise<number> => {
+    try {
+      return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0)
+    } catch {
+      return 0 // not created yet: the relay has not published its first row
+    }
+  }
+  const before = await records(admin)
+  return {
+    topic,
+    async write(env) {
+      await db.query('INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES ($1, $2, $3, $4, $5)', [env.event_id, aggregateType, env.aggregate_id, env.event_type, JSON.stringify(env)])
+    },
+    pause: () => rest('pause', 'PAUSED'),
+    resume: () => rest('resume', 'RUNNING'),
+    async waitPublished(admin, rows, timeoutMs) {
+      const end = Date.now() + timeoutMs
+      for (;;) {
+        if ((await records(admin)) >= before + rows) return true
+        if (Date.now() > end) return false
+        await sleep(250)
+      }
+    },
+    async close() {
+      await db.end().catch(() => {})
+    },
   }
 }

@@ -4,6 +4,7 @@
  */
 import ms from 'ms'
 import type { OutboxCheckResult } from '../services/outbox-check.ts'
+import type { OutboxTailEvent } from '../services/outbox-tail.ts'
 import type { RecordPosition } from '../outbox/compare.ts'
 import { recordTimeText } from '../time.ts'
 import { plural } from './plural.ts'
@@ -46,4 +47,20 @@ export function renderOutboxCheck(r: OutboxCheckResult): string {
     out.push(renderTable(['AGGREGATE TYPE', 'ROWS', 'P50', 'P95', 'MAX'], lag.map(([k, s]) => [k === '*' ? '(all)' : k, s.count, duration(s.p50), duration(s.p95), duration(s.max)]), { alignRight: [1, 2, 3, 4] }))
   }
   return out.join('\n')
+}
+
+/** One `evt outbox tail` event as a plain line (no trailing newline). */
+export function renderOutboxTailEvent(e: OutboxTailEvent): string {
+  if (e.kind === 'unknown') return `${recordTimeText(e.at.timestamp)}  UNKNOWN     ${at(e.at)}  ${e.eventId === undefined ? 'carries no event id' : `event id ${e.eventId} is not in the table`}`
+  const row = `${e.row.aggregateType}/${e.row.aggregateId}  ${e.row.type ?? ''}  ${e.row.id}`
+  if (e.kind === 'late') return `${recordTimeText(e.row.writtenAt)}  LATE        ${row}  not on Kafka after ${duration(e.ageMs)}`
+  return `${recordTimeText(e.row.writtenAt)}  ${e.wasLate ? 'PUBLISHED*' : 'published '}  ${row}  → ${at(e.at)}  +${duration(e.lagMs)}`
+}
+
+/** One `evt outbox tail --json` line (docs/schemas/outbox-tail.schema.json). */
+export function outboxTailJson(e: OutboxTailEvent): string {
+  if (e.kind === 'unknown') return JSON.stringify({ kind: e.kind, at: e.at, eventId: e.eventId ?? null })
+  const row = { id: e.row.id, aggregateType: e.row.aggregateType, aggregateId: e.row.aggregateId, type: e.row.type ?? null, writtenAt: e.row.writtenAt }
+  if (e.kind === 'late') return JSON.stringify({ kind: e.kind, row, ageMs: e.ageMs })
+  return JSON.stringify({ kind: e.kind, row, at: e.at, lagMs: e.lagMs, wasLate: e.wasLate })
 }

@@ -1,7 +1,8 @@
 /**
  * Every `--help` example (the `examples` of each command in oclif.manifest.json) and every README
  * shell example (a line starting with `evt ` in a ```sh block) runs against the demo shop's data
- * (src/demo/shop.ts, as `npm run demo` writes it: orders.events, payments.events-dlt, …, and with
+ * (src/demo/shop.ts, as `npm run demo -- --outbox` writes it: orders.events, payments.events-dlt, …,
+ * the loyalty service's rows in the local PostgreSQL outbox and their records on outbox.event.customer, and with
  * the local schema registry the Avro `orders` and Protobuf `payments` topics and their subjects
  * `orders-value` and `payments-value`; examples on those that give no --registry get it from
  * EVT_SCHEMA_REGISTRY_URL, see ADAPTATIONS), through
@@ -20,6 +21,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runShop, type ShopResult } from '../../src/demo/shop.ts'
 import { BROKERS, createTopic, eventually, ROOT, runEvt, withTestAdmin } from '../support/kafka.ts'
+import { POSTGRES_URL } from '../support/outbox.ts'
 
 /** The local schema registry (Apicurio's Confluent-compatible API), where the demo registers its schemas. */
 const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7'
@@ -94,6 +96,11 @@ const ADAPTATIONS: Adaptation[] = [
     rewrite: (l) => `timeout --preserve-status -s TERM 8 ${l}`,
   },
   {
+    name: 'outbox tail that follows forever gets -n 1 (stop after the first row that landed), and --since 10m where it has none (the demo\'s rows of the last 10 minutes)',
+    applies: (l) => /^evt outbox tail /.test(l) && !/\s-n\b/.test(l),
+    rewrite: (l) => l.replace(/^(evt outbox tail [^|#>]*?)(\s*(\||#|>|$))/, (_, cmd: string, rest: string) => `${cmd}${/--since\s/.test(cmd) ? '' : ' --since 10m'} -n 1${rest}`),
+  },
+  {
     name: 'writes that need --yes run with --dry-run instead (the plan is printed, nothing is written)',
     applies: (l) => /\s--yes\b/.test(l) && !/^evt replay --resume/.test(l),
     rewrite: (l) => l.replace(/\s--yes\b/, ' --dry-run'),
@@ -164,7 +171,7 @@ describe('every --help and README example on the demo data', () => {
 
   beforeAll(async () => {
     // the demo's data, as `npm run demo` writes it (unprefixed topics and groups; rerunnable: it adds requests)
-    shop = await runShop({ brokers: BROKERS, durationMs: 30_000, registry: REGISTRY })
+    shop = await runShop({ brokers: BROKERS, durationMs: 30_000, registry: REGISTRY, outbox: { db: POSTGRES_URL } })
     expect(shop.errors).toEqual([])
     expect(shop.healthy.length).toBeGreaterThan(0)
     ctx.healthy = shop.healthy[0]!

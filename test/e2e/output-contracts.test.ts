@@ -38,6 +38,15 @@ function conforms(name: string, doc: unknown): void {
   expect(ok, ok ? '' : `${name}.schema.json: ${ajv.errorsText(validate.errors, { separator: '; ' })}\nin ${JSON.stringify(doc)}`).toBe(true)
 }
 
+/** Waits (at most 60 s) until a topic exists (the outbox relay creates its topics on first use). */
+async function eventuallyTopic(topic: string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (!(await withTestAdmin((a) => a.listTopics())).includes(topic)) {
+    if (Date.now() > deadline) throw new Error(`${topic} was not created within 60 s`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
 /** The JSON lines of a run that exited with `code`, each validated against `name`. */
 function lines(result: RunResult, name: string, code = 0): Array<Record<string, unknown>> {
   expect(result.code, result.stderr).toBe(code)
@@ -235,6 +244,21 @@ describe('output contracts (docs/schemas)', () => {
     const topic = await createTestTopic(uniqueTopic('outbox.event.contract'), 1)
     const [doc] = lines(await runEvt(['outbox', 'check', '--db', POSTGRES_URL, '--since', '10m', '--aggregate-type', topic, '--topic', topic, '--json']), 'outbox-check')
     expect(doc).toMatchObject({ table: 'outbox', topics: [topic], rows: 0, records: 0, unpublished: [], lag: {} })
+  })
+
+  it('outbox tail --json (a row written to the local outbox, as it lands)', async () => {
+    const { insertOutboxRows, outboxDb, POSTGRES_URL } = await import('../support/outbox.ts')
+    const type = uniqueTopic('contract').replaceAll('.', '-')
+    const db = await outboxDb()
+    try {
+      const since = Date.now() - 1000
+      await insertOutboxRows(db, type, 1)
+      await eventuallyTopic(`outbox.event.${type}`)
+      const [doc] = lines(await runEvt(['outbox', 'tail', '--db', POSTGRES_URL, '--aggregate-type', type, '--topic', `outbox.event.${type}`, '--since', String(since), '-n', '1', '--json']), 'outbox-tail')
+      expect(doc).toMatchObject({ kind: 'published', at: { topic: `outbox.event.${type}`, offset: 0 }, wasLate: false })
+    } finally {
+      await db.end()
+    }
   })
 
   it('an error with --json is one {"error"} object on stdout', async () => {

@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually, runEvt, writeWithEvt } from '../support/kafka.ts'
-import { insertOutboxRows, outboxCheckArgs, outboxCheckDoc, outboxDb, type OutboxCheckDoc } from '../support/outbox.ts'
+import { runShop } from '../../src/demo/shop.ts'
+import { BROKERS, eventually, jsonLines, runEvt, startEvt, uniqueTopic, writeWithEvt } from '../support/kafka.ts'
+import { insertOutboxRows, outboxCheckArgs, outboxCheckDoc, outboxDb, POSTGRES_URL, type OutboxCheckDoc } from '../support/outbox.ts'
 
 let db: pg.Client
 const started = Date.now() - 1000
@@ -70,5 +71,59 @@ describe('evt outbox check with a real relay', () => {
     const bad = await runEvt([...args, '--fail-on', 'late'])
     expect(bad.code).toBe(2)
     expect(bad.stderr.trim().split('\n')).toEqual(['evt: --fail-on: "late" is not a finding', '  hint: use some of: unpublished, duplicate, unknown, reordered'])
+  }, 120_000)
+
+  it('the demo shop\'s loyalty service publishes through the outbox; a paused relay shows as unpublished rows, then as lag; trace follows the request through it', async () => {
+    const prefix = `${uniqueTopic('obx')}.`
+    let whilePaused: OutboxCheckDoc | undefined
+    const type = `${prefix}customer`
+    const shop = await runShop({
+      brokers: BROKERS,
+      topicPrefix: prefix,
+      orders: 6,
+      durationMs: 40_000,
+      outbox: { db: POSTGRES_URL, pauseRelayMs: 6000, whilePaused: async () => { whilePaused = await check(type, ['--grace', '1ms']) } },
+    })
+    expect(shop.errors).toEqual([])
+    expect(shop.completed).toBe(true)
+    // one row per request that reaches OrderConfirmed and is not on hold: healthy, duplicated, disguised command
+    const rows = shop.requests.filter((r) => r.scenario !== 'failed' && r.scenario !== 'stalled').length
+    expect(shop.topics.outbox).toBe(`outbox.event.${type}`)
+    expect(shop.produced[shop.topics.outbox!]).toBe(rows)
+    expect(whilePaused).toMatchObject({ rows, records: 0, published: 0 })
+    expect(whilePaused!.unpublished).toHaveLength(rows)
+
+    const after = await check(type, ['--fail-on', 'unpublished,duplicate,unknown,reordered'])
+    expect(after).toMatchObject({ rows, records: rows, published: rows, unpublished: [], duplicates: [], unknownOrigin: [] })
+    expect((after.lag[type] as { count: number; max: number }).max).toBeGreaterThanOrEqual(3000)
+
+    // the relay's record: header id = the row id = the envelope's event id; trace places it under OrderConfirmed
+    const healthy = shop.healthy[0]!
+    const records = jsonLines((await runEvt(['tail', shop.topics.outbox!, '-o', 'start', '-e', '-f', 'json'])).stdout) as Array<{ headers: Array<{ key: string; value: string }>; value: { event_id: string; event_type: string; metadata: { correlation_id: string } } }>
+    expect(records).toHaveLength(rows)
+    for (const r of records) expect(r.headers.find((h) => h.key === 'id')?.value).toBe(r.value.event_id)
+    const traced = JSON.parse((await runEvt(['trace', healthy, '--since', '10m', '-f', 'json', '-t', `${prefix}*`, '-t', shop.topics.outbox!])).stdout) as { records: Array<{ topic: string; eventType?: string; causationId?: string }> }
+    const loyalty = traced.records.filter((r) => r.topic === shop.topics.outbox)
+    expect(loyalty.map((r) => r.eventType)).toEqual(['LoyaltyPointsEarned'])
+  }, 180_000)
+
+  it('outbox tail: each row once it landed, with where and how long; an unknown record; -n stops it', async () => {
+    const type = `tail${Date.now()}`
+    await insertOutboxRows(db, type, 1) // creates the topic: tail follows topics that exist when it starts
+    await published(type, 1)
+    const since = Date.now()
+    const tail = startEvt(['outbox', 'tail', '--db', POSTGRES_URL, '--aggregate-type', type, '--topic-prefix', `outbox.event.${type}`, '--since', String(since), '--json', '-n', '3', '--poll', '100ms'])
+    await new Promise((r) => setTimeout(r, 1500))
+    await writeWithEvt(`outbox.event.${type}`, [{ key: Buffer.from('a-9'), value: Buffer.from('{}'), headers: [], partition: 0 }])
+    const ids = await insertOutboxRows(db, type, 3)
+    expect(await tail.exit, tail.stderr()).toBe(0)
+    const events = jsonLines(tail.stdout()) as Array<{ kind: string; row?: { id: string }; at: { topic: string; offset: number }; eventId?: string | null; lagMs?: number }>
+    expect(events[0]).toMatchObject({ kind: 'unknown', at: { offset: 1 }, eventId: null })
+    const landed = events.filter((e) => e.kind === 'published')
+    expect(landed.map((e) => e.row!.id)).toEqual(ids)
+    expect(landed.map((e) => e.at.offset)).toEqual([2, 3, 4])
+    for (const e of landed) expect(e.lagMs).toBeGreaterThanOrEqual(0)
+    for (const e of landed) expect(e.at.topic).toBe(`outbox.event.${type}`)
+    expect(events.filter((e) => e.kind === 'late')).toEqual([])
   }, 120_000)
 })
