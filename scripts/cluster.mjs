@@ -1285,6 +1285,8 @@ export async function status() {
       if (code !== 200) problems.push(`the registry answers ${code ?? 'nothing'} on ${base.registry.url}/subjects`);
     }
   }
+  if (base.postgres && !base.postgres.alive) problems.push('PostgreSQL is not running');
+  if (base.outbox && !base.outbox.alive) problems.push('the outbox relay (Kafka Connect) is not running');
   return { ...base, running: problems.length === 0, registeredBrokers, problems };
 }
 
@@ -1721,6 +1723,11 @@ function printInfo(i) {
     out.push(`Apicurio Registry ${i.registryVersion}: ${i.registry.url}  (${i.registry.alive ? `pid ${i.registry.pid}` : 'NOT RUNNING'})`);
     out.push(`  log ${rel(i.registry.log)}`);
   } else out.push('Registry: off');
+  if (i.postgres) out.push(`PostgreSQL: ${i.postgres.url}  (${i.postgres.alive ? `pid ${i.postgres.pid}` : 'NOT RUNNING'})  log ${rel(i.postgres.log)}`);
+  if (i.outbox) {
+    out.push(`Outbox relay: Kafka Connect ${CONNECT_VERSION} + Debezium ${DEBEZIUM_VERSION}, connector ${i.outbox.connector} on table ${i.outbox.table} → ${i.outbox.topicPrefix}<aggregatetype>  (${i.outbox.alive ? `pid ${i.outbox.pid}` : 'NOT RUNNING'})`);
+    out.push(`  REST ${i.outbox.restUrl}  log ${rel(i.outbox.log)}`);
+  }
   out.push(`State: ${rel(i.stateDir)}  Logs: ${rel(i.logsDir)}`);
   if (i.problems?.length) out.push(`Problems: ${i.problems.join('; ')}`);
   return out.join('\n');
