@@ -3,7 +3,7 @@
  */
 import { Flags } from '@oclif/core'
 import { usageError } from './errors.ts'
-import { parseTimeout } from './time.ts'
+import { parseDuration, parseTimeout } from './time.ts'
 
 /** Connection flags, on every command that talks to Kafka (precedence: flag > env > profile > default). */
 export const connectionFlags = {
@@ -99,4 +99,15 @@ export function parsePartitionList(values: string[] | undefined): number[] | und
     else throw usageError(`-p: "${v}" is not a partition number or range`, 'e.g. -p 0,2 or -p 0-3')
   }
   return [...out].sort((a, b) => a - b)
+}
+
+/** Where `evt outbox` finds the outbox (flag > env > the profile's `outbox:` > default). */
+export const outboxFlags = {
+  db: Flags.string({ summary: 'PostgreSQL URL of the service\'s database, e.g. postgres://user@host:5432/shop (default: the profile\'s outbox.db).', env: 'EVT_OUTBOX_DB', helpGroup: 'OUTBOX' }),
+  table: Flags.string({ summary: 'The outbox table, optionally schema-qualified (default: the profile\'s, else outbox).', env: 'EVT_OUTBOX_TABLE', helpGroup: 'OUTBOX' }),
+  'topic-prefix': Flags.string({ summary: 'The relay\'s topics: every topic starting with this (default: the profile\'s, else outbox.event.).', env: 'EVT_OUTBOX_TOPIC_PREFIX', helpGroup: 'OUTBOX' }),
+  topic: Flags.string({ summary: 'Exactly these topics instead (repeatable).', multiple: true, env: 'EVT_OUTBOX_TOPIC', helpGroup: 'OUTBOX' }),
+  'aggregate-type': Flags.string({ summary: 'Only rows of this aggregate type (repeatable); pair it with --topic or --topic-prefix for its topics.', multiple: true, env: 'EVT_OUTBOX_AGGREGATE_TYPE', helpGroup: 'OUTBOX' }),
+  'timestamp-column': Flags.string({ summary: 'The column with the time each row was written (default: the profile\'s, else created_at).', env: 'EVT_OUTBOX_TIMESTAMP_COLUMN', helpGroup: 'OUTBOX' }),
+  grace: Flags.custom<number>({ summary: 'How long a row may take to reach Kafka before it counts as late (unpublished), e.g. 30s.', default: 30_000, defaultHelp: async () => '30s', parse: async (v) => parseDuration(v, '--grace'), env: 'EVT_OUTBOX_GRACE', helpGroup: 'OUTBOX' })(),
 }

@@ -4,22 +4,16 @@
  * by partition assignment, without a consumer group.
  */
 import { createExtractor } from '../envelope/index.ts'
-import { notFoundError } from '../errors.ts'
+import { notFoundError, usageError } from '../errors.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import { parsePositionRange } from '../kafka/positions.ts'
 import { compareOutbox, type OutboxComparison, type PublishedRecord } from '../outbox/compare.ts'
-import { OutboxDb, type OutboxTable } from '../outbox/postgres.ts'
+import { OutboxDb } from '../outbox/postgres.ts'
+import type { OutboxTarget } from '../outbox/target.ts'
 import { tailRecords } from './tail.ts'
 
 /** What to compare. */
-export interface OutboxCheckOptions {
-  table: OutboxTable
-  /** Read every topic starting with this (Debezium's default `outbox.event.`), unless `topics` is given. */
-  topicPrefix: string
-  /** Exactly these topics. */
-  topics?: string[]
-  /** Only rows of these aggregate types (default: all). */
-  aggregateTypes?: string[]
+export interface OutboxCheckOptions extends OutboxTarget {
   /** Window start, epoch ms: rows written from then on, records appended from then on. */
   sinceMs: number
   /** A row younger than this is pending, not unpublished, ms. */
@@ -93,4 +87,15 @@ export type OutboxFinding = (typeof OUTBOX_FINDINGS)[number]
 /** How many findings of each kind a result has. */
 export function findingCounts(result: OutboxComparison): Record<OutboxFinding, number> {
   return { unpublished: result.unpublished.length, duplicate: result.duplicates.length, unknown: result.unknownOrigin.length, reordered: result.reordered.length }
+}
+
+/**
+ * `--fail-on` as typed: comma-separated finding kinds.
+ * @throws EvtError usage (2) naming an unknown kind.
+ */
+export function parseFailOn(text: string | undefined): OutboxFinding[] {
+  if (!text) return []
+  const kinds = text.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const k of kinds) if (!(OUTBOX_FINDINGS as readonly string[]).includes(k)) throw usageError(`--fail-on: "${k}" is not a finding`, `use some of: ${OUTBOX_FINDINGS.join(', ')}`)
+  return kinds as OutboxFinding[]
 }

@@ -7,16 +7,12 @@ import { createExtractor } from '../envelope/index.ts'
 import { notFoundError } from '../errors.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { OutboxRow, RecordPosition } from '../outbox/compare.ts'
-import { OutboxDb, type OutboxTable } from '../outbox/postgres.ts'
+import { OutboxDb } from '../outbox/postgres.ts'
+import type { OutboxTarget } from '../outbox/target.ts'
 import { tailRecords } from './tail.ts'
 
 /** What to follow. */
-export interface OutboxTailOptions {
-  table: OutboxTable
-  topicPrefix: string
-  /** Exactly these topics instead of the prefix's (topics are resolved once, at start). */
-  topics?: string[]
-  aggregateTypes?: string[]
+export interface OutboxTailOptions extends OutboxTarget {
   /** Rows written from this time on (epoch ms), and records appended from then on. */
   sinceMs: number
   /** A row not on Kafka this long after it was written is reported late (once), ms. */

@@ -1,11 +1,10 @@
 import { Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
-import { EvtError, usageError } from '../../errors.ts'
-import { connectionFlags, jsonFlag } from '../../flags.ts'
-import { DEFAULT_OUTBOX_COLUMNS } from '../../outbox/postgres.ts'
+import { EvtError } from '../../errors.ts'
+import { connectionFlags, jsonFlag, outboxFlags } from '../../flags.ts'
+import { outboxTarget } from '../../outbox/target.ts'
 import { renderOutboxCheck } from '../../output/outbox.ts'
-import { checkOutbox, findingCounts, OUTBOX_FINDINGS, type OutboxFinding } from '../../services/outbox-check.ts'
-import { parseDuration } from '../../time.ts'
+import { checkOutbox, findingCounts, OUTBOX_FINDINGS, parseFailOn } from '../../services/outbox-check.ts'
 import { parseSince } from '../../outbox/window.ts'
 
 export default class OutboxCheck extends EvtCommand {
@@ -32,14 +31,8 @@ If the table holds no rows at all (deleted once written, a common Debezium setup
   static override flags = {
     ...connectionFlags,
     ...jsonFlag,
-    db: Flags.string({ summary: 'PostgreSQL URL of the service\'s database, e.g. postgres://user@host:5432/shop (default: the profile\'s outbox.db).', env: 'EVT_OUTBOX_DB' }),
-    table: Flags.string({ summary: 'The outbox table, optionally schema-qualified (default: the profile\'s, else outbox).', env: 'EVT_OUTBOX_TABLE' }),
-    'topic-prefix': Flags.string({ summary: 'Read every topic starting with this (default: the profile\'s, else outbox.event.).', env: 'EVT_OUTBOX_TOPIC_PREFIX' }),
-    topic: Flags.string({ summary: 'Read exactly these topics instead (repeatable).', multiple: true, env: 'EVT_OUTBOX_TOPIC' }),
-    'timestamp-column': Flags.string({ summary: 'The column with the time each row was written (default: the profile\'s, else created_at).', env: 'EVT_OUTBOX_TIMESTAMP_COLUMN' }),
-    'aggregate-type': Flags.string({ summary: 'Only rows of this aggregate type (repeatable); pair it with --topic or --topic-prefix for its topics.', multiple: true, env: 'EVT_OUTBOX_AGGREGATE_TYPE' }),
+    ...outboxFlags,
     since: Flags.string({ summary: 'Window start: a duration ago (15m, 1h, 2d) or a time (RFC 3339, a date, epoch).', default: '1h', env: 'EVT_OUTBOX_SINCE' }),
-    grace: Flags.custom<number>({ summary: 'How long a row may take to reach Kafka before it counts as unpublished, e.g. 30s.', default: 30_000, defaultHelp: async () => '30s', parse: async (v) => parseDuration(v, '--grace'), env: 'EVT_OUTBOX_GRACE' })(),
     'fail-on': Flags.string({ summary: `Exit 5 when there is a finding of these kinds (comma-separated: ${OUTBOX_FINDINGS.join(', ')}).`, env: 'EVT_OUTBOX_FAIL_ON' }),
   }
 
@@ -48,15 +41,8 @@ If the table holds no rows at all (deleted once written, a common Debezium setup
     this.setJsonOutput(flags.json)
     const failOn = parseFailOn(flags['fail-on'])
     const session = this.session(flags)
-    const profile = session.connection.outbox ?? {}
-    const url = flags.db ?? profile.db
-    if (!url) throw usageError('no outbox database: pass --db postgres://… or set outbox.db in the profile', 'e.g. --db postgres://postgres@127.0.0.1:15432/evt (the local cluster\'s, with npm run kafka:up -- --outbox)')
-    const columns = { ...DEFAULT_OUTBOX_COLUMNS, ...profile.columns, ...(flags['timestamp-column'] ? { timestamp: flags['timestamp-column'] } : {}) }
     const result = await checkOutbox(session, {
-      table: { url, table: flags.table ?? profile.table ?? 'outbox', columns, timeoutMs: session.connection.timeoutMs },
-      topicPrefix: flags['topic-prefix'] ?? profile.topicPrefix ?? 'outbox.event.',
-      topics: flags.topic,
-      aggregateTypes: flags['aggregate-type'],
+      ...outboxTarget(flags, session.connection.outbox, session.connection.timeoutMs),
       sinceMs: parseSince(flags.since),
       graceMs: flags.grace,
       onWarning: this.warning,
@@ -67,11 +53,3 @@ If the table holds no rows at all (deleted once written, a common Debezium setup
     if (failed.length) throw new EvtError('expectation', `outbox check failed: ${failed.map((k) => `${counts[k]} ${k}`).join(', ')}`, { hint: 'the tables above name each row and record' })
   }
 }
-
-function parseFailOn(text: string | undefined): OutboxFinding[] {
-  if (!text) return []
-  const kinds = text.split(',').map((s) => s.trim()).filter(Boolean)
-  for (const k of kinds) if (!(OUTBOX_FINDINGS as readonly string[]).includes(k)) throw usageError(`--fail-on: "${k}" is not a finding`, `use some of: ${OUTBOX_FINDINGS.join(', ')}`)
-  return kinds as OutboxFinding[]
-}
-

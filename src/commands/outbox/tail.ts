@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
-import { ExitCode, usageError } from '../../errors.ts'
-import { connectionFlags, jsonFlag } from '../../flags.ts'
-import { DEFAULT_OUTBOX_COLUMNS } from '../../outbox/postgres.ts'
+import { ExitCode } from '../../errors.ts'
+import { connectionFlags, jsonFlag, outboxFlags } from '../../flags.ts'
+import { outboxTarget } from '../../outbox/target.ts'
 import { parseSince } from '../../outbox/window.ts'
 import { outboxTailJson, renderOutboxTailEvent } from '../../output/outbox.ts'
 import { StdoutSink } from '../../output/sink.ts'
@@ -25,14 +25,8 @@ a LATE line for a row not on Kafka --grace after it was written (PUBLISHED* when
   static override flags = {
     ...connectionFlags,
     ...jsonFlag,
-    db: Flags.string({ summary: 'PostgreSQL URL of the service\'s database (default: the profile\'s outbox.db).', env: 'EVT_OUTBOX_DB' }),
-    table: Flags.string({ summary: 'The outbox table (default: the profile\'s, else outbox).', env: 'EVT_OUTBOX_TABLE' }),
-    'topic-prefix': Flags.string({ summary: 'Follow every topic starting with this (default: the profile\'s, else outbox.event.).', env: 'EVT_OUTBOX_TOPIC_PREFIX' }),
-    topic: Flags.string({ summary: 'Follow exactly these topics instead (repeatable).', multiple: true, env: 'EVT_OUTBOX_TOPIC' }),
-    'aggregate-type': Flags.string({ summary: 'Only rows of this aggregate type (repeatable).', multiple: true, env: 'EVT_OUTBOX_AGGREGATE_TYPE' }),
-    'timestamp-column': Flags.string({ summary: 'The column with the time each row was written (default: the profile\'s, else created_at).', env: 'EVT_OUTBOX_TIMESTAMP_COLUMN' }),
+    ...outboxFlags,
     since: Flags.string({ summary: 'Start: a duration ago (10m) or a time (RFC 3339, a date, epoch). Default: now.', env: 'EVT_OUTBOX_SINCE' }),
-    grace: Flags.custom<number>({ summary: 'Report a row LATE when it is not on Kafka this long after it was written, e.g. 30s.', default: 30_000, defaultHelp: async () => '30s', parse: async (v) => parseDuration(v, '--grace'), env: 'EVT_OUTBOX_GRACE' })(),
     poll: Flags.custom<number>({ summary: 'How often to read the table for new rows, e.g. 500ms.', default: 500, defaultHelp: async () => '500ms', parse: async (v) => parseDuration(v, '--poll'), env: 'EVT_OUTBOX_POLL' })(),
     'max-rows': Flags.integer({ char: 'n', min: 1, summary: 'Stop after this many rows have landed or been reported late.', env: 'EVT_OUTBOX_MAX_ROWS' }),
   }
@@ -41,10 +35,7 @@ a LATE line for a row not on Kafka --grace after it was written (PUBLISHED* when
     const { flags } = await this.parse(OutboxTail)
     this.setJsonOutput(flags.json)
     const session = this.session(flags)
-    const profile = session.connection.outbox ?? {}
-    const url = flags.db ?? profile.db
-    if (!url) throw usageError('no outbox database: pass --db postgres://… or set outbox.db in the profile', 'e.g. --db postgres://postgres@127.0.0.1:15432/evt (the local cluster\'s, with npm run kafka:up -- --outbox)')
-    const columns = { ...DEFAULT_OUTBOX_COLUMNS, ...profile.columns, ...(flags['timestamp-column'] ? { timestamp: flags['timestamp-column'] } : {}) }
+    const target = outboxTarget(flags, session.connection.outbox, session.connection.timeoutMs)
     const controller = new AbortController()
     const enough = new AbortController() // -n reached: stop both readers
     const onSigint = () => controller.abort()
@@ -53,10 +44,7 @@ a LATE line for a row not on Kafka --grace after it was written (PUBLISHED* when
     let rows = 0
     try {
       for await (const e of tailOutbox(session, {
-        table: { url, table: flags.table ?? profile.table ?? 'outbox', columns, timeoutMs: session.connection.timeoutMs },
-        topicPrefix: flags['topic-prefix'] ?? profile.topicPrefix ?? 'outbox.event.',
-        topics: flags.topic,
-        aggregateTypes: flags['aggregate-type'],
+        ...target,
         sinceMs: flags.since ? parseSince(flags.since) : Date.now(),
         graceMs: flags.grace,
         pollMs: flags.poll,
