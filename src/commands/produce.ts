@@ -4,7 +4,7 @@ import { EvtCommand } from '../base-command.ts'
 import { parseHeaderFlag, parseJsonLine, splitLines, untilAborted } from '../codec/input.ts'
 import { parseSchemaSelector } from '../codec/registry.ts'
 import { EvtError, ExitCode, isKafkaClientError, mapKafkaError, usageError } from '../errors.ts'
-import { connectionFlags, jsonFlag } from '../flags.ts'
+import { connectionFlags, jsonFlag, withEnv } from '../flags.ts'
 import { produceRecords, type ProduceRecord } from '../services/produce.ts'
 
 /** Paths that name this process's stdin. */
@@ -32,12 +32,12 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
     topic: Args.string({ ignoreStdin: true, description: 'Topic to write to.', required: true }),
     value: Args.string({ ignoreStdin: true, description: 'The value, or @file to read it from a file. Omitted: read stdin.' }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
-    key: Flags.string({ char: 'k', summary: 'Record key (text).' }),
-    header: Flags.string({ char: 'H', summary: 'Header name=value. Repeatable; duplicates are kept in order.', multiple: true }),
-    partition: Flags.integer({ char: 'p', summary: 'Write to this partition (default: by key, round-robin without a key).', min: 0 }),
+    key: Flags.string({ char: 'k', summary: 'Record key (text).', env: 'EVT_PRODUCE_KEY' }),
+    header: Flags.string({ char: 'H', summary: 'Header name=value. Repeatable; duplicates are kept in order.', multiple: true, env: 'EVT_PRODUCE_HEADER' }),
+    partition: Flags.integer({ char: 'p', summary: 'Write to this partition (default: by key, round-robin without a key).', min: 0, env: 'EVT_PRODUCE_PARTITION' }),
     tombstone: Flags.boolean({ summary: 'Write a null value (delete the key on a compacted topic).' }),
     lines: Flags.boolean({ summary: 'One record per line of stdin or the @file (split on \\n only; CRLF line ends are accepted).' }),
     input: Flags.option({ options: ['raw', 'json'] as const, default: 'raw' as const, summary: 'raw: values as given; json: JSON lines as written by evt tail -f json (CRLF line ends are accepted).' })(),
@@ -47,7 +47,7 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
     'key-schema': Flags.string({ summary: 'Encode the key (JSON; text that is not JSON is a string) with this subject: <subject>[:version].', exclusive: ['key-schema-id'], helpGroup: 'SCHEMA', env: 'EVT_KEY_SCHEMA' }),
     'key-schema-id': Flags.integer({ summary: 'Encode the key with this registry schema id.', min: 1, exclusive: ['key-schema'], helpGroup: 'SCHEMA' }),
     compression: Flags.option({ options: ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const, default: 'none' as const, summary: 'Compression codec for the record batches.' })(),
-  }
+  })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Produce)
@@ -64,14 +64,10 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
       value: flags['value-schema'] ? parseSchemaSelector(flags['value-schema'], '--value-schema') : flags['value-schema-id'] ? { id: flags['value-schema-id'] } : undefined,
     }
     if (flags.input === 'json' && (schemas.key || schemas.value)) throw usageError('--input json writes records back byte-exact: it cannot be combined with --value-schema/--key-schema', 'give JSON values with --lines (one per line) or as the argument instead')
-    const controller = new AbortController()
-    const onSigint = () => {
-      if (controller.signal.aborted) process.exit(ExitCode.Interrupted) // a second Ctrl-C: stop now
-      controller.abort()
-    }
-    process.on('SIGINT', onSigint)
+    // a second Ctrl-C stops at once
+    const interrupt = this.interruptSignal({ secondExits: true })
     const where: BadLine = { pending: [] }
-    const records = this.records(args.value, flags, base, controller.signal, where)
+    const records = this.records(args.value, flags, base, interrupt.signal, where)
     let count = 0
     let interrupted = false
     try {
@@ -97,9 +93,8 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
       }
       throw failed
     } finally {
-      process.removeListener('SIGINT', onSigint)
-      interrupted = controller.signal.aborted
-      controller.abort() // lets go of stdin if the run stopped early
+      interrupted = interrupt.signal.aborted
+      interrupt.abort() // lets go of stdin if the run stopped early
     }
     if (interrupted) {
       this.note(`evt: interrupted: ${count} record${count === 1 ? '' : 's'} written`)

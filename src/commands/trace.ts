@@ -2,8 +2,8 @@ import { Args, Flags } from '@oclif/core'
 import chalk from 'chalk'
 import { EvtCommand } from '../base-command.ts'
 import { EvtError, ExitCode, usageError } from '../errors.ts'
-import { connectionFlags, strictFlag } from '../flags.ts'
-import { formatDelay, recordLabel, renderDot, renderMermaid, renderTimeline, renderTree, searchSummary, traceJsonText } from '../output/trace.ts'
+import { connectionFlags, formatFlag, jsonFlag, noUiFlag, strictFlag, withEnv } from '../flags.ts'
+import { formatDelay, recordLabel, renderTrace, renderTree, searchSummary } from '../output/trace.ts'
 import { trace, type TraceResult } from '../services/trace.ts'
 import { missingExpectations, orderViolation } from '../trace/expect.ts'
 import { checkEpoch, parseDuration, parseInstant, parseTimeout } from '../time.ts'
@@ -28,7 +28,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
   static override args = {
     id: Args.string({ ignoreStdin: true, description: 'Correlation id (or W3C trace id) of the request.', required: true }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...strictFlag,
     timeout: Flags.custom<number>({
@@ -40,8 +40,10 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     topic: Flags.string({ char: 't', summary: 'Topics to search (names or globs). Repeatable. Default: every topic not starting with __.', multiple: true }),
     since: Flags.string({ summary: 'Window start: a duration ago (24h, 7d) or a time (RFC 3339, date, epoch ms).', default: '24h' }),
     until: Flags.string({ summary: 'Window end (same forms). Default: the end of each partition when the search starts.' }),
-    format: Flags.option({ char: 'f', options: ['tree', 'timeline', 'json', 'mermaid', 'dot'] as const, summary: 'Output format (default: tree on a terminal, json when piped).', env: 'EVT_TRACE_FORMAT' })(),
+    ...formatFlag({ options: ['tree', 'timeline', 'json', 'mermaid', 'dot'] as const, summary: 'Output format (default: tree on a terminal, json when piped; --json is -f json).', env: 'EVT_TRACE_FORMAT' }),
+    ...jsonFlag,
     follow: Flags.boolean({ summary: 'Keep watching for new records of this request (Ctrl-C to stop).' }),
+    ...noUiFlag,
     expect: Flags.string({ summary: 'Event types that must appear (comma list); waits for them until --timeout.' }),
     'expect-order': Flags.boolean({ summary: 'With --expect: the types must first appear in the order given; exit 5 as soon as they do not.' }),
     'stall-after': Flags.custom<number>({
@@ -50,7 +52,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
       parse: async (input) => parseDuration(input, '--stall-after'),
     })(),
     'fail-empty': Flags.boolean({ summary: 'Exit 5 when no record is found.' }),
-  }
+  })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Trace)
@@ -62,26 +64,21 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     const expected = flags.expect?.split(',').map((s) => s.trim()).filter(Boolean)
     if (flags['expect-order'] && !expected?.length) throw usageError('--expect-order needs --expect', 'e.g. --expect OrderPlaced,PaymentCaptured --expect-order')
     if ((flags.follow || expected?.length) && until !== undefined) throw usageError('--follow and --expect watch new records: they cannot be combined with --until', 'drop --until')
-    const format = flags.format ?? (process.stdout.isTTY ? 'tree' : 'json')
+    const format = this.outputFormat(flags, { tty: 'tree', piped: 'json' })
     const waitMs = flags.timeout ?? 60_000
     const session = this.session({ ...flags, timeout: Math.min(waitMs, 10_000) })
 
-    const controller = new AbortController()
-    let interrupted = false
-    const onSigint = () => {
-      interrupted = true
-      controller.abort()
-    }
-    process.on('SIGINT', onSigint)
+    const interrupt = this.interruptSignal()
+    let viewInterrupted = false
     const live = Boolean(flags.follow || expected?.length)
     // --expect waits at most --timeout (default 60 s); --follow runs until stopped, or --timeout if given
-    const timer = live && (expected?.length || flags.timeout !== undefined) ? setTimeout(() => controller.abort(), waitMs) : undefined
+    const timer = live && (expected?.length || flags.timeout !== undefined) ? setTimeout(() => interrupt.abort(), waitMs) : undefined
     const printed = new Set<string>()
     const started = Date.now()
-    const view = flags.follow && format === 'tree' && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI
+    const view = flags.follow && this.liveView({ ...flags, format }, { uiFormat: 'tree' })
       ? (await import('../ui/trace-follow.tsx')).startTraceFollowView((reason) => {
-          interrupted = reason === 'interrupt'
-          controller.abort()
+          viewInterrupted = reason === 'interrupt'
+          interrupt.abort()
         })
       : undefined
     let result: TraceResult
@@ -92,7 +89,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
         since,
         until,
         live,
-        signal: controller.signal,
+        signal: interrupt.signal,
         // decided either way: all seen, or (--expect-order) an order that waiting cannot fix
         stopWhen: expected?.length && !flags.follow ? (records) => missingExpectations(records, expected, flags['expect-order']).length === 0 || (flags['expect-order'] && orderViolation(records, expected) !== undefined) : undefined,
         stallAfterMs: flags['stall-after'],
@@ -102,12 +99,11 @@ Reads all partitions in parallel without a consumer group, from --since to the e
       })
     } finally {
       clearTimeout(timer)
-      process.removeListener('SIGINT', onSigint)
       await view?.end()
     }
     const elapsed = Date.now() - started
-    if (!view) this.out(this.render(result, format, elapsed)) // the live view leaves its last frame on screen
-    if (interrupted) {
+    if (!view) this.out(renderTrace(result, format, elapsed)) // the live view leaves its last frame on screen
+    if (interrupt.interrupted || viewInterrupted) {
       this.note(`interrupted: ${live ? 'stopped following' : 'the search did not finish, the result above is partial'} (${result.scanned} records scanned)`)
       process.exitCode = ExitCode.Interrupted
       return
@@ -146,21 +142,6 @@ Reads all partitions in parallel without a consumer group, from --since to the e
       if (printed.has(id)) continue
       printed.add(id)
       this.note(`+ ${recordLabel(n.record)}  ${n.record.meta.source ?? '?'}  ${id}${n.parentId ? `  ← ${n.parentId}` : ''}${n.delayMs !== undefined ? ` ${formatDelay(n.delayMs)}` : ''}`)
-    }
-  }
-
-  private render(r: TraceResult, format: string, elapsed: number): string {
-    switch (format) {
-      case 'json':
-        return traceJsonText(r)
-      case 'timeline':
-        return renderTimeline(r)
-      case 'mermaid':
-        return renderMermaid(r)
-      case 'dot':
-        return renderDot(r)
-      default:
-        return renderTree(r, elapsed)
     }
   }
 }

@@ -266,3 +266,22 @@ export function renderDot(r: TraceResult): string {
   lines.push('}')
   return lines.join('\n')
 }
+
+/**
+ * A trace result in one of trace's formats: json ({@link traceJsonText}), timeline, mermaid, dot,
+ * or the tree (default; `elapsedMs`: how long the search took, shown under it).
+ */
+export function renderTrace(r: TraceResult, format: string, elapsedMs: number): string {
+  switch (format) {
+    case 'json':
+      return traceJsonText(r)
+    case 'timeline':
+      return renderTimeline(r)
+    case 'mermaid':
+      return renderMermaid(r)
+    case 'dot':
+      return renderDot(r)
+    default:
+      return renderTree(r, elapsedMs)
+  }
+}

@@ -3,7 +3,7 @@ import { EvtCommand } from '../../base-command.ts'
 import { ExitCode, notFoundError, refusedError, usageError } from '../../errors.ts'
 import { compileDlqCel } from '../../dlq/filter.ts'
 import { DLQ_GROUP_BY, type DlqGroupBy } from '../../dlq/group.ts'
-import { connectionFlags, jsonFlag, parsePartitionList } from '../../flags.ts'
+import { connectionFlags, filterFlag, jsonFlag, offsetFlag, parsePartitionList, partitionFlag, progressFlag, rateFlag, withEnv, writeFlags } from '../../flags.ts'
 import { parsePositionRange } from '../../kafka/positions.ts'
 import { renderRequeuePlan, renderRequeueProgress, renderRequeueSummary } from '../../output/dlq-requeue.ts'
 import { planRequeue, runRequeue, type RequeueRequest } from '../../services/dlq-requeue.ts'
@@ -32,22 +32,22 @@ The plan (records per target topic and per failure class, and what is skipped) i
   static override args = {
     topic: Args.string({ ignoreStdin: true, description: 'The dead-letter topic.', required: true }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
-    offset: Flags.string({ char: 'o', summary: 'Which DLQ records: positions as in tail (default start:end; an open end stops at the end taken at start).', default: 'start:end' }),
-    partition: Flags.string({ char: 'p', summary: 'Only these DLQ partitions (0,2 or 0-3).', multiple: true }),
-    filter: Flags.string({ summary: 'Only records for which this CEL expression is true (sees the record and `failure`, as in dlq inspect).' }),
-    'group-by': Flags.string({ summary: `Only one failure class: <${DLQ_GROUP_BY.join('|')}>=<value>, as dlq inspect --group-by shows them.` }),
-    to: Flags.string({ summary: 'Send every record to this topic instead of its original topic.' }),
+    ...offsetFlag({ default: 'start:end', summary: 'Which DLQ records: positions as in tail (an open end stops at the end taken at start).' }),
+    ...partitionFlag({ summary: 'Only these DLQ partitions (0,2 or 0-3). Repeatable.' }),
+    ...filterFlag({ summary: 'Only records for which this CEL expression is true (sees the record and `failure`, as in dlq inspect).' }),
+    'group-by': Flags.string({ summary: `Only one failure class: <${DLQ_GROUP_BY.join('|')}>=<value>, as dlq inspect --group-by shows them.`, env: 'EVT_DLQ_REQUEUE_GROUP_BY' }),
+    to: Flags.string({ summary: 'Send every record to this topic instead of its original topic.', env: 'EVT_DLQ_REQUEUE_TO' }),
     'allow-target': Flags.string({ summary: 'Also requeue to this topic when it does not follow the DLQ\'s naming convention (repeatable).', multiple: true }),
     'keep-error-headers': Flags.boolean({ summary: 'Keep the dead-letter error headers on the requeued records.' }),
     'max-requeues': Flags.integer({ summary: 'Skip records already requeued this many times.', default: 3, min: 1 }),
     again: Flags.boolean({ summary: 'Also requeue records the requeue ledger lists as requeued already (the plan says how many).' }),
-    rate: Flags.integer({ summary: 'At most this many records per second.', min: 1 }),
-    'dry-run': Flags.boolean({ summary: 'Print the plan and stop: nothing is written.' }),
-    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).' }),
-  }
+    ...rateFlag,
+    ...writeFlags(),
+    ...progressFlag,
+  })
 
   /** Records held back by the loop guard or the internal-topic guard make the run end with exit 6 (after sending the rest). */
   private refuseLoops(skipped: Record<string, number>): void {
@@ -89,27 +89,18 @@ The plan (records per target topic and per failure class, and what is skipped) i
     }
     const againCount = plan.again ? plan.alreadyRequeuedCount : 0
     await confirmWrite(`Requeue ${plural(toSend, 'record')}${againCount ? ` (${againCount} of them again: --again)` : ''}?`, { yes: flags.yes })
-    const controller = new AbortController()
-    const onSigint = () => controller.abort()
-    process.on('SIGINT', onSigint)
-    let last = 0
-    try {
-      const summary = await runRequeue(session, request, plan, {
-        signal: controller.signal,
-        onWarning: (m) => this.note(`evt: warning: ${m}`),
-        onProgress: (p) => {
-          if (Date.now() - last < 2000) return
-          last = Date.now()
-          this.note(renderRequeueProgress(p))
-        },
-      })
-      this.out(flags.json ? JSON.stringify({ summary }) : renderRequeueSummary(summary))
-      if (summary.interrupted) {
-        this.note('interrupted: the open transaction was aborted; run the same command again to continue')
-        process.exitCode = ExitCode.Interrupted
-      } else this.refuseLoops(summary.skipped)
-    } finally {
-      process.removeListener('SIGINT', onSigint)
-    }
+    const interrupt = this.interruptSignal()
+    const progress = this.progress(flags)
+    const summary = await runRequeue(session, request, plan, {
+      signal: interrupt.signal,
+      onWarning: (m) => this.note(`evt: warning: ${m}`),
+      onProgress: (p) => progress.update(p.done, p.total, renderRequeueProgress(p)),
+    })
+    progress.stop()
+    this.out(flags.json ? JSON.stringify({ summary }) : renderRequeueSummary(summary))
+    if (summary.interrupted) {
+      this.note('interrupted: the open transaction was aborted; run the same command again to continue')
+      process.exitCode = ExitCode.Interrupted
+    } else this.refuseLoops(summary.skipped)
   }
 }

@@ -1,14 +1,14 @@
 import { configPath, loadConfig } from '../../config/profiles.ts'
 import { renderTable } from '../../output/table.ts'
 import { EvtCommand } from '../../base-command.ts'
-import { jsonFlag } from '../../flags.ts'
+import { jsonFlag, withEnv } from '../../flags.ts'
 import { redact } from '../../redact.ts'
 
 export default class ProfilesList extends EvtCommand {
   static override summary = 'List connection profiles from the config file.'
   static override description = 'The config file is $EVT_CONFIG, else $XDG_CONFIG_HOME/evt/config.yaml, else ~/.config/evt/config.yaml. Credentials in URLs are redacted.'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
-  static override flags = { ...jsonFlag }
+  static override flags = withEnv({ ...jsonFlag })
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ProfilesList)
