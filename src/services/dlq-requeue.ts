@@ -40,7 +40,7 @@ import type { PositionRange } from '../kafka/positions.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { OrderedHeader } from '../kafka/types.ts'
 import type { DecodedRecord, RawRecord } from '../record.ts'
-import { moveExactlyOnce, progressOffsets, type MoveDecision, type MoveProgress, type MoveSummary } from '../replay/move.ts'
+import { moveExactlyOnce, progressOffsets, whileCoordinatorLoads, type MoveDecision, type MoveProgress, type MoveSummary } from '../replay/move.ts'
 
 import { REQUEUE_COUNT_HEADER, REQUEUED_FROM_HEADER } from '../replay/provenance.ts'
 
@@ -293,7 +293,8 @@ export async function runRequeue(session: KafkaSession, request: RequeueRequest,
   await ensureLedger(session, request.dlqTopic)
   // settle this selection's own transaction a crash may have left open (connecting fences it), then wait for any
   // other open transaction on the ledger, so the read below sees every committed entry
-  await (await session.transactionalWriter(plan.progressGroup)).close()
+  // (the transaction coordinator may still be loading on a broker that just started: wait for it, within --timeout)
+  await whileCoordinatorLoads(async () => (await session.transactionalWriter(plan.progressGroup)).close(), { untilMs: connection.timeoutMs, signal: options.signal })
   await settleLedger(session, request.dlqTopic, { signal: options.signal, onWaiting: options.onWarning })
   const ledger = await readLedger(session, request.dlqTopic, { signal: options.signal, onWarning: options.onWarning })
   const targets = await topicPartitionCounts(session)
