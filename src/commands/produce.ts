@@ -1,14 +1,11 @@
-import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs'
 import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../base-command.ts'
-import { parseHeaderFlag, parseJsonLine, splitLines, untilAborted } from '../codec/input.ts'
+import { parseHeaderFlag } from '../codec/input.ts'
+import { produceInput, type BadLine } from '../services/produce-input.ts'
 import { parseSchemaSelector } from '../codec/registry.ts'
 import { EvtError, ExitCode, isKafkaClientError, mapKafkaError, usageError } from '../errors.ts'
 import { connectionFlags, jsonFlag, withEnv } from '../flags.ts'
-import { produceRecords, type ProduceRecord } from '../services/produce.ts'
-
-/** Paths that name this process's stdin. */
-const STDIN_PATHS = new Set(['/dev/stdin', '/dev/fd/0', '/proc/self/fd/0'])
+import { produceRecords } from '../services/produce.ts'
 
 export default class Produce extends EvtCommand {
   static override summary = 'Write records to a topic (idempotent producer) and print where each landed.'
@@ -67,7 +64,7 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
     // a second Ctrl-C stops at once
     const interrupt = this.interruptSignal({ secondExits: true })
     const where: BadLine = { pending: [] }
-    const records = this.records(args.value, flags, base, interrupt.signal, where)
+    const records = produceInput(args.value, flags, base, interrupt.signal, where)
     let count = 0
     let interrupted = false
     try {
@@ -101,91 +98,4 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
       process.exitCode = ExitCode.Interrupted
     } else if (count === 0) this.note('evt: no records to write (empty input)')
   }
-
-  /** The records of the input; a line that cannot be read is noted in `where` before its error is thrown. */
-  private async *records(value: string | undefined, flags: LineFlags & { tombstone: boolean; lines: boolean }, base: Omit<ProduceRecord, 'value'>, signal: AbortSignal, where: BadLine): AsyncGenerator<ProduceRecord> {
-    if (flags.tombstone) {
-      yield { ...base, value: null }
-      return
-    }
-    const byLine = flags.lines || flags.input === 'json'
-    // @/dev/stdin is stdin itself (which may be a socket that cannot be opened again by path)
-    const file = value?.startsWith('@') && !STDIN_PATHS.has(value.slice(1)) ? value.slice(1) : undefined
-    if (value !== undefined && value.startsWith('@') && !file) value = '-'
-    if (value !== undefined && !file && value !== '-') {
-      if (byLine) {
-        let n = 0
-        for (const line of value.split('\n')) yield* this.fromLine(Buffer.from(line.endsWith('\r') ? line.slice(0, -1) : line, 'utf8'), ++n, flags, base, where)
-      } else yield { ...base, value: Buffer.from(value) }
-      return
-    }
-    if (!file && process.stdin.isTTY) throw usageError('no value given and stdin is a terminal', 'pass the value as an argument, @file, or pipe records into stdin')
-    // Opened once and read from that descriptor: a pipe (@/dev/stdin, @<(…)) can be read only once.
-    let fd: number | undefined
-    if (file) {
-      try {
-        fd = openSync(file, 'r')
-        if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
-      } catch (err) {
-        if (fd !== undefined) closeSync(fd)
-        throw new EvtError('usage', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`, { hint: 'check the path after @' })
-      }
-    }
-    const stream = fd !== undefined ? createReadStream('', { fd }) : process.stdin
-    stream.on('error', () => {})
-    // Ctrl-C: stop reading, and let go of stdin so the process can exit once the rest is written
-    const release = () => stream.destroy()
-    signal.addEventListener('abort', release, { once: true })
-    try {
-      if (byLine) {
-        let n = 0
-        for await (const line of splitLines(stream, { stripCr: true, signal })) yield* this.fromLine(line, ++n, flags, base, where)
-        return
-      }
-      const chunks: Buffer[] = []
-      for await (const chunk of untilAborted<Buffer | string>(stream, signal)) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
-      // interrupted: the value may be cut short, so nothing is written
-      if (!signal.aborted) yield { ...base, value: Buffer.concat(chunks) }
-    } finally {
-      signal.removeEventListener('abort', release)
-    }
-  }
-
-  private *fromLine(line: Buffer, n: number, flags: LineFlags, base: Omit<ProduceRecord, 'value'>, where: BadLine): Generator<ProduceRecord> {
-    if (isBlank(line)) return
-    if (flags.input === 'json') {
-      let r: ReturnType<typeof parseJsonLine>
-      try {
-        r = parseJsonLine(line.toString('utf8'), n, { keepTimestamps: flags['keep-timestamps'] })
-      } catch (err) {
-        where.line = n
-        where.error = err
-        throw err
-      }
-      where.pending.push(n)
-      yield { key: r.key, value: r.value, headers: r.headers, partition: flags.partition, timestamp: flags['keep-timestamps'] ? r.timestamp : undefined }
-    } else {
-      where.pending.push(n)
-      yield { ...base, value: line }
-    }
-  }
-}
-
-/** The input line that could not be read, and its error; the input lines of the records read but not yet written, in order. */
-interface BadLine {
-  line?: number
-  error?: unknown
-  pending: number[]
-}
-
-interface LineFlags {
-  input: 'raw' | 'json'
-  'keep-timestamps': boolean
-  partition?: number
-}
-
-/** Empty or only spaces and tabs: skipped (a line holding U+2028 or any other byte is a record). */
-function isBlank(line: Buffer): boolean {
-  for (const b of line) if (b !== 0x20 && b !== 0x09) return false
-  return true
 }

@@ -3,15 +3,10 @@ import chalk from 'chalk'
 import { EvtCommand } from '../base-command.ts'
 import { EvtError, ExitCode, usageError } from '../errors.ts'
 import { connectionFlags, formatFlag, jsonFlag, noUiFlag, strictFlag, withEnv } from '../flags.ts'
-import { formatDelay, recordLabel, renderTrace, renderTree, searchSummary } from '../output/trace.ts'
+import { followUpdateLines, renderTrace, searchSummary, waitingLine } from '../output/trace.ts'
 import { trace, type TraceResult } from '../services/trace.ts'
-import { missingExpectations, orderViolation } from '../trace/expect.ts'
-import { checkEpoch, parseDuration, parseInstant, parseTimeout } from '../time.ts'
-
-/** `--since 24h` (a duration ago) or an instant (epoch ms, RFC 3339, date). */
-function parseWhen(text: string, flag: string, now: number): number {
-  return checkEpoch(/^\d+(\.\d+)?(ms|s|m|h|d|w|y)$/i.test(text.trim()) ? now - parseDuration(text, flag) : parseInstant(text, flag), text, flag)
-}
+import { checkExpectations, expectationsDecided, missingExpectations } from '../trace/expect.ts'
+import { parseDuration, parseTimeout, parseWhen } from '../time.ts'
 
 export default class Trace extends EvtCommand {
   static override summary = 'Follow one request across every topic and service, as a causal tree.'
@@ -90,12 +85,11 @@ Reads all partitions in parallel without a consumer group, from --since to the e
         until,
         live,
         signal: interrupt.signal,
-        // decided either way: all seen, or (--expect-order) an order that waiting cannot fix
-        stopWhen: expected?.length && !flags.follow ? (records) => missingExpectations(records, expected, flags['expect-order']).length === 0 || (flags['expect-order'] && orderViolation(records, expected) !== undefined) : undefined,
+        stopWhen: expected?.length && !flags.follow ? (records) => expectationsDecided(records, expected, flags['expect-order']) : undefined,
         stallAfterMs: flags['stall-after'],
         onWarning: (m) => this.note(`evt: warning: ${m}`),
         strict: flags.strict,
-        onUpdate: (r) => (view ? view.update(r) : flags.follow ? this.liveUpdate(r, format, printed) : this.waiting(r, expected ?? [], waitMs)),
+        onUpdate: (r) => (view ? view.update(r) : flags.follow ? followUpdateLines(r, format, printed).forEach((l) => this.note(l)) : this.waiting(r, expected ?? [], waitMs)),
       })
     } finally {
       clearTimeout(timer)
@@ -109,12 +103,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
       return
     }
     if (expected?.length) {
-      const violation = flags['expect-order'] ? orderViolation(result.records, expected) : undefined
-      if (violation) {
-        throw new EvtError('expectation', `${args.id}: event types out of order: expected ${expected.join(' → ')}, seen ${violation.seen.map((x) => `${x.type} (${x.recordId})`).join(' → ')}${violation.seen.some((x) => x.type === violation.late) ? '' : ` with ${violation.late} missing before ${violation.before}`}`, { hint: `${violation.late} must come before ${violation.before}: look at the tree above, or fix the order given to --expect` })
-      }
-      const missing = missingExpectations(result.records, expected, flags['expect-order'])
-      if (missing.length) throw new EvtError('expectation', `after ${Math.round(elapsed / 1000)} s, ${args.id} ${missing.every((m) => m.endsWith('(out of order)')) ? 'has event types out of order' : 'is missing'}: ${missing.join(', ')}`, { hint: 'raise --timeout, or look at the tree above for a dead letter or a stalled hop' })
+      checkExpectations(args.id, result.records, expected, flags['expect-order'], elapsed)
       this.note(chalk.green(`all expected event types seen: ${expected.join(', ')}`))
       return
     }
@@ -125,23 +114,9 @@ Reads all partitions in parallel without a consumer group, from --since to the e
   private waiting(r: TraceResult, expected: string[], waitMs: number): void {
     if (r.live && !this.waitNoted) {
       this.waitNoted = true
-      this.note(chalk.dim(`found ${r.records.length} records; waiting up to ${Math.round(waitMs / 1000)} s for: ${missingExpectations(r.records, expected).join(', ') || expected.join(', ')}`))
+      this.note(waitingLine(r, missingExpectations(r.records, expected), expected, waitMs))
     }
   }
 
   private waitNoted = false
-
-  private liveUpdate(r: TraceResult, format: string, printed: Set<string>): void {
-    if (format === 'json') return
-    if (printed.size === 0 && r.live) {
-      this.note(`${renderTree(r)}\n${chalk.dim('following new records… (Ctrl-C to stop)')}`)
-      for (const id of r.graph.nodes.keys()) printed.add(id)
-      return
-    }
-    for (const [id, n] of r.graph.nodes) {
-      if (printed.has(id)) continue
-      printed.add(id)
-      this.note(`+ ${recordLabel(n.record)}  ${n.record.meta.source ?? '?'}  ${id}${n.parentId ? `  ← ${n.parentId}` : ''}${n.delayMs !== undefined ? ` ${formatDelay(n.delayMs)}` : ''}`)
-    }
-  }
 }

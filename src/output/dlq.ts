@@ -10,7 +10,6 @@ import type { DlqListResult } from '../services/dlq-list.ts'
 import { escapeControl } from '../util/terminal-text.ts'
 import { jsonLine, prettyRecord } from './records.ts'
 import { renderTable } from './table.ts'
-import { NO_TIMESTAMP, recordTimeText } from '../time.ts'
 import { plural } from './plural.ts'
 import { failureTime, failureView } from './dlq-failure-view.ts'
 

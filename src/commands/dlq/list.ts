@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
-import { usageError } from '../../errors.ts'
 import { connectionFlags, isolationFlag, jsonFlag, withEnv } from '../../flags.ts'
 import { renderDlqList } from '../../output/dlq.ts'
-import { listDlqTopics } from '../../services/dlq-list.ts'
+import { listDlqTopics, parseDlqPatterns } from '../../services/dlq-list.ts'
 
 export default class DlqList extends EvtCommand {
   static override summary = 'List dead-letter topics: how many records, how old, which errors, from where.'
@@ -32,13 +31,7 @@ Timestamps are epoch ms (null for an empty topic); exception null counts records
   async run(): Promise<void> {
     const { flags } = await this.parse(DlqList)
     this.setJsonOutput(flags.json)
-    const patterns = (flags.pattern ?? []).map((p) => {
-      try {
-        return new RegExp(p)
-      } catch (err) {
-        throw usageError(`--pattern: "${p}" is not a regular expression: ${(err as Error).message}`, 'e.g. --pattern "-failed$"')
-      }
-    })
+    const patterns = parseDlqPatterns(flags.pattern ?? [])
     const result = await listDlqTopics(this.session(flags), {
       topics: flags.topic,
       patterns,

@@ -1,8 +1,7 @@
-import { configPath, loadConfig } from '../../config/profiles.ts'
-import { renderTable } from '../../output/table.ts'
+import { configPath, loadConfig, profileRows } from '../../config/profiles.ts'
+import { renderProfiles } from '../../output/profiles.ts'
 import { EvtCommand } from '../../base-command.ts'
 import { jsonFlag, withEnv } from '../../flags.ts'
-import { redact } from '../../redact.ts'
 
 export default class ProfilesList extends EvtCommand {
   static override summary = 'List connection profiles from the config file.'
@@ -15,16 +14,7 @@ export default class ProfilesList extends EvtCommand {
     this.setJsonOutput(flags.json)
     const path = configPath()
     const config = loadConfig(path, this.warning)
-    const rows = Object.entries(config.profiles).map(([name, p]) => ({
-      name,
-      default: name === config.default,
-      brokers: redact(Array.isArray(p.brokers) ? p.brokers.join(',') : (p.brokers ?? '')),
-      registry: redact(typeof p.registry === 'string' ? p.registry : (p.registry?.url ?? '')),
-      sasl: p.sasl?.mechanism ?? '',
-      tls: Boolean(p.tls),
-    }))
-    if (flags.json) return this.out(JSON.stringify({ path, default: config.default ?? null, profiles: rows }))
-    if (rows.length === 0) return this.out(`no profiles in ${path}`)
-    this.out(renderTable(['', 'PROFILE', 'BROKERS', 'REGISTRY', 'SASL', 'TLS'], rows.map((r) => [r.default ? '*' : '', r.name, r.brokers, r.registry, r.sasl || '-', r.tls ? 'yes' : 'no'])))
+    const rows = profileRows(config)
+    this.out(flags.json ? JSON.stringify({ path, default: config.default ?? null, profiles: rows }) : renderProfiles(path, rows))
   }
 }

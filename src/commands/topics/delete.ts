@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
 import { connectionFlags, jsonFlag, withEnv, writeFlags } from '../../flags.ts'
 import { plural, renderTopicDeletePlan, renderTopicDeleteResults } from '../../output/admin.ts'
