@@ -96,6 +96,23 @@ describe('EVT_* variables of flags', () => {
     expect([...scopedSeen].sort()).toEqual(Object.keys(SCOPED).sort())
   })
 
+  it('dlq inspect still reads EVT_DLQ_OFFSET when EVT_OFFSET is not set (the flag\'s default), and shows start:end in --help', async () => {
+    const { default: DlqInspect } = await import('../../src/commands/dlq/inspect.ts')
+    const offset = DlqInspect.flags.offset as unknown as { default: (ctx: object) => Promise<string>; defaultHelp: (ctx: object) => Promise<string>; env: string }
+    const saved = process.env.EVT_DLQ_OFFSET
+    try {
+      delete process.env.EVT_DLQ_OFFSET
+      expect(await offset.default({})).toBe('start:end')
+      process.env.EVT_DLQ_OFFSET = '-5'
+      expect(await offset.default({})).toBe('-5')
+      expect(await offset.defaultHelp({})).toBe('start:end')
+      expect(offset.env).toBe('EVT_OFFSET')
+    } finally {
+      if (saved === undefined) delete process.env.EVT_DLQ_OFFSET
+      else process.env.EVT_DLQ_OFFSET = saved
+    }
+  })
+
   it('the shared flags are shared: -o, -p, -n, --yes, --dry-run, --rate, --no-ui, --filter, --json keep their char and variable', async () => {
     const expected: Record<string, { char?: string; env: string }> = {
       offset: { char: 'o', env: 'EVT_OFFSET' },
