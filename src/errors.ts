@@ -264,6 +264,26 @@ export function mapKafkaError(err: unknown, context: { brokers?: string[]; topic
   return new EvtError('internal', `Kafka error: ${firstLine(top.message ?? String(err))}`, { cause: err })
 }
 
+/**
+ * Kafka error types of a group or transaction coordinator that is not ready yet: loading its
+ * partition of __consumer_offsets or __transaction_state (a broker that just started, a topic the
+ * first transactional id creates), not elected, or moved to another broker.
+ */
+const COORDINATOR_NOT_READY_TYPES = new Set([
+  // Kafka's names of error codes 14, 15, 16, and the client's (kafkajs types them by their older names)
+  'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR',
+  'GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP',
+])
+
+/**
+ * True when `err` (a client error, or an EvtError mapped from one: its cause chain is searched)
+ * says the coordinator is not ready yet ("The coordinator is loading and hence can't process
+ * requests"): Kafka marks these retriable, and the same request succeeds once it has loaded.
+ */
+export function isCoordinatorNotReady(err: unknown): boolean {
+  return causeChain(err).some((e) => typeof e.type === 'string' && COORDINATOR_NOT_READY_TYPES.has(e.type))
+}
+
 /** Kafka error types a broker answers when retrying cannot help: the same request fails the same way. */
 const NON_RETRIABLE_TYPES = new Set([
   ...AUTH_TYPES,

@@ -1,5 +1,7 @@
 /**
- * Every shared flag, defined once. Each has an EVT_* env var; commands spread the groups in.
+ * Every shared flag, defined once; commands spread the groups in (or call the factories where a
+ * command's default or summary differs), then pass their flags through {@link withEnv}, which gives
+ * every flag its EVT_* variable. test/unit/flags-env.test.ts checks every command's flags.
  */
 import { Flags } from '@oclif/core'
 import { usageError } from './errors.ts'
@@ -50,7 +52,7 @@ export const strictFlag = {
 /** `--json`: machine-readable output on stdout (the command's documented JSON contract). */
 export const jsonFlag = {
   json: Flags.boolean({
-    summary: 'Print JSON on stdout instead of a table.',
+    summary: 'Print JSON on stdout (its schema: docs/schemas/).',
     env: 'EVT_JSON',
   }),
 }
@@ -64,13 +66,23 @@ export const filterFlags = {
   }),
   key: Flags.string({
     summary: 'Only records whose key matches this glob (e.g. "order-1*").',
+    env: 'EVT_KEY',
     helpGroup: 'FILTER',
   }),
   header: Flags.string({
     summary: 'Only records with this header (name=value, or name for presence). Repeatable: all must match.',
     multiple: true,
+    env: 'EVT_HEADER',
     helpGroup: 'FILTER',
   }),
+}
+
+/**
+ * `--filter` with this command's summary (what the CEL expression sees differs: dlq adds `failure`).
+ * Same variable everywhere: EVT_FILTER.
+ */
+export function filterFlag(options: { summary: string }) {
+  return { filter: Flags.string({ summary: options.summary, env: 'EVT_FILTER', helpGroup: 'FILTER' }) }
 }
 
 /** Isolation level for reads. */
@@ -81,6 +93,78 @@ export const isolationFlag = {
     default: 'read_committed' as const,
     env: 'EVT_ISOLATION',
   })(),
+}
+
+/**
+ * `-o/--offset`: positions of tail's grammar (src/kafka/positions.ts). Default and summary per command;
+ * EVT_OFFSET everywhere. `legacyEnv` names an older variable still read when EVT_OFFSET is unset
+ * (dlq inspect's EVT_DLQ_OFFSET).
+ */
+export function offsetFlag(options: { default: string; summary: string; legacyEnv?: string }) {
+  const { legacyEnv } = options
+  return {
+    offset: Flags.string({
+      char: 'o',
+      summary: options.summary,
+      env: 'EVT_OFFSET',
+      default: legacyEnv ? async () => process.env[legacyEnv] || options.default : options.default,
+      ...(legacyEnv ? { defaultHelp: async () => options.default } : {}),
+    }),
+  }
+}
+
+/** `-p/--partition`: a partition list (0,2 or 0-3), repeatable; parse it with {@link parsePartitionList}. EVT_PARTITION. */
+export function partitionFlag(options: { summary?: string } = {}) {
+  return {
+    partition: Flags.string({ char: 'p', summary: options.summary ?? 'Only these partitions (0,2 or 0-3). Repeatable.', multiple: true, env: 'EVT_PARTITION' }),
+  }
+}
+
+/** `-n/--max-messages`: stop after this many records, counted after filters. EVT_MAX_MESSAGES. */
+export const maxMessagesFlag = {
+  'max-messages': Flags.integer({ char: 'n', summary: 'Stop after this many records (after filters).', min: 0, env: 'EVT_MAX_MESSAGES' }),
+}
+
+/** `-e/--exit`: stop at the end offsets taken at start. EVT_EXIT. */
+export const exitFlag = {
+  exit: Flags.boolean({ char: 'e', summary: 'Stop at the end offsets taken at start (never hangs).', env: 'EVT_EXIT' }),
+}
+
+/**
+ * `-f/--format` with the command's formats (one of them `json`: `-f json` is the same as `--json`,
+ * see {@link EvtCommand.outputFormat}). Commands whose formats differ name their own variable
+ * (`env`, e.g. EVT_TRACE_FORMAT); the default is EVT_FORMAT.
+ */
+export function formatFlag<const T extends readonly string[]>(options: { options: T; summary: string; env?: string }) {
+  return {
+    format: Flags.option({ char: 'f', options: options.options, summary: options.summary, env: options.env ?? 'EVT_FORMAT' })(),
+  }
+}
+
+/** `--no-ui`: plain output even on a terminal (no live view or browser). EVT_NO_UI. */
+export const noUiFlag = {
+  'no-ui': Flags.boolean({ summary: 'Plain output even on a terminal (no live view or browser).', env: 'EVT_NO_UI' }),
+}
+
+/** `--progress`: report progress on stderr even when stderr is not a terminal. EVT_PROGRESS. */
+export const progressFlag = {
+  progress: Flags.boolean({ summary: 'Report progress on stderr even when it is not a terminal (default: only on a terminal).', env: 'EVT_PROGRESS' }),
+}
+
+/**
+ * Write safety: `-y/--yes` (no confirmation; needed without a terminal) and `--dry-run` (print the
+ * plan and stop), EVT_YES and EVT_DRY_RUN. `nothing` completes the --dry-run summary: "nothing is <nothing>".
+ */
+export function writeFlags(options: { nothing?: string } = {}) {
+  return {
+    'dry-run': Flags.boolean({ summary: `Print the plan and stop: nothing is ${options.nothing ?? 'written'}.`, env: 'EVT_DRY_RUN' }),
+    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).', env: 'EVT_YES' }),
+  }
+}
+
+/** `--rate`: at most this many records per second (moves: replay --to-topic, dlq requeue). EVT_RATE. */
+export const rateFlag = {
+  rate: Flags.integer({ summary: 'At most this many records per second.', min: 1, env: 'EVT_RATE' }),
 }
 
 /** Parses a partition list like "0,2,5" or "0-3". */
@@ -110,4 +194,36 @@ export const outboxFlags = {
   'aggregate-type': Flags.string({ summary: 'Only rows of this aggregate type (repeatable); pair it with --topic or --topic-prefix for its topics.', multiple: true, env: 'EVT_OUTBOX_AGGREGATE_TYPE', helpGroup: 'OUTBOX' }),
   'timestamp-column': Flags.string({ summary: 'The column with the time each row was written (default: the profile\'s, else created_at).', env: 'EVT_OUTBOX_TIMESTAMP_COLUMN', helpGroup: 'OUTBOX' }),
   grace: Flags.custom<number>({ summary: 'How long a row may take to reach Kafka before it counts as late (unpublished), e.g. 30s.', default: 30_000, defaultHelp: async () => '30s', parse: async (v) => parseDuration(v, '--grace'), env: 'EVT_OUTBOX_GRACE', helpGroup: 'OUTBOX' })(),
+}
+
+/**
+ * Environment variables evt reads for other purposes: no flag may take one of these names.
+ * (EVT_CONFIG is the config file's path; EVT_CLUSTER_*, EVT_DEMO_*, EVT_TEST_* belong to the
+ * local cluster, the demo and the tests.)
+ */
+export const RESERVED_ENV = ['EVT_CONFIG', 'EVT_REEXEC'] as const
+
+/** Prefixes of variables owned by the cluster scripts, the demo and the tests (never a flag's). */
+export const RESERVED_ENV_PREFIXES = ['EVT_CLUSTER_', 'EVT_DEMO_', 'EVT_TEST_'] as const
+
+/**
+ * The environment variable of a flag: `EVT_` + the flag name in upper case, dashes as underscores
+ * (`max-messages` → `EVT_MAX_MESSAGES`). A flag that means something else in one command carries
+ * its own name in its definition instead, scoped by the command (`EVT_PRODUCE_KEY`, `EVT_TRACE_FORMAT`).
+ */
+export function envName(flag: string): string {
+  return `EVT_${flag.toUpperCase().replaceAll('-', '_')}`
+}
+
+/**
+ * A command's flags, each given its environment variable ({@link envName}) unless its definition
+ * names one. Every command passes its flags through this, so every flag has an EVT_* variable and
+ * `--help` lists it (`env: EVT_…`). Returns new flag objects; the shared definitions are not changed.
+ */
+export function withEnv<T extends Record<string, object>>(flags: T): T {
+  const out: Record<string, object> = {}
+  for (const [name, flag] of Object.entries(flags)) {
+    out[name] = 'env' in flag && flag.env ? flag : { ...flag, env: envName(name) }
+  }
+  return out as T
 }

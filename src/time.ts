@@ -90,3 +90,12 @@ export function recordTimeText(timestampMs: number, start = 0, end?: number): st
   if (!Number.isFinite(timestampMs) || timestampMs < 0 || timestampMs > MAX_EPOCH_MS) return NO_TIMESTAMP
   return new Date(timestampMs).toISOString().slice(start, end)
 }
+
+/**
+ * A window bound such as `--since 24h` (a duration before `now`) or an instant (epoch ms, RFC 3339,
+ * a date), as epoch ms.
+ * @throws EvtError usage (exit 2) for text that is neither, or an instant out of range.
+ */
+export function parseWhen(text: string, flag: string, now: number): number {
+  return checkEpoch(/^\d+(\.\d+)?(ms|s|m|h|d|w|y)$/i.test(text.trim()) ? now - parseDuration(text, flag) : parseInstant(text, flag), text, flag)
+}

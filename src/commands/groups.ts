@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../base-command.ts'
-import { connectionFlags, jsonFlag } from '../flags.ts'
+import { connectionFlags, jsonFlag, withEnv } from '../flags.ts'
 import { renderGroupDetail, renderGroups } from '../output/admin.ts'
 import { describeGroup, listGroups } from '../services/groups.ts'
 
@@ -18,7 +18,7 @@ export default class Groups extends EvtCommand {
   static override args = {
     group: Args.string({ ignoreStdin: true, description: 'Consumer group id to show in detail.' }),
   }
-  static override flags = { ...connectionFlags, ...jsonFlag, all: Flags.boolean({ summary: 'Also list evt\'s own progress groups (replay, dlq requeue).' }) }
+  static override flags = withEnv({ ...connectionFlags, ...jsonFlag, all: Flags.boolean({ summary: 'Also list evt\'s own progress groups (replay, dlq requeue).' }) })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Groups)

@@ -1,14 +1,11 @@
-import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs'
 import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../base-command.ts'
-import { parseHeaderFlag, parseJsonLine, splitLines, untilAborted } from '../codec/input.ts'
+import { parseHeaderFlag } from '../codec/input.ts'
+import { produceInput, type BadLine } from '../services/produce-input.ts'
 import { parseSchemaSelector } from '../codec/registry.ts'
 import { EvtError, ExitCode, isKafkaClientError, mapKafkaError, usageError } from '../errors.ts'
-import { connectionFlags, jsonFlag } from '../flags.ts'
-import { produceRecords, type ProduceRecord } from '../services/produce.ts'
-
-/** Paths that name this process's stdin. */
-const STDIN_PATHS = new Set(['/dev/stdin', '/dev/fd/0', '/proc/self/fd/0'])
+import { connectionFlags, jsonFlag, withEnv } from '../flags.ts'
+import { produceRecords } from '../services/produce.ts'
 
 export default class Produce extends EvtCommand {
   static override summary = 'Write records to a topic (idempotent producer) and print where each landed.'
@@ -32,12 +29,12 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
     topic: Args.string({ ignoreStdin: true, description: 'Topic to write to.', required: true }),
     value: Args.string({ ignoreStdin: true, description: 'The value, or @file to read it from a file. Omitted: read stdin.' }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
-    key: Flags.string({ char: 'k', summary: 'Record key (text).' }),
-    header: Flags.string({ char: 'H', summary: 'Header name=value. Repeatable; duplicates are kept in order.', multiple: true }),
-    partition: Flags.integer({ char: 'p', summary: 'Write to this partition (default: by key, round-robin without a key).', min: 0 }),
+    key: Flags.string({ char: 'k', summary: 'Record key (text).', env: 'EVT_PRODUCE_KEY' }),
+    header: Flags.string({ char: 'H', summary: 'Header name=value. Repeatable; duplicates are kept in order.', multiple: true, env: 'EVT_PRODUCE_HEADER' }),
+    partition: Flags.integer({ char: 'p', summary: 'Write to this partition (default: by key, round-robin without a key).', min: 0, env: 'EVT_PRODUCE_PARTITION' }),
     tombstone: Flags.boolean({ summary: 'Write a null value (delete the key on a compacted topic).' }),
     lines: Flags.boolean({ summary: 'One record per line of stdin or the @file (split on \\n only; CRLF line ends are accepted).' }),
     input: Flags.option({ options: ['raw', 'json'] as const, default: 'raw' as const, summary: 'raw: values as given; json: JSON lines as written by evt tail -f json (CRLF line ends are accepted).' })(),
@@ -47,7 +44,7 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
     'key-schema': Flags.string({ summary: 'Encode the key (JSON; text that is not JSON is a string) with this subject: <subject>[:version].', exclusive: ['key-schema-id'], helpGroup: 'SCHEMA', env: 'EVT_KEY_SCHEMA' }),
     'key-schema-id': Flags.integer({ summary: 'Encode the key with this registry schema id.', min: 1, exclusive: ['key-schema'], helpGroup: 'SCHEMA' }),
     compression: Flags.option({ options: ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const, default: 'none' as const, summary: 'Compression codec for the record batches.' })(),
-  }
+  })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Produce)
@@ -64,14 +61,10 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
       value: flags['value-schema'] ? parseSchemaSelector(flags['value-schema'], '--value-schema') : flags['value-schema-id'] ? { id: flags['value-schema-id'] } : undefined,
     }
     if (flags.input === 'json' && (schemas.key || schemas.value)) throw usageError('--input json writes records back byte-exact: it cannot be combined with --value-schema/--key-schema', 'give JSON values with --lines (one per line) or as the argument instead')
-    const controller = new AbortController()
-    const onSigint = () => {
-      if (controller.signal.aborted) process.exit(ExitCode.Interrupted) // a second Ctrl-C: stop now
-      controller.abort()
-    }
-    process.on('SIGINT', onSigint)
+    // a second Ctrl-C stops at once
+    const interrupt = this.interruptSignal({ secondExits: true })
     const where: BadLine = { pending: [] }
-    const records = this.records(args.value, flags, base, controller.signal, where)
+    const records = produceInput(args.value, flags, base, interrupt.signal, where)
     let count = 0
     let interrupted = false
     try {
@@ -97,100 +90,12 @@ Prints topic/partition@offset per record; with --json one {"topic","partition","
       }
       throw failed
     } finally {
-      process.removeListener('SIGINT', onSigint)
-      interrupted = controller.signal.aborted
-      controller.abort() // lets go of stdin if the run stopped early
+      interrupted = interrupt.signal.aborted
+      interrupt.abort() // lets go of stdin if the run stopped early
     }
     if (interrupted) {
       this.note(`evt: interrupted: ${count} record${count === 1 ? '' : 's'} written`)
       process.exitCode = ExitCode.Interrupted
     } else if (count === 0) this.note('evt: no records to write (empty input)')
   }
-
-  /** The records of the input; a line that cannot be read is noted in `where` before its error is thrown. */
-  private async *records(value: string | undefined, flags: LineFlags & { tombstone: boolean; lines: boolean }, base: Omit<ProduceRecord, 'value'>, signal: AbortSignal, where: BadLine): AsyncGenerator<ProduceRecord> {
-    if (flags.tombstone) {
-      yield { ...base, value: null }
-      return
-    }
-    const byLine = flags.lines || flags.input === 'json'
-    // @/dev/stdin is stdin itself (which may be a socket that cannot be opened again by path)
-    const file = value?.startsWith('@') && !STDIN_PATHS.has(value.slice(1)) ? value.slice(1) : undefined
-    if (value !== undefined && value.startsWith('@') && !file) value = '-'
-    if (value !== undefined && !file && value !== '-') {
-      if (byLine) {
-        let n = 0
-        for (const line of value.split('\n')) yield* this.fromLine(Buffer.from(line.endsWith('\r') ? line.slice(0, -1) : line, 'utf8'), ++n, flags, base, where)
-      } else yield { ...base, value: Buffer.from(value) }
-      return
-    }
-    if (!file && process.stdin.isTTY) throw usageError('no value given and stdin is a terminal', 'pass the value as an argument, @file, or pipe records into stdin')
-    // Opened once and read from that descriptor: a pipe (@/dev/stdin, @<(…)) can be read only once.
-    let fd: number | undefined
-    if (file) {
-      try {
-        fd = openSync(file, 'r')
-        if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
-      } catch (err) {
-        if (fd !== undefined) closeSync(fd)
-        throw new EvtError('usage', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`, { hint: 'check the path after @' })
-      }
-    }
-    const stream = fd !== undefined ? createReadStream('', { fd }) : process.stdin
-    stream.on('error', () => {})
-    // Ctrl-C: stop reading, and let go of stdin so the process can exit once the rest is written
-    const release = () => stream.destroy()
-    signal.addEventListener('abort', release, { once: true })
-    try {
-      if (byLine) {
-        let n = 0
-        for await (const line of splitLines(stream, { stripCr: true, signal })) yield* this.fromLine(line, ++n, flags, base, where)
-        return
-      }
-      const chunks: Buffer[] = []
-      for await (const chunk of untilAborted<Buffer | string>(stream, signal)) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
-      // interrupted: the value may be cut short, so nothing is written
-      if (!signal.aborted) yield { ...base, value: Buffer.concat(chunks) }
-    } finally {
-      signal.removeEventListener('abort', release)
-    }
-  }
-
-  private *fromLine(line: Buffer, n: number, flags: LineFlags, base: Omit<ProduceRecord, 'value'>, where: BadLine): Generator<ProduceRecord> {
-    if (isBlank(line)) return
-    if (flags.input === 'json') {
-      let r: ReturnType<typeof parseJsonLine>
-      try {
-        r = parseJsonLine(line.toString('utf8'), n, { keepTimestamps: flags['keep-timestamps'] })
-      } catch (err) {
-        where.line = n
-        where.error = err
-        throw err
-      }
-      where.pending.push(n)
-      yield { key: r.key, value: r.value, headers: r.headers, partition: flags.partition, timestamp: flags['keep-timestamps'] ? r.timestamp : undefined }
-    } else {
-      where.pending.push(n)
-      yield { ...base, value: line }
-    }
-  }
-}
-
-/** The input line that could not be read, and its error; the input lines of the records read but not yet written, in order. */
-interface BadLine {
-  line?: number
-  error?: unknown
-  pending: number[]
-}
-
-interface LineFlags {
-  input: 'raw' | 'json'
-  'keep-timestamps': boolean
-  partition?: number
-}
-
-/** Empty or only spaces and tabs: skipped (a line holding U+2028 or any other byte is a record). */
-function isBlank(line: Buffer): boolean {
-  for (const b of line) if (b !== 0x20 && b !== 0x09) return false
-  return true
 }

@@ -3,9 +3,9 @@ import { EvtCommand } from '../base-command.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import { ExitCode, usageError } from '../errors.ts'
 import { compileCel } from '../filter.ts'
-import { connectionFlags, jsonFlag, parsePartitionList } from '../flags.ts'
+import { connectionFlags, filterFlag, jsonFlag, parsePartitionList, partitionFlag, progressFlag, rateFlag, withEnv, writeFlags } from '../flags.ts'
 import { parsePositionRange } from '../kafka/positions.ts'
-import { renderCopyProgress, renderCopySummary, renderReplayPlan } from '../output/replay.ts'
+import { renderCopyProgress, renderCopySummary, renderGroupReplayDone, renderReplayPlan } from '../output/replay.ts'
 import { loadReplay } from '../replay/state.ts'
 import { applyGroupReplay, defineCopy, planReplay, refuseActiveGroup, runCopy, type CopySummary } from '../services/replay.ts'
 import { confirmWrite } from '../ui/confirm.ts'
@@ -31,28 +31,28 @@ evt replay status lists copy replays (running, finished, interrupted) with their
   static override args = {
     topic: Args.string({ ignoreStdin: true, description: 'Source topic (not needed with --resume).' }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
     from: Flags.string({ summary: 'Where the replay starts (tail\'s position grammar).' }),
     to: Flags.string({ summary: 'Where it ends, exclusive (default: the end when it starts). Copy only.' }),
-    partition: Flags.string({ char: 'p', summary: 'Only these partitions (0,2 or 0-3).', multiple: true }),
+    ...partitionFlag(),
     group: Flags.string({ summary: 'Target: position this consumer group at --from.', exclusive: ['to-topic'] }),
     'to-topic': Flags.string({ summary: 'Target: copy the records into this topic.' }),
     partitioning: Flags.option({ options: ['same', 'key', 'round-robin'] as const, summary: 'Target partition of each copied record (default: same number when the target has enough partitions, else by key).' })(),
     'keep-timestamps': Flags.boolean({ summary: 'Keep the source records\' timestamps (default: the time of the copy).' }),
-    filter: Flags.string({ summary: 'Copy only records for which this CEL expression is true.' }),
-    rate: Flags.integer({ summary: 'At most this many records per second.', min: 1 }),
-    'dry-run': Flags.boolean({ summary: 'Print the plan and stop: nothing is written.' }),
-    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).' }),
+    ...filterFlag({ summary: 'Copy only records for which this CEL expression is true.' }),
+    ...rateFlag,
+    ...writeFlags(),
     resume: Flags.string({ summary: 'Resume the copy with this replay id.' }),
-  }
+    ...progressFlag,
+  })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Replay)
     this.setJsonOutput(flags.json)
     const session = this.session(flags)
-    if (flags.resume) return this.copy(session, loadReplay(flags.resume), flags, true)
+    if (flags.resume) return this.resume(session, loadReplay(flags.resume), flags)
     if (!args.topic) throw usageError('which topic? (or --resume <replay-id>)', 'e.g. evt replay orders.events --from @-1h --to-topic orders.replay')
     if (!flags.from) throw usageError('--from is required', 'e.g. --from start, --from @-2h, --from 1500')
     if (!flags.group && !flags['to-topic']) throw usageError('choose a target: --group <name> or --to-topic <name>', 'see evt replay --help')
@@ -62,48 +62,55 @@ evt replay status lists copy replays (running, finished, interrupted) with their
     const range = { from: from.from, to: flags.to ? parsePositionRange(flags.to).from : undefined }
     if (flags.filter) compileCel(flags.filter) // a filter that does not compile is a usage error before anything else
     const plan = await planReplay(session, { source: args.topic, range, partitions: parsePartitionList(flags.partition), group: flags.group, toTopic: flags['to-topic'], partitioning: flags.partitioning })
-    this.out(flags.json ? JSON.stringify({ plan }) : renderReplayPlan(plan))
-    refuseActiveGroup(plan)
-    if (flags['dry-run']) return
-    await confirmWrite(plan.mode === 'group' ? `Move the offsets of group "${plan.target}"?` : `Copy into "${plan.target}"?`, { yes: flags.yes })
     if (plan.mode === 'group') {
-      await applyGroupReplay(session, plan)
-      this.out(flags.json ? JSON.stringify({ done: true, group: plan.target }) : `group "${plan.target}" now starts at ${plan.partitions.map((p) => `${p.partition}:${p.start}`).join(', ')} on ${plan.source}`)
+      await this.plannedWrite(flags, {
+        plan,
+        render: renderReplayPlan,
+        refuse: refuseActiveGroup,
+        question: `Move the offsets of group "${plan.target}"?`,
+        execute: () => applyGroupReplay(session, plan),
+        result: () => ({ json: { done: true, group: plan.target }, text: renderGroupReplayDone(plan) }),
+      })
       return
     }
-    const def = defineCopy(session.connection, plan, { keepTimestamps: flags['keep-timestamps'], filter: flags.filter, rate: flags.rate })
-    return this.copy(session, def, flags, false)
+    const summary = await this.plannedWrite(flags, {
+      plan,
+      render: renderReplayPlan,
+      refuse: refuseActiveGroup,
+      question: `Copy into "${plan.target}"?`,
+      execute: () => this.copy(session, defineCopy(session.connection, plan, { keepTimestamps: flags['keep-timestamps'], filter: flags.filter, rate: flags.rate }), flags),
+      result: (s) => ({ json: { summary: s }, text: renderCopySummary(s) }),
+    })
+    if (summary) this.interrupted(summary)
   }
 
-  private async copy(session: KafkaSession, def: ReturnType<typeof loadReplay>, flags: { json: boolean; yes: boolean }, resumed: boolean): Promise<void> {
-    if (resumed) {
-      this.note(`resuming replay ${def.id}: ${def.source} → ${def.target}`)
-      await confirmWrite(`Resume copying into "${def.target}"?`, { yes: flags.yes })
-    }
-    this.note(`replay id ${def.id} (if interrupted: evt replay --resume ${def.id})`)
-    const controller = new AbortController()
-    const onSigint = () => controller.abort()
-    process.on('SIGINT', onSigint)
-    let last = 0
-    let summary: CopySummary
-    try {
-      summary = await runCopy(session, def, {
-        filter: def.filter ? compileCel(def.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)) : undefined,
-        signal: controller.signal,
-        onWarning: (m) => this.note(`evt: warning: ${m}`),
-        onProgress: (p) => {
-          if (Date.now() - last < (process.stderr.isTTY ? 200 : 2000)) return
-          last = Date.now()
-          process.stderr.write(process.stderr.isTTY ? `\r${renderCopyProgress(p)}\u001b[K` : `${renderCopyProgress(p)}\n`)
-        },
-      })
-    } finally {
-      process.removeListener('SIGINT', onSigint)
-      if (process.stderr.isTTY && last) process.stderr.write('\n')
-    }
+  private async resume(session: KafkaSession, def: ReturnType<typeof loadReplay>, flags: { json: boolean; yes: boolean; progress: boolean }): Promise<void> {
+    this.note(`resuming replay ${def.id}: ${def.source} → ${def.target}`)
+    await confirmWrite(`Resume copying into "${def.target}"?`, { yes: flags.yes })
+    const summary = await this.copy(session, def, flags)
     this.out(flags.json ? JSON.stringify({ summary }) : renderCopySummary(summary))
+    this.interrupted(summary)
+  }
+
+  /** Runs a copy (new or resumed) with the progress reporter and Ctrl-C; returns its summary. */
+  private async copy(session: KafkaSession, def: ReturnType<typeof loadReplay>, flags: { progress: boolean }): Promise<CopySummary> {
+    this.note(`replay id ${def.id} (if interrupted: evt replay --resume ${def.id})`)
+    const interrupt = this.interruptSignal()
+    const progress = this.progress(flags)
+    const summary = await runCopy(session, def, {
+      filter: def.filter ? compileCel(def.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)) : undefined,
+      signal: interrupt.signal,
+      onWarning: (m) => this.note(`evt: warning: ${m}`),
+      onProgress: (p) => progress.update(p.done, p.total, renderCopyProgress(p)),
+    })
+    progress.stop()
+    return summary
+  }
+
+  /** An interrupted copy: say how to resume, exit 130. */
+  private interrupted(summary: CopySummary): void {
     if (summary.interrupted) {
-      this.note(`interrupted: the open transaction was aborted. Resume with: evt replay --resume ${def.id}`)
+      this.note(`interrupted: the open transaction was aborted. Resume with: evt replay --resume ${summary.id}`)
       process.exitCode = ExitCode.Interrupted
     }
   }

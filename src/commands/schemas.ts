@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core'
 import { EvtCommand } from '../base-command.ts'
 import { parseSchemaSelector } from '../codec/registry.ts'
-import { connectionFlags, jsonFlag } from '../flags.ts'
+import { connectionFlags, jsonFlag, withEnv } from '../flags.ts'
 import { renderSchema, renderSubjects } from '../output/schemas.ts'
 import { listSubjects, showSchema } from '../services/schemas.ts'
 
@@ -19,7 +19,7 @@ With <subject>[:version]: that version (default the latest) with its id, type an
   static override args = {
     subject: Args.string({ ignoreStdin: true, description: 'Subject to show, optionally with :version (default: the latest).' }),
   }
-  static override flags = { ...connectionFlags, ...jsonFlag }
+  static override flags = withEnv({ ...connectionFlags, ...jsonFlag })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Schemas)

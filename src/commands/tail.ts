@@ -2,11 +2,10 @@ import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../base-command.ts'
 import { ExitCode, usageError } from '../errors.ts'
 import { combineFilters, compileCel, headerMatch, keyGlob, type RecordFilter } from '../filter.ts'
-import { connectionFlags, filterFlags, isolationFlag, parsePartitionList, strictFlag } from '../flags.ts'
+import { connectionFlags, exitFlag, filterFlags, formatFlag, isolationFlag, jsonFlag, maxMessagesFlag, noUiFlag, offsetFlag, parsePartitionList, partitionFlag, strictFlag, withEnv } from '../flags.ts'
 import { parsePositionRange } from '../kafka/positions.ts'
-import { compileTemplate, jsonLine, prettyRecord, rawRecord, TEMPLATE_TOKENS } from '../output/records.ts'
+import { recordRenderer, TEMPLATE_TOKENS } from '../output/records.ts'
 import { StdoutSink } from '../output/sink.ts'
-import type { DecodedRecord } from '../record.ts'
 import { tailRecords, type TailStats } from '../services/tail.ts'
 import { plural } from '../output/plural.ts'
 
@@ -16,7 +15,7 @@ export default class Tail extends EvtCommand {
 
 Positions (-o): start | end | <offset> | +N (N after start) | -N (N before end) | @<time> | @-<duration>, and ranges FROM:TO with TO exclusive (100:200, -50:end, @-2h:-1h, @2026-11-29:2026-11-30). Times are epoch ms, RFC 3339 or a date.
 
-Formats: pretty (default on a terminal), json (JSON lines; default when piped), raw (value bytes), or --template with ${TEMPLATE_TOKENS}.`
+Formats: pretty (default on a terminal), json (JSON lines; default when piped; --json is the same), raw (value bytes), or --template with ${TEMPLATE_TOKENS}. Schema of a JSON line: docs/schemas/tail.schema.json.`
   static override examples = [
     { description: 'Follow new records of a topic', command: '<%= config.bin %> <%= command.id %> orders.events' },
     { description: 'The last 10 records of each partition, then exit', command: '<%= config.bin %> <%= command.id %> orders.events -o -10 -e' },
@@ -28,20 +27,21 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
   static override args = {
     topics: Args.string({ ignoreStdin: true, description: 'Topics to read (with -r: regular expressions).', required: true }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...strictFlag,
-    offset: Flags.string({ char: 'o', summary: 'Where to start (and stop): see the description.', default: 'end', env: 'EVT_OFFSET' }),
-    partition: Flags.string({ char: 'p', summary: 'Only these partitions (0,2 or 0-3). Repeatable.', multiple: true }),
-    exit: Flags.boolean({ char: 'e', summary: 'Stop at the end offsets taken at start (never hangs).' }),
-    'max-messages': Flags.integer({ char: 'n', summary: 'Stop after this many records (after filters).', min: 0 }),
+    ...offsetFlag({ default: 'end', summary: 'Where to start (and stop): see the description.' }),
+    ...partitionFlag(),
+    ...exitFlag,
+    ...maxMessagesFlag,
     regex: Flags.boolean({ char: 'r', summary: 'Treat the topic arguments as regular expressions.' }),
-    format: Flags.option({ char: 'f', options: ['pretty', 'json', 'raw'] as const, summary: 'Output format (default: pretty on a terminal, json when piped).', env: 'EVT_FORMAT' })(),
+    ...formatFlag({ options: ['pretty', 'json', 'raw'] as const, summary: 'Output format (default: pretty on a terminal, json when piped).' }),
+    ...jsonFlag,
     template: Flags.string({ summary: 'Print each record with this template (kcat-like tokens; see the description).' }),
-    'no-ui': Flags.boolean({ summary: 'Plain output even on a terminal (no live view).' }),
+    ...noUiFlag,
     ...filterFlags,
     ...isolationFlag,
-  }
+  })
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Tail)
@@ -52,52 +52,34 @@ Formats: pretty (default on a terminal), json (JSON lines; default when piped), 
     if (flags.filter) filters.push(compileCel(flags.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)))
     if (flags.key) filters.push(keyGlob(flags.key))
     for (const h of flags.header ?? []) filters.push(headerMatch(h))
-    if (flags.template && flags.format) throw usageError('--template and -f/--format cannot be combined', 'use one of them')
-    const render = this.renderer(flags.format ?? (process.stdout.isTTY ? 'pretty' : 'json'), flags.template)
+    if (flags.template && (flags.format || flags.json)) throw usageError('--template and -f/--format (or --json) cannot be combined', 'use one of them')
+    const render = recordRenderer(this.outputFormat(flags, { tty: 'pretty', piped: 'json' }), flags.template)
 
-    const controller = new AbortController()
-    const onSigint = () => controller.abort()
-    process.on('SIGINT', onSigint)
-    const sink = new StdoutSink(() => controller.abort())
+    const interrupt = this.interruptSignal()
+    const sink = new StdoutSink(() => interrupt.abort())
     const stats: TailStats = { scanned: 0, matched: 0, bytes: 0 }
     let quit = false
-    try {
-      const source = tailRecords(this.session(flags), {
-        topics,
-        regex: flags.regex,
-        range,
-        partitions: parsePartitionList(flags.partition),
-        maxMessages: flags['max-messages'],
-        filter: combineFilters(filters),
-        isolation: flags.isolation,
-        signal: controller.signal,
-        onWarning: (m) => this.note(`evt: warning: ${m}`),
-        strict: flags.strict,
-      }, stats)
-      // a bounded read (-e, -n, a range with an end) prints plainly, so every record stays in the
-      // terminal's scrollback; the live view is for following
-      if (this.liveView(flags) && !range.to && flags['max-messages'] === undefined) {
-        const { runTailLiveView } = await import('../ui/tail-live.tsx')
-        await runTailLiveView(source, { topics, stats, abort: (reason) => { quit = reason === 'quit'; controller.abort() } })
-      } else for await (const records of source) await sink.write(records.map(render))
-    } finally {
-      process.removeListener('SIGINT', onSigint)
-    }
-    if (controller.signal.aborted && !sink.closed && !quit) {
+    const source = tailRecords(this.session(flags), {
+      topics,
+      regex: flags.regex,
+      range,
+      partitions: parsePartitionList(flags.partition),
+      maxMessages: flags['max-messages'],
+      filter: combineFilters(filters),
+      isolation: flags.isolation,
+      signal: interrupt.signal,
+      onWarning: (m) => this.note(`evt: warning: ${m}`),
+      strict: flags.strict,
+    }, stats)
+    // a bounded read (-e, -n, a range with an end) prints plainly, so every record stays in the
+    // terminal's scrollback; the live view is for following
+    if (this.liveView(flags, { bounded: Boolean(range.to) || flags['max-messages'] !== undefined })) {
+      const { runTailLiveView } = await import('../ui/tail-live.tsx')
+      await runTailLiveView(source, { topics, stats, abort: (reason) => { quit = reason === 'quit'; interrupt.abort() } })
+    } else for await (const records of source) await sink.write(records.map(render))
+    if (interrupt.signal.aborted && !sink.closed && !quit) {
       this.note(`\n${plural(stats.matched, 'record')} shown (${stats.scanned} read)`)
       process.exitCode = ExitCode.Interrupted
     }
-  }
-
-  /** The Ink live view: on a terminal (stdin and stdout), outside CI, unless plain output was asked for. */
-  private liveView(flags: { 'no-ui': boolean; format?: string; template?: string }): boolean {
-    return Boolean(process.stdout.isTTY && process.stdin.isTTY) && !process.env.CI && !flags['no-ui'] && !flags.format && !flags.template
-  }
-
-  private renderer(format: 'pretty' | 'json' | 'raw', template?: string): (r: DecodedRecord) => string | Buffer {
-    if (template) return compileTemplate(template)
-    if (format === 'json') return jsonLine
-    if (format === 'raw') return rawRecord
-    return (r) => prettyRecord(r)
   }
 }

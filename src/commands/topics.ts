@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { EvtCommand } from '../base-command.ts'
-import { connectionFlags, jsonFlag } from '../flags.ts'
+import { connectionFlags, jsonFlag, withEnv } from '../flags.ts'
 import { renderTopics } from '../output/admin.ts'
 import { listTopics } from '../services/topics.ts'
 
@@ -12,11 +12,11 @@ export default class Topics extends EvtCommand {
     '<%= config.bin %> <%= command.id %> --all --json',
     '<%= config.bin %> <%= command.id %> -b kafka-1:9092 --timeout 3s',
   ]
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
     all: Flags.boolean({ char: 'a', summary: 'Include internal topics (__consumer_offsets, __transaction_state, …) and evt\'s requeue ledgers (<dlq>.evt-requeued).' }),
-  }
+  })
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Topics)

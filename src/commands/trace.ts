@@ -2,16 +2,11 @@ import { Args, Flags } from '@oclif/core'
 import chalk from 'chalk'
 import { EvtCommand } from '../base-command.ts'
 import { EvtError, ExitCode, usageError } from '../errors.ts'
-import { connectionFlags, strictFlag } from '../flags.ts'
-import { formatDelay, recordLabel, renderDot, renderMermaid, renderTimeline, renderTree, searchSummary, traceJsonText } from '../output/trace.ts'
+import { connectionFlags, formatFlag, jsonFlag, noUiFlag, strictFlag, withEnv } from '../flags.ts'
+import { followUpdateLines, renderTrace, searchSummary, waitingLine } from '../output/trace.ts'
 import { trace, type TraceResult } from '../services/trace.ts'
-import { missingExpectations, orderViolation } from '../trace/expect.ts'
-import { checkEpoch, parseDuration, parseInstant, parseTimeout } from '../time.ts'
-
-/** `--since 24h` (a duration ago) or an instant (epoch ms, RFC 3339, date). */
-function parseWhen(text: string, flag: string, now: number): number {
-  return checkEpoch(/^\d+(\.\d+)?(ms|s|m|h|d|w|y)$/i.test(text.trim()) ? now - parseDuration(text, flag) : parseInstant(text, flag), text, flag)
-}
+import { checkExpectations, expectationsDecided, missingExpectations } from '../trace/expect.ts'
+import { parseDuration, parseTimeout, parseWhen } from '../time.ts'
 
 export default class Trace extends EvtCommand {
   static override summary = 'Follow one request across every topic and service, as a causal tree.'
@@ -28,7 +23,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
   static override args = {
     id: Args.string({ ignoreStdin: true, description: 'Correlation id (or W3C trace id) of the request.', required: true }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...strictFlag,
     timeout: Flags.custom<number>({
@@ -40,8 +35,10 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     topic: Flags.string({ char: 't', summary: 'Topics to search (names or globs). Repeatable. Default: every topic not starting with __.', multiple: true }),
     since: Flags.string({ summary: 'Window start: a duration ago (24h, 7d) or a time (RFC 3339, date, epoch ms).', default: '24h' }),
     until: Flags.string({ summary: 'Window end (same forms). Default: the end of each partition when the search starts.' }),
-    format: Flags.option({ char: 'f', options: ['tree', 'timeline', 'json', 'mermaid', 'dot'] as const, summary: 'Output format (default: tree on a terminal, json when piped).', env: 'EVT_TRACE_FORMAT' })(),
+    ...formatFlag({ options: ['tree', 'timeline', 'json', 'mermaid', 'dot'] as const, summary: 'Output format (default: tree on a terminal, json when piped; --json is -f json).', env: 'EVT_TRACE_FORMAT' }),
+    ...jsonFlag,
     follow: Flags.boolean({ summary: 'Keep watching for new records of this request (Ctrl-C to stop).' }),
+    ...noUiFlag,
     expect: Flags.string({ summary: 'Event types that must appear (comma list); waits for them until --timeout.' }),
     'expect-order': Flags.boolean({ summary: 'With --expect: the types must first appear in the order given; exit 5 as soon as they do not.' }),
     'stall-after': Flags.custom<number>({
@@ -50,7 +47,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
       parse: async (input) => parseDuration(input, '--stall-after'),
     })(),
     'fail-empty': Flags.boolean({ summary: 'Exit 5 when no record is found.' }),
-  }
+  })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Trace)
@@ -62,26 +59,21 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     const expected = flags.expect?.split(',').map((s) => s.trim()).filter(Boolean)
     if (flags['expect-order'] && !expected?.length) throw usageError('--expect-order needs --expect', 'e.g. --expect OrderPlaced,PaymentCaptured --expect-order')
     if ((flags.follow || expected?.length) && until !== undefined) throw usageError('--follow and --expect watch new records: they cannot be combined with --until', 'drop --until')
-    const format = flags.format ?? (process.stdout.isTTY ? 'tree' : 'json')
+    const format = this.outputFormat(flags, { tty: 'tree', piped: 'json' })
     const waitMs = flags.timeout ?? 60_000
     const session = this.session({ ...flags, timeout: Math.min(waitMs, 10_000) })
 
-    const controller = new AbortController()
-    let interrupted = false
-    const onSigint = () => {
-      interrupted = true
-      controller.abort()
-    }
-    process.on('SIGINT', onSigint)
+    const interrupt = this.interruptSignal()
+    let viewInterrupted = false
     const live = Boolean(flags.follow || expected?.length)
     // --expect waits at most --timeout (default 60 s); --follow runs until stopped, or --timeout if given
-    const timer = live && (expected?.length || flags.timeout !== undefined) ? setTimeout(() => controller.abort(), waitMs) : undefined
+    const timer = live && (expected?.length || flags.timeout !== undefined) ? setTimeout(() => interrupt.abort(), waitMs) : undefined
     const printed = new Set<string>()
     const started = Date.now()
-    const view = flags.follow && format === 'tree' && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI
+    const view = flags.follow && this.liveView({ ...flags, format }, { uiFormat: 'tree' })
       ? (await import('../ui/trace-follow.tsx')).startTraceFollowView((reason) => {
-          interrupted = reason === 'interrupt'
-          controller.abort()
+          viewInterrupted = reason === 'interrupt'
+          interrupt.abort()
         })
       : undefined
     let result: TraceResult
@@ -92,33 +84,26 @@ Reads all partitions in parallel without a consumer group, from --since to the e
         since,
         until,
         live,
-        signal: controller.signal,
-        // decided either way: all seen, or (--expect-order) an order that waiting cannot fix
-        stopWhen: expected?.length && !flags.follow ? (records) => missingExpectations(records, expected, flags['expect-order']).length === 0 || (flags['expect-order'] && orderViolation(records, expected) !== undefined) : undefined,
+        signal: interrupt.signal,
+        stopWhen: expected?.length && !flags.follow ? (records) => expectationsDecided(records, expected, flags['expect-order']) : undefined,
         stallAfterMs: flags['stall-after'],
         onWarning: (m) => this.note(`evt: warning: ${m}`),
         strict: flags.strict,
-        onUpdate: (r) => (view ? view.update(r) : flags.follow ? this.liveUpdate(r, format, printed) : this.waiting(r, expected ?? [], waitMs)),
+        onUpdate: (r) => (view ? view.update(r) : flags.follow ? followUpdateLines(r, format, printed).forEach((l) => this.note(l)) : this.waiting(r, expected ?? [], waitMs)),
       })
     } finally {
       clearTimeout(timer)
-      process.removeListener('SIGINT', onSigint)
       await view?.end()
     }
     const elapsed = Date.now() - started
-    if (!view) this.out(this.render(result, format, elapsed)) // the live view leaves its last frame on screen
-    if (interrupted) {
+    if (!view) this.out(renderTrace(result, format, elapsed)) // the live view leaves its last frame on screen
+    if (interrupt.interrupted || viewInterrupted) {
       this.note(`interrupted: ${live ? 'stopped following' : 'the search did not finish, the result above is partial'} (${result.scanned} records scanned)`)
       process.exitCode = ExitCode.Interrupted
       return
     }
     if (expected?.length) {
-      const violation = flags['expect-order'] ? orderViolation(result.records, expected) : undefined
-      if (violation) {
-        throw new EvtError('expectation', `${args.id}: event types out of order: expected ${expected.join(' → ')}, seen ${violation.seen.map((x) => `${x.type} (${x.recordId})`).join(' → ')}${violation.seen.some((x) => x.type === violation.late) ? '' : ` with ${violation.late} missing before ${violation.before}`}`, { hint: `${violation.late} must come before ${violation.before}: look at the tree above, or fix the order given to --expect` })
-      }
-      const missing = missingExpectations(result.records, expected, flags['expect-order'])
-      if (missing.length) throw new EvtError('expectation', `after ${Math.round(elapsed / 1000)} s, ${args.id} ${missing.every((m) => m.endsWith('(out of order)')) ? 'has event types out of order' : 'is missing'}: ${missing.join(', ')}`, { hint: 'raise --timeout, or look at the tree above for a dead letter or a stalled hop' })
+      checkExpectations(args.id, result.records, expected, flags['expect-order'], elapsed)
       this.note(chalk.green(`all expected event types seen: ${expected.join(', ')}`))
       return
     }
@@ -129,38 +114,9 @@ Reads all partitions in parallel without a consumer group, from --since to the e
   private waiting(r: TraceResult, expected: string[], waitMs: number): void {
     if (r.live && !this.waitNoted) {
       this.waitNoted = true
-      this.note(chalk.dim(`found ${r.records.length} records; waiting up to ${Math.round(waitMs / 1000)} s for: ${missingExpectations(r.records, expected).join(', ') || expected.join(', ')}`))
+      this.note(waitingLine(r, missingExpectations(r.records, expected), expected, waitMs))
     }
   }
 
   private waitNoted = false
-
-  private liveUpdate(r: TraceResult, format: string, printed: Set<string>): void {
-    if (format === 'json') return
-    if (printed.size === 0 && r.live) {
-      this.note(`${renderTree(r)}\n${chalk.dim('following new records… (Ctrl-C to stop)')}`)
-      for (const id of r.graph.nodes.keys()) printed.add(id)
-      return
-    }
-    for (const [id, n] of r.graph.nodes) {
-      if (printed.has(id)) continue
-      printed.add(id)
-      this.note(`+ ${recordLabel(n.record)}  ${n.record.meta.source ?? '?'}  ${id}${n.parentId ? `  ← ${n.parentId}` : ''}${n.delayMs !== undefined ? ` ${formatDelay(n.delayMs)}` : ''}`)
-    }
-  }
-
-  private render(r: TraceResult, format: string, elapsed: number): string {
-    switch (format) {
-      case 'json':
-        return traceJsonText(r)
-      case 'timeline':
-        return renderTimeline(r)
-      case 'mermaid':
-        return renderMermaid(r)
-      case 'dot':
-        return renderDot(r)
-      default:
-        return renderTree(r, elapsed)
-    }
-  }
 }

@@ -292,3 +292,28 @@ export function readProfileFile(path: string, what: string): string {
     throw new EvtError('usage', `cannot read ${what} file ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { hint: 'fix the path in the profile (evt profiles show)' })
   }
 }
+
+/** One profile as `profiles list` shows it (and prints with --json: docs/schemas/profiles-list.schema.json). */
+export interface ProfileRow {
+  name: string
+  default: boolean
+  /** Comma-separated, redacted; empty when the profile names none. */
+  brokers: string
+  /** The registry URL, redacted; empty when none. */
+  registry: string
+  /** The SASL mechanism; empty without SASL. */
+  sasl: string
+  tls: boolean
+}
+
+/** The rows of `profiles list`, in file order, credentials in URLs redacted. */
+export function profileRows(config: { default?: string; profiles: Record<string, ProfileConfig> }): ProfileRow[] {
+  return Object.entries(config.profiles).map(([name, p]) => ({
+    name,
+    default: name === config.default,
+    brokers: redact(Array.isArray(p.brokers) ? p.brokers.join(',') : (p.brokers ?? '')),
+    registry: redact(typeof p.registry === 'string' ? p.registry : (p.registry?.url ?? '')),
+    sasl: p.sasl?.mechanism ?? '',
+    tls: Boolean(p.tls),
+  }))
+}

@@ -3,12 +3,25 @@
  * reason, original topic or Connect stage, with first/last seen (the dead-letter record's
  * timestamp) and a sample message. Streaming: memory grows with the number of groups only.
  */
+import { usageError } from '../errors.ts'
 import type { DecodedRecord } from '../record.ts'
 import { failureMessage, type DlqFailure } from './failure.ts'
 
 /** What to group by. */
 export type DlqGroupBy = 'exception' | 'reason' | 'original-topic' | 'stage'
 export const DLQ_GROUP_BY: readonly DlqGroupBy[] = ['exception', 'reason', 'original-topic', 'stage']
+
+/**
+ * One failure class, `<dimension>=<value>` (dlq requeue --group-by), e.g.
+ * `exception=java.net.SocketTimeoutException`; the value may be empty or hold `=`.
+ * @throws EvtError usage (exit 2) when it is not that form or names no known dimension.
+ */
+export function parseGroupSelector(text: string, flag = '--group-by'): { by: DlqGroupBy; value: string } {
+  const eq = text.indexOf('=')
+  const by = text.slice(0, eq) as DlqGroupBy
+  if (eq <= 0 || !DLQ_GROUP_BY.includes(by)) throw usageError(`${flag} "${text}" is not <dimension>=<value>`, `dimensions: ${DLQ_GROUP_BY.join(', ')}; e.g. ${flag} exception=java.net.SocketTimeoutException`)
+  return { by, value: text.slice(eq + 1) }
+}
 
 /** One group (part of the `dlq inspect --group-by --json` contract). */
 export interface DlqGroup {

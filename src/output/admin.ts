@@ -65,6 +65,16 @@ export function renderTopicDeletePlan(plan: TopicDeletePlan): string {
   return `plan: delete ${plural(n, 'topic')} and every record in ${n === 1 ? 'it' : 'them'}\n${renderTable(['TOPIC', 'ACTION', 'PARTITIONS', 'RECORDS'], rows, { alignRight: [2, 3] })}`
 }
 
+/** The outcome of topics delete, one line per topic. */
+export function renderTopicDeleteResults(results: Array<{ topic: string; outcome: 'deleted' | 'absent' }>): string {
+  return results.map((r) => (r.outcome === 'deleted' ? `deleted topic ${r.topic}` : `topic ${r.topic} was already gone`)).join('\n')
+}
+
+/** The outcome of groups delete, one line per group. */
+export function renderGroupDeleteResults(results: Array<{ groupId: string; outcome: 'deleted' | 'absent' }>): string {
+  return results.map((r) => (r.outcome === 'deleted' ? `deleted group ${r.groupId}` : `group ${r.groupId} was already gone`)).join('\n')
+}
+
 /** `evt groups delete`'s plan: one row per group named. */
 export function renderGroupDeletePlan(plan: GroupDeletePlan): string {
   const n = plan.groups.filter((g) => g.action === 'delete').length

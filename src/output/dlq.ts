@@ -10,13 +10,10 @@ import type { DlqListResult } from '../services/dlq-list.ts'
 import { escapeControl } from '../util/terminal-text.ts'
 import { jsonLine, prettyRecord } from './records.ts'
 import { renderTable } from './table.ts'
-import { NO_TIMESTAMP, recordTimeText } from '../time.ts'
 import { plural } from './plural.ts'
+import { failureTime, failureView } from './dlq-failure-view.ts'
 
-function time(at: number): string {
-  const text = recordTimeText(at)
-  return text === NO_TIMESTAMP ? text : text.replace('T', ' ').replace(/\.\d+Z$/, 'Z')
-}
+const time = failureTime
 
 function age(ageMs: number | null): string {
   return ageMs === null ? '-' : `${ms(ageMs)} ago`
@@ -75,34 +72,15 @@ export function foldStack(stacktrace: string, lines = 4): string[] {
   return [...shown, ...causes, `… ${hidden} more line${hidden === 1 ? '' : 's'} (--stack shows all)`]
 }
 
-function origin(f: DlqFailure): string | undefined {
-  if (f.originalTopic === undefined && f.originalPartition === undefined && f.originalOffset === undefined) return undefined
-  let s = `${f.originalTopic ?? '?'}${f.originalPartition === undefined ? '' : `/${f.originalPartition}`}${f.originalOffset === undefined ? '' : `@${f.originalOffset}`}`
-  if (f.originalTimestamp !== undefined) s += `  ${time(f.originalTimestamp)}${f.originalTimestampType ? ` (${f.originalTimestampType})` : ''}`
-  return s
-}
-
-/** The parsed failure as indented lines (under a record's first line). */
+/** The parsed failure ({@link failureView}) as indented lines (under a record's first line). */
 export function failureLines(f: DlqFailure, options: { stack?: boolean } = {}): string[] {
-  const out: string[] = []
-  const row = (label: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') out.push(`    ${chalk.dim(label.padEnd(9))} ${escapeControl(value)}`)
-  }
-  if (f.framework === 'unknown') return [`  ${chalk.yellow('no dead-letter headers')}`]
-  const what = escapeControl(f.exception ?? '(no exception class)')
-  out.push(`  ${chalk.red.bold('✗')} ${chalk.red(what)}${f.message !== undefined ? `: ${escapeControl(f.message)}` : ''}${f.keyFailure ? chalk.yellow('  [key failed]') : ''}`)
-  row('cause', f.cause !== undefined ? `${f.cause}${f.causeMessage !== undefined ? `: ${f.causeMessage}` : ''}` : f.causeMessage)
-  row('from', origin(f))
-  row('group', f.consumerGroup)
-  row('connector', [f.connector, f.task !== undefined ? `task ${f.task}` : undefined].filter(Boolean).join(' ') || undefined)
-  row('stage', f.stage !== undefined ? `${f.stage}${f.stageClass ? ` (${f.stageClass})` : ''}` : undefined)
-  const counts = [f.attempts !== undefined ? `attempts ${f.attempts}` : undefined, f.redeliveries !== undefined ? `redeliveries ${f.redeliveries}` : undefined, f.backoffTimestamp !== undefined ? `next attempt ${time(f.backoffTimestamp)}` : undefined].filter(Boolean).join('  ')
-  row('retries', counts || undefined)
-  row('reason', f.reason)
-  row('via', f.framework)
-  for (const w of f.warnings ?? []) out.push(`    ${chalk.yellow(`malformed ${escapeControl(w)}`)}`)
-  if (f.stacktrace) {
-    const stack = options.stack ? f.stacktrace.replace(/\s+$/, '').split(/\r?\n/) : foldStack(f.stacktrace)
+  const view = failureView(f)
+  if (!view.known) return [`  ${chalk.yellow('no dead-letter headers')}`]
+  const out = [`  ${chalk.red.bold('✗')} ${chalk.red(escapeControl(view.exception))}${view.message !== undefined ? `: ${escapeControl(view.message)}` : ''}${view.keyFailure ? chalk.yellow('  [key failed]') : ''}`]
+  for (const { label, value } of [...view.fields, { label: 'via', value: view.framework }]) out.push(`    ${chalk.dim(label.padEnd(9))} ${escapeControl(value)}`)
+  for (const w of view.warnings) out.push(`    ${chalk.yellow(escapeControl(w))}`)
+  if (view.stacktrace) {
+    const stack = options.stack ? view.stacktrace.replace(/\s+$/, '').split(/\r?\n/) : foldStack(view.stacktrace)
     stack.forEach((l, i) => out.push(`    ${chalk.dim(i === 0 ? 'stack    ' : '         ')} ${chalk.dim(escapeControl(l))}`))
   }
   return out

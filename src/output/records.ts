@@ -267,3 +267,15 @@ export function compileTemplate(template: string): (record: DecodedRecord) => st
     return out
   }
 }
+
+/**
+ * The renderer of one record for tail's output: the --template when given, else the format's
+ * (json: {@link jsonLine}, raw: {@link rawRecord} bytes, pretty: {@link prettyRecord}).
+ * @throws EvtError usage for a template that does not compile.
+ */
+export function recordRenderer(format: 'pretty' | 'json' | 'raw', template?: string): (r: DecodedRecord) => string | Buffer {
+  if (template) return compileTemplate(template)
+  if (format === 'json') return jsonLine
+  if (format === 'raw') return rawRecord
+  return (r) => prettyRecord(r)
+}

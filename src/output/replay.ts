@@ -21,6 +21,11 @@ export function recordCount(records: number | null, offsets: number): string {
   return records === null ? `≤ ${offsets} offsets` : String(records)
 }
 
+/** After replay --group: where the group now starts, per partition. */
+export function renderGroupReplayDone(plan: ReplayPlan): string {
+  return `group "${plan.target}" now starts at ${plan.partitions.map((p) => `${p.partition}:${p.start}`).join(', ')} on ${plan.source}`
+}
+
 /** The plan: per partition range, count, time span, bytes; then what will change. */
 export function renderReplayPlan(plan: ReplayPlan): string {
   const exact = plan.partitions.every((p) => p.records !== null)

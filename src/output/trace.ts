@@ -266,3 +266,47 @@ export function renderDot(r: TraceResult): string {
   lines.push('}')
   return lines.join('\n')
 }
+
+/**
+ * A trace result in one of trace's formats: json ({@link traceJsonText}), timeline, mermaid, dot,
+ * or the tree (default; `elapsedMs`: how long the search took, shown under it).
+ */
+export function renderTrace(r: TraceResult, format: string, elapsedMs: number): string {
+  switch (format) {
+    case 'json':
+      return traceJsonText(r)
+    case 'timeline':
+      return renderTimeline(r)
+    case 'mermaid':
+      return renderMermaid(r)
+    case 'dot':
+      return renderDot(r)
+    default:
+      return renderTree(r, elapsedMs)
+  }
+}
+
+/**
+ * What `trace --follow` prints on stderr (plain, without the live view) for an update: the tree
+ * once the search is live, then one `+ …` line per record not printed before. `printed` holds the
+ * record ids already shown (updated here). Nothing for the json format (it prints the result at the end).
+ */
+export function followUpdateLines(r: TraceResult, format: string, printed: Set<string>): string[] {
+  if (format === 'json') return []
+  if (printed.size === 0 && r.live) {
+    for (const id of r.graph.nodes.keys()) printed.add(id)
+    return [`${renderTree(r)}\n${chalk.dim('following new records… (Ctrl-C to stop)')}`]
+  }
+  const out: string[] = []
+  for (const [id, n] of r.graph.nodes) {
+    if (printed.has(id)) continue
+    printed.add(id)
+    out.push(`+ ${recordLabel(n.record)}  ${n.record.meta.source ?? '?'}  ${id}${n.parentId ? `  ← ${n.parentId}` : ''}${n.delayMs !== undefined ? ` ${formatDelay(n.delayMs)}` : ''}`)
+  }
+  return out
+}
+
+/** `trace --expect` without --follow, once the search is live: what was found and what it waits for (dimmed). */
+export function waitingLine(r: TraceResult, missing: string[], expected: string[], waitMs: number): string {
+  return chalk.dim(`found ${r.records.length} records; waiting up to ${Math.round(waitMs / 1000)} s for: ${missing.join(', ') || expected.join(', ')}`)
+}

@@ -9,7 +9,7 @@
  * transactional id fences the old producer, reads the progress group's committed offsets and
  * continues from there, so a read_committed consumer of the targets sees each source record once.
  */
-import { isNonRetriable } from '../errors.ts'
+import { isCoordinatorNotReady, isNonRetriable } from '../errors.ts'
 import { bounded as boundedWait } from '../kafka/deadline.ts'
 import type { PartitionPlan } from '../kafka/reader.ts'
 import { retry } from '../kafka/retry.ts'
@@ -140,13 +140,25 @@ export function parseProgressNote(metadata: string | null | undefined): Progress
 }
 
 /**
- * Committed offsets of a progress group on a topic with their notes, by partition.
+ * Runs `fn` again while the group or transaction coordinator it needs is not ready
+ * ({@link isCoordinatorNotReady}: loading after a broker start, or moving), for at most `untilMs`
+ * (the command's --timeout) after the first such failure, with backoff from 100 ms to 2 s. Any other
+ * error, and the last one after `untilMs`, is thrown as it is.
+ */
+export function whileCoordinatorLoads<T>(fn: () => Promise<T>, options: { untilMs: number; signal?: AbortSignal }): Promise<T> {
+  return retry(() => fn(), { minDelayMs: 100, maxDelayMs: 2000, untilMs: options.untilMs, signal: options.signal, shouldRetry: isCoordinatorNotReady })
+}
+
+/**
+ * Committed offsets of a progress group on a topic with their notes, by partition. Waits for a
+ * group coordinator that is still loading (at most the connection's timeout).
  * @throws EvtError connect (3).
  */
 export async function progressState(session: KafkaSession, group: string, topic: string): Promise<Map<number, { offset: number; note: ProgressNote | null }>> {
   const admin = await session.admin()
   const out = new Map<number, { offset: number; note: ProgressNote | null }>()
-  for (const t of await admin.committedOffsets(group, [topic])) for (const p of t.partitions) if (p.offset !== null && p.offset >= 0) out.set(p.partition, { offset: p.offset, note: parseProgressNote(p.metadata) })
+  const committed = await whileCoordinatorLoads(() => admin.committedOffsets(group, [topic]), { untilMs: session.connection.timeoutMs })
+  for (const t of committed) for (const p of t.partitions) if (p.offset !== null && p.offset >= 0) out.set(p.partition, { offset: p.offset, note: parseProgressNote(p.metadata) })
   return out
 }
 

@@ -10,6 +10,7 @@
  *    original topics and the frameworks.
  * Reads without a consumer group (KafkaReader), bounded by the end offsets taken at start.
  */
+import { usageError } from '../errors.ts'
 import { DEFAULT_DLQ_TOPIC_PATTERNS, hasDlqHeaders, isDlqTopic } from '../dlq/detect.ts'
 import { parseFailure, type DlqFramework } from '../dlq/failure.ts'
 import { headRecords, lastRecords } from '../dlq/scan.ts'
@@ -173,4 +174,18 @@ export async function listDlqTopics(session: KafkaSession, options: DlqListOptio
     }
   }
   return { dlqs: summaries, topicsConsidered: candidates.length, topicsSampled: others.length, sampleSize, scanLimit }
+}
+
+/**
+ * The extra DLQ name patterns of `dlq list --pattern` as regular expressions.
+ * @throws EvtError usage (exit 2) naming the first that does not compile.
+ */
+export function parseDlqPatterns(patterns: string[]): RegExp[] {
+  return patterns.map((p) => {
+    try {
+      return new RegExp(p)
+    } catch (err) {
+      throw usageError(`--pattern: "${p}" is not a regular expression: ${(err as Error).message}`, 'e.g. --pattern "-failed$"')
+    }
+  })
 }

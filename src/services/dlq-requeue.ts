@@ -40,7 +40,7 @@ import type { PositionRange } from '../kafka/positions.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { OrderedHeader } from '../kafka/types.ts'
 import type { DecodedRecord, RawRecord } from '../record.ts'
-import { moveExactlyOnce, progressOffsets, type MoveDecision, type MoveProgress, type MoveSummary } from '../replay/move.ts'
+import { moveExactlyOnce, progressOffsets, whileCoordinatorLoads, type MoveDecision, type MoveProgress, type MoveSummary } from '../replay/move.ts'
 
 import { REQUEUE_COUNT_HEADER, REQUEUED_FROM_HEADER } from '../replay/provenance.ts'
 
@@ -279,6 +279,46 @@ export async function planRequeue(session: KafkaSession, request: RequeueRequest
 }
 
 /**
+ * Records held back by the loop guard or the internal-topic guard (a plan's or a run's `skipped`)
+ * end the run with a refusal after the rest was sent.
+ * @throws EvtError refused (exit 6) naming both counts and what to do; nothing when there are none.
+ */
+export function refuseHeldBack(skipped: Record<string, number>): void {
+  const loops = skipped['loop-guard'] ?? 0
+  const internal = skipped['internal-topic'] ?? 0
+  if (!loops && !internal) return
+  const parts = [loops ? `${loops} already were --max-requeues times (loop guard)` : '', internal ? `${internal} name internal or protected topics in their dead-letter headers (write guard)` : ''].filter(Boolean)
+  const hints = [loops ? 'fix what makes them fail, then raise --max-requeues if they should go again' : '', internal ? 'send those to an ordinary topic with --to, or leave them out with --filter' : ''].filter(Boolean)
+  throw refusedError(`${loops + internal} records were not requeued: ${parts.join('; ')}`, hints.join('; '))
+}
+
+/**
+ * Progress is committed past every record a run goes through: a record whose target topic is
+ * missing would never be requeued later, so a plan with missing targets is refused instead.
+ * @throws EvtError not-found (exit 4) naming the missing topics.
+ */
+export function refuseMissingTargets(plan: RequeuePlan): void {
+  if (plan.missingTargets.length) throw notFoundError(`${plan.skipped['target-missing']} records go to topics that do not exist: ${plan.missingTargets.join(', ')}`, 'create them, send everything elsewhere with --to, or leave those records out with --filter')
+}
+
+/**
+ * The plan's targets outside the DLQ's naming convention that `allowed` does not list, with the
+ * refusal (no terminal) and the question (on one) that name them and the `--allow-target` flags.
+ */
+export function unallowedTargets(plan: RequeuePlan, allowed: readonly string[]): { topics: string[]; refusal: Error; question: string; flags: string } | undefined {
+  const topics = plan.unexpectedTargets.filter((t) => !allowed.includes(t))
+  if (!topics.length) return undefined
+  const what = `${topics.map((t) => `"${t}"`).join(', ')} ${topics.length === 1 ? 'does' : 'do'} not follow the naming of "${plan.dlqTopic}"`
+  const flags = topics.map((t) => `--allow-target ${t}`).join(' ')
+  return {
+    topics,
+    refusal: refusedError(`dead-letter headers send records to topics this DLQ does not come from: ${what}; nothing was written`, `check the plan, then pass ${flags}`),
+    question: `Dead-letter headers send records to ${what}. Write to ${topics.length === 1 ? 'it' : 'them'}?`,
+    flags,
+  }
+}
+
+/**
  * Executes a planned requeue exactly once (see the module doc). Resumes from the progress group.
  * Creates the DLQ's requeue ledger topic when it does not exist, waits until no transaction is open
  * on it (another requeue running, or a crashed one's, which the broker aborts within a minute),
@@ -293,7 +333,8 @@ export async function runRequeue(session: KafkaSession, request: RequeueRequest,
   await ensureLedger(session, request.dlqTopic)
   // settle this selection's own transaction a crash may have left open (connecting fences it), then wait for any
   // other open transaction on the ledger, so the read below sees every committed entry
-  await (await session.transactionalWriter(plan.progressGroup)).close()
+  // (the transaction coordinator may still be loading on a broker that just started: wait for it, within --timeout)
+  await whileCoordinatorLoads(async () => (await session.transactionalWriter(plan.progressGroup)).close(), { untilMs: connection.timeoutMs, signal: options.signal })
   await settleLedger(session, request.dlqTopic, { signal: options.signal, onWaiting: options.onWarning })
   const ledger = await readLedger(session, request.dlqTopic, { signal: options.signal, onWarning: options.onWarning })
   const targets = await topicPartitionCounts(session)

@@ -1,6 +1,7 @@
 /**
  * `trace --expect`: which expected event types have not appeared (yet) for a request.
  */
+import { EvtError } from '../errors.ts'
 import { buildGraph, causalOrder, recordId, type TraceRecord } from './graph.ts'
 
 /**
@@ -90,4 +91,23 @@ export function orderViolation(records: TraceRecord[], expected: string[]): Orde
     }
   }
   return undefined
+}
+
+/**
+ * The outcome of `trace --expect` for request `id` after `elapsedMs`: nothing when every expected
+ * type appeared (in order, with `ordered`).
+ * @throws EvtError expectation (exit 5): types out of order (with `ordered`), or missing.
+ */
+export function checkExpectations(id: string, records: TraceRecord[], expected: string[], ordered: boolean, elapsedMs: number): void {
+  const violation = ordered ? orderViolation(records, expected) : undefined
+  if (violation) {
+    throw new EvtError('expectation', `${id}: event types out of order: expected ${expected.join(' → ')}, seen ${violation.seen.map((x) => `${x.type} (${x.recordId})`).join(' → ')}${violation.seen.some((x) => x.type === violation.late) ? '' : ` with ${violation.late} missing before ${violation.before}`}`, { hint: `${violation.late} must come before ${violation.before}: look at the tree above, or fix the order given to --expect` })
+  }
+  const missing = missingExpectations(records, expected, ordered)
+  if (missing.length) throw new EvtError('expectation', `after ${Math.round(elapsedMs / 1000)} s, ${id} ${missing.every((m) => m.endsWith('(out of order)')) ? 'has event types out of order' : 'is missing'}: ${missing.join(', ')}`, { hint: 'raise --timeout, or look at the tree above for a dead letter or a stalled hop' })
+}
+
+/** Whether waiting can end: every expected type seen, or (`ordered`) an order violation that waiting cannot fix. */
+export function expectationsDecided(records: TraceRecord[], expected: string[], ordered: boolean): boolean {
+  return missingExpectations(records, expected, ordered).length === 0 || (ordered && orderViolation(records, expected) !== undefined)
 }

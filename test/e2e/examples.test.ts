@@ -22,6 +22,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { runShop, type ShopResult } from '../../src/demo/shop.ts'
 import { BROKERS, createTopic, eventually, ROOT, runEvt, withTestAdmin } from '../support/kafka.ts'
 import { POSTGRES_URL } from '../support/outbox.ts'
+import { completionCacheFile } from '../../src/services/complete.ts'
 
 /** The local schema registry (Apicurio's Confluent-compatible API), where the demo registers its schemas. */
 const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7'
@@ -220,4 +221,35 @@ describe('every --help and README example on the demo data', () => {
       expect(run.stderr, detail).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m) // no stack trace
     }, 120_000)
   }
+  it('shell completion: evt __complete lists the demo\'s topics and groups from the cluster, cached for 60 s, and the bash snippet offers them', async () => {
+    const lines = (out: string) => out.split('\n').filter(Boolean)
+    const topics = await runEvt(['__complete', 'topics'], { env })
+    expect(topics.code, topics.stderr).toBe(0)
+    expect(lines(topics.stdout)).toEqual(expect.arrayContaining(Object.values(shop.topics)))
+    expect(lines(topics.stdout).filter((t) => t.startsWith('__') || t.endsWith('.evt-requeued'))).toEqual([])
+    const groups = await runEvt(['__complete', 'groups'], { env })
+    expect(groups.code, groups.stderr).toBe(0)
+    expect(lines(groups.stdout)).toEqual(expect.arrayContaining(Object.values(shop.groups)))
+    expect(lines(groups.stdout).filter((g) => g.startsWith('_evt-'))).toEqual([])
+
+    // the second call within 60 s answers from the cache file: what the file says is what is printed
+    const file = completionCacheFile('topics', BROKERS, { XDG_STATE_HOME: env.XDG_STATE_HOME })
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as { v: number; at: number; names: string[] }
+    expect(cached.names).toEqual(lines(topics.stdout))
+    writeFileSync(file, JSON.stringify({ ...cached, names: ['only.in.the.cache'] }))
+    expect(lines((await runEvt(['__complete', 'topics'], { env })).stdout)).toEqual(['only.in.the.cache'])
+    // older than 60 s: asked again
+    writeFileSync(file, JSON.stringify({ ...cached, at: Date.now() - 61_000, names: ['only.in.the.cache'] }))
+    expect(lines((await runEvt(['__complete', 'topics'], { env })).stdout)).toEqual(expect.arrayContaining(Object.values(shop.topics)))
+
+    // the bash snippet, as a shell runs it on Tab
+    const complete = (words: string[]) => spawnSync('bash', ['-c', `eval "$(evt __complete bash)"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _evt_names; printf '%s\\n' "\${COMPREPLY[@]}"`], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 })
+    const dlq = complete(['evt', 'dlq', 'inspect', 'payments.'])
+    expect(lines(dlq.stdout), dlq.stderr).toEqual(expect.arrayContaining([shop.topics.payments, shop.topics.paymentsDlt]))
+    expect(lines(dlq.stdout).every((t) => t.startsWith('payments.')), dlq.stdout).toBe(true)
+    const reset = complete(['evt', 'groups', 'reset', 'ship'])
+    expect(lines(reset.stdout), reset.stderr).toEqual([shop.groups.shipping])
+    const byFlag = complete(['evt', 'trace', 'req_1', '-t', 'orders.ev'])
+    expect(lines(byFlag.stdout), byFlag.stderr).toEqual([shop.topics.orders])
+  }, 120_000)
 })

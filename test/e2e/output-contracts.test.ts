@@ -4,7 +4,7 @@
  * validated with ajv against its committed schema. The schemas are strict (closed objects, required
  * fields listed), so a field added, renamed or retyped without updating the schema fails here.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
@@ -139,6 +139,17 @@ describe('output contracts (docs/schemas)', () => {
     expect(out.map((r) => `${r.partition}@${r.offset}:${r.valueEncoding}:${r.keyEncoding}`).sort()).toEqual(['0@0:json:text', '0@1:json:text', '1@0:text:null', '1@1:null:base64'])
   })
 
+  it('tail --json prints exactly what tail -f json prints', async () => {
+    const [flag, format] = await Promise.all([runEvt(['tail', source, '-o', 'start', '-e', '--json']), runEvt(['tail', source, '-o', 'start', '-e', '-f', 'json'])])
+    const byFlag = lines(flag, 'tail')
+    expect(byFlag).toHaveLength(4)
+    const sort = (out: string) => out.split('\n').filter(Boolean).sort()
+    expect(sort(flag.stdout)).toEqual(sort(format.stdout))
+    // --json with another format is a usage error
+    const clash = await runEvt(['tail', source, '-o', 'start', '-e', '--json', '-f', 'raw'])
+    expect([clash.code, clash.stderr.split('\n')[0]]).toEqual([2, 'evt: --json and -f raw cannot be combined'])
+  })
+
   it('produce --json: one valid line per record written', async () => {
     const out = lines(await runEvt(['produce', original, '--lines', '--json'], { input: 'a\nb\n' }), 'produce')
     expect(out).toEqual([{ topic: original, partition: 0, offset: 0 }, { topic: original, partition: 0, offset: 1 }])
@@ -149,6 +160,16 @@ describe('output contracts (docs/schemas)', () => {
     const records = doc!.records as Array<{ eventType: string; parent: string | null; offset: number }>
     expect(records.map((r) => [r.eventType, r.offset, r.parent])).toEqual([['OrderPlaced', 0, null], ['OrderConfirmed', 1, `${source}/0@0`]])
     expect(doc!.edges).toEqual([{ from: `${source}/0@0`, to: `${source}/0@1` }])
+  })
+
+  it('trace --json prints exactly what trace -f json prints', async () => {
+    const [flag, format] = await Promise.all([runEvt(['trace', req, '-t', source, '--since', '1h', '--json']), runEvt(['trace', req, '-t', source, '--since', '1h', '-f', 'json'])])
+    const [doc] = lines(flag, 'trace')
+    const [other] = lines(format, 'trace')
+    // the window's start is computed from the time of each run
+    const stable = (d: Record<string, unknown>) => JSON.stringify({ ...d, window: undefined })
+    expect((doc!.records as unknown[]).length).toBe(2)
+    expect(stable(doc!)).toEqual(stable(other!))
   })
 
   it('dlq inspect --json (records) and --group-by --json', async () => {
@@ -259,6 +280,22 @@ describe('output contracts (docs/schemas)', () => {
     } finally {
       await db.end()
     }
+  })
+
+  it('profiles list --json and profiles show --json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evt-contracts-profiles-'))
+    const path = join(dir, 'config.yaml')
+    writeFileSync(path, 'default: local\nprofiles:\n  local:\n    brokers: [127.0.0.1:9092]\n  prod:\n    brokers: b1:9093,b2:9093\n    tls: { ca: /etc/ca.pem }\n    sasl: { mechanism: scram-sha-512, username: u, password: hunter2 }\n    registry: { url: "https://reg:8081", username: r, password: "${REG_PASSWORD}" }\n    protectedTopics: [payments.*]\n    trace: { stallAfter: 2m }\n')
+    const env = { EVT_CONFIG: path, EVT_PROFILE: undefined }
+    const [list] = lines(await runEvt(['profiles', 'list', '--json'], { env }), 'profiles-list')
+    expect(list).toEqual({ path, default: 'local', profiles: [
+      { name: 'local', default: true, brokers: '127.0.0.1:9092', registry: '', sasl: '', tls: false },
+      { name: 'prod', default: false, brokers: 'b1:9093,b2:9093', registry: 'https://reg:8081', sasl: 'scram-sha-512', tls: true },
+    ] })
+    const [prod] = lines(await runEvt(['profiles', 'show', 'prod', '--json'], { env }), 'profiles-show')
+    expect([prod!.name, (prod!.sasl as { password: string }).password, (prod!.registry as { password: string }).password]).toEqual(['prod', '<redacted>', '<from $REG_PASSWORD>'])
+    const [local] = lines(await runEvt(['profiles', 'show', '--json'], { env }), 'profiles-show')
+    expect(local).toEqual({ name: 'local', brokers: ['127.0.0.1:9092'] })
   })
 
   it('an error with --json is one {"error"} object on stdout', async () => {

@@ -56,7 +56,7 @@ describe('moves while brokers fail', () => {
     await createRf3Topic(dst, 3)
     await write(src, range(3000, (i) => ({ key: `k${i}`, value: `v${i}` })))
 
-    const replay = startEvt(['replay', src, '--from', 'start', '--to-topic', dst, '--rate', '600', '--yes'], { killAfterMs: 170_000 })
+    const replay = startEvt(['replay', src, '--from', 'start', '--to-topic', dst, '--rate', '600', '--yes', '--progress'], { killAfterMs: 170_000 })
     await underWay(replay, /replay: \d+%/)
     const killedAt = Date.now()
     await killBroker(await partitionLeader(src, 0))
@@ -87,7 +87,7 @@ describe('moves while brokers fail', () => {
       },
     })))
 
-    const requeue = startEvt(['dlq', 'requeue', dlt, '--rate', '400', '--yes'], { killAfterMs: 170_000 })
+    const requeue = startEvt(['dlq', 'requeue', dlt, '--rate', '400', '--yes', '--progress'], { killAfterMs: 170_000 })
     await underWay(requeue, /requeue: \d+\/\d+ DLQ offsets/)
     const killedAt = Date.now()
     await killBroker(await partitionLeader(orders, 0))
@@ -105,7 +105,7 @@ describe('moves while brokers fail', () => {
     await createRf3Topic(dst, 3)
     await write(src, range(3000, (i) => ({ key: `k${i}`, value: `f${i}` })))
 
-    const replay = startEvt(['replay', src, '--from', 'start', '--to-topic', dst, '--rate', '600', '--yes'], { killAfterMs: 170_000 })
+    const replay = startEvt(['replay', src, '--from', 'start', '--to-topic', dst, '--rate', '600', '--yes', '--progress'], { killAfterMs: 170_000 })
     await underWay(replay, /replay: \d+%/)
     const frozen = await partitionLeader(src, 0)
     const frozenAt = Date.now()

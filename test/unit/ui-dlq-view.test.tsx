@@ -84,7 +84,7 @@ describe('DlqView', () => {
     expect(text).toContain('failure (spring-dlt)')
     expect(text).toContain('exception org.springframework.kafka.listener.ListenerExecutionFailedException')
     expect(text).toContain('cause     java.net.SocketTimeoutException: Read timed out')
-    expect(text).toContain('from      orders/3@42  2023-11-14T22:13:20.000Z (CreateTime)')
+    expect(text).toContain('from      orders/3@42  2023-11-14 22:13:20Z (CreateTime)')
     expect(text).toContain('group     payment-service')
     expect(text).toContain('stack trace (folded):')
     expect(text).toContain('    at org.springframework.kafka.listener.KafkaMessageListenerContainer$ListenerConsumer.decorateException')

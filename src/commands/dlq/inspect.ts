@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
 import { ExitCode } from '../../errors.ts'
 import { headerMatch, keyGlob } from '../../filter.ts'
-import { connectionFlags, filterFlags, isolationFlag, jsonFlag, parsePartitionList, strictFlag } from '../../flags.ts'
+import { connectionFlags, filterFlag, filterFlags, isolationFlag, jsonFlag, maxMessagesFlag, noUiFlag, offsetFlag, parsePartitionList, partitionFlag, strictFlag, withEnv } from '../../flags.ts'
 import { combineDlqFilters, compileDlqCel, onRecord, type DlqRecordFilter } from '../../dlq/filter.ts'
 import { DLQ_GROUP_BY } from '../../dlq/group.ts'
 import { parsePositionRange } from '../../kafka/positions.ts'
@@ -12,6 +12,7 @@ import { groupDlq, inspectDlq, type DlqInspectOptions, type DlqInspectStats } fr
 import { planRequeue, runRequeue } from '../../services/dlq-requeue.ts'
 import { readLedger } from '../../dlq/ledger.ts'
 import { markedRequeue } from '../../ui/dlq/marked.ts'
+import { plural } from '../../output/plural.ts'
 
 export default class DlqInspect extends EvtCommand {
   static override summary = 'Show the records of a dead-letter topic with their parsed failures, or triage them by group.'
@@ -38,24 +39,20 @@ With --group-by, --json prints one object:
   static override args = {
     topic: Args.string({ ignoreStdin: true, description: 'The dead-letter topic.', required: true }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...strictFlag,
     ...jsonFlag,
-    offset: Flags.string({ char: 'o', summary: 'Which records: positions as in tail (start, end, 47, +N, -N, @time, FROM:TO); an open end stops at the end offsets taken at start.', default: 'start:end', env: 'EVT_DLQ_OFFSET' }),
-    partition: Flags.string({ char: 'p', summary: 'Only these partitions (0,2 or 0-3). Repeatable.', multiple: true }),
-    'max-messages': Flags.integer({ char: 'n', summary: 'Stop after this many records (after filters).', min: 0 }),
+    ...offsetFlag({ default: 'start:end', summary: 'Which records: positions as in tail (start, end, 47, +N, -N, @time, FROM:TO); an open end stops at the end offsets taken at start.', legacyEnv: 'EVT_DLQ_OFFSET' }),
+    ...partitionFlag(),
+    ...maxMessagesFlag,
     'group-by': Flags.option({ options: DLQ_GROUP_BY, summary: 'Print a triage table instead of records: count, first and last seen, a sample message per group.' })(),
     stack: Flags.boolean({ summary: 'Show whole stack traces (default: the first lines and the causes).' }),
-    'no-ui': Flags.boolean({ summary: 'Plain output even on a terminal (no browser).' }),
+    ...noUiFlag,
     ...filterFlags,
-    filter: Flags.string({
-      summary: 'Only records for which this CEL expression is true. Sees topic, partition, offset, timestamp, key, value, headers and failure, e.g. \'failure.exception.endsWith("TimeoutException")\'.',
-      env: 'EVT_FILTER',
-      helpGroup: 'FILTER',
-    }),
+    ...filterFlag({ summary: 'Only records for which this CEL expression is true. Sees topic, partition, offset, timestamp, key, value, headers and failure, e.g. \'failure.exception.endsWith("TimeoutException")\'.' }),
     ...isolationFlag,
-  }
+  })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(DlqInspect)
@@ -64,9 +61,7 @@ With --group-by, --json prints one object:
     if (flags.filter) filters.push(compileDlqCel(flags.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)))
     if (flags.key) filters.push(onRecord(keyGlob(flags.key)))
     for (const h of flags.header ?? []) filters.push(onRecord(headerMatch(h)))
-    const controller = new AbortController()
-    const onSigint = () => controller.abort()
-    process.once('SIGINT', onSigint)
+    const interrupt = this.interruptSignal()
     const options: DlqInspectOptions = {
       topic: args.topic,
       range: parsePositionRange(flags.offset),
@@ -74,42 +69,33 @@ With --group-by, --json prints one object:
       maxMessages: flags['max-messages'],
       filter: combineDlqFilters(filters),
       isolation: flags.isolation,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onWarning: (m) => this.note(`evt: warning: ${m}`),
       strict: flags.strict,
     }
     const session = this.session(flags)
-    const sink = new StdoutSink(() => controller.abort())
+    const sink = new StdoutSink(() => interrupt.abort())
     const stats: DlqInspectStats = { scanned: 0, matched: 0, bytes: 0 }
     let quit = false
-    try {
-      if (flags['group-by']) {
-        const result = await groupDlq(session, { ...options, groupBy: flags['group-by'] })
-        this.out(flags.json ? JSON.stringify(result) : renderDlqGroups(result))
-      } else if (this.browser(flags)) {
-        const { runDlqBrowser } = await import('../../ui/dlq/dlq-browser.tsx')
-        await runDlqBrowser(inspectDlq(session, options, stats), {
-          topic: args.topic,
-          stats,
-          stackExpanded: flags.stack,
-          abort: (reason) => { quit = reason === 'quit'; controller.abort() },
-          planRequeue: (marked) => { const m = markedRequeue(args.topic, marked); return planRequeue(session, m.request, m.filterText) },
-          // the confirmation named every target outside the DLQ's naming convention: `y` allows them
-          onRequeue: (marked, plan, o) => runRequeue(session, { ...markedRequeue(args.topic, marked).request, allowTargets: plan.unexpectedTargets }, plan, o),
-          readLedger: () => readLedger(session, args.topic),
-        })
-      } else {
-        for await (const chunk of inspectDlq(session, options, stats)) await sink.write(chunk.map((item) => (flags.json ? dlqJsonLine(item) : prettyDlqRecord(item, { stack: flags.stack }))))
-        if (!flags.json && !sink.closed) this.note(`${stats.matched} record${stats.matched === 1 ? '' : 's'} shown (${stats.scanned} read)`)
-      }
-    } finally {
-      process.removeListener('SIGINT', onSigint)
+    if (flags['group-by']) {
+      const result = await groupDlq(session, { ...options, groupBy: flags['group-by'] })
+      this.out(flags.json ? JSON.stringify(result) : renderDlqGroups(result))
+    } else if (this.liveView(flags)) {
+      const { runDlqBrowser } = await import('../../ui/dlq/dlq-browser.tsx')
+      await runDlqBrowser(inspectDlq(session, options, stats), {
+        topic: args.topic,
+        stats,
+        stackExpanded: flags.stack,
+        abort: (reason) => { quit = reason === 'quit'; interrupt.abort() },
+        planRequeue: (marked) => { const m = markedRequeue(args.topic, marked); return planRequeue(session, m.request, m.filterText) },
+        // the confirmation named every target outside the DLQ's naming convention: `y` allows them
+        onRequeue: (marked, plan, o) => runRequeue(session, { ...markedRequeue(args.topic, marked).request, allowTargets: plan.unexpectedTargets }, plan, o),
+        readLedger: () => readLedger(session, args.topic),
+      })
+    } else {
+      for await (const chunk of inspectDlq(session, options, stats)) await sink.write(chunk.map((item) => (flags.json ? dlqJsonLine(item) : prettyDlqRecord(item, { stack: flags.stack }))))
+      if (!flags.json && !sink.closed) this.note(`${plural(stats.matched, 'record')} shown (${stats.scanned} read)`)
     }
-    if (controller.signal.aborted && !sink.closed && !quit) process.exitCode = ExitCode.Interrupted
-  }
-
-  /** The Ink browser: on a terminal (stdin and stdout), outside CI, unless plain output was asked for. */
-  private browser(flags: { 'no-ui': boolean; json: boolean }): boolean {
-    return Boolean(process.stdout.isTTY && process.stdin.isTTY) && !process.env.CI && !flags['no-ui'] && !flags.json
+    if (interrupt.signal.aborted && !sink.closed && !quit) process.exitCode = ExitCode.Interrupted
   }
 }

@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
-import { usageError } from '../../errors.ts'
-import { connectionFlags, isolationFlag, jsonFlag } from '../../flags.ts'
+import { connectionFlags, isolationFlag, jsonFlag, withEnv } from '../../flags.ts'
 import { renderDlqList } from '../../output/dlq.ts'
-import { listDlqTopics } from '../../services/dlq-list.ts'
+import { listDlqTopics, parseDlqPatterns } from '../../services/dlq-list.ts'
 
 export default class DlqList extends EvtCommand {
   static override summary = 'List dead-letter topics: how many records, how old, which errors, from where.'
@@ -19,7 +18,7 @@ Timestamps are epoch ms (null for an empty topic); exception null counts records
     { description: 'Only the orders topics, as JSON', command: '<%= config.bin %> <%= command.id %> -t "payments*" --json' },
     { description: 'Also count topics named *-failed, scan fewer records', command: '<%= config.bin %> <%= command.id %> --pattern "-failed$" --scan-limit 1000' },
   ]
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
     topic: Flags.string({ char: 't', summary: 'Only look at these topics (names or globs). Repeatable. Default: every topic not starting with __.', multiple: true }),
@@ -27,18 +26,12 @@ Timestamps are epoch ms (null for an empty topic); exception null counts records
     sample: Flags.integer({ summary: 'Records read from the end of each other topic to detect DLQs by their headers (0: by name only).', default: 100, min: 0 }),
     'scan-limit': Flags.integer({ summary: 'Records scanned from the end of each DLQ for errors and origins.', default: 10_000, min: 0 }),
     ...isolationFlag,
-  }
+  })
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DlqList)
     this.setJsonOutput(flags.json)
-    const patterns = (flags.pattern ?? []).map((p) => {
-      try {
-        return new RegExp(p)
-      } catch (err) {
-        throw usageError(`--pattern: "${p}" is not a regular expression: ${(err as Error).message}`, 'e.g. --pattern "-failed$"')
-      }
-    })
+    const patterns = parseDlqPatterns(flags.pattern ?? [])
     const result = await listDlqTopics(this.session(flags), {
       topics: flags.topic,
       patterns,

@@ -1,12 +1,12 @@
 import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
-import { ExitCode, notFoundError, refusedError, usageError } from '../../errors.ts'
+import { ExitCode } from '../../errors.ts'
 import { compileDlqCel } from '../../dlq/filter.ts'
-import { DLQ_GROUP_BY, type DlqGroupBy } from '../../dlq/group.ts'
-import { connectionFlags, jsonFlag, parsePartitionList } from '../../flags.ts'
+import { DLQ_GROUP_BY, parseGroupSelector } from '../../dlq/group.ts'
+import { connectionFlags, filterFlag, jsonFlag, offsetFlag, parsePartitionList, partitionFlag, progressFlag, rateFlag, withEnv, writeFlags } from '../../flags.ts'
 import { parsePositionRange } from '../../kafka/positions.ts'
 import { renderRequeuePlan, renderRequeueProgress, renderRequeueSummary } from '../../output/dlq-requeue.ts'
-import { planRequeue, runRequeue, type RequeueRequest } from '../../services/dlq-requeue.ts'
+import { planRequeue, refuseHeldBack, refuseMissingTargets, runRequeue, unallowedTargets, type RequeueRequest } from '../../services/dlq-requeue.ts'
 import { canPrompt, confirmWrite } from '../../ui/confirm.ts'
 import { plural } from '../../output/plural.ts'
 
@@ -32,84 +32,55 @@ The plan (records per target topic and per failure class, and what is skipped) i
   static override args = {
     topic: Args.string({ ignoreStdin: true, description: 'The dead-letter topic.', required: true }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
-    offset: Flags.string({ char: 'o', summary: 'Which DLQ records: positions as in tail (default start:end; an open end stops at the end taken at start).', default: 'start:end' }),
-    partition: Flags.string({ char: 'p', summary: 'Only these DLQ partitions (0,2 or 0-3).', multiple: true }),
-    filter: Flags.string({ summary: 'Only records for which this CEL expression is true (sees the record and `failure`, as in dlq inspect).' }),
-    'group-by': Flags.string({ summary: `Only one failure class: <${DLQ_GROUP_BY.join('|')}>=<value>, as dlq inspect --group-by shows them.` }),
-    to: Flags.string({ summary: 'Send every record to this topic instead of its original topic.' }),
+    ...offsetFlag({ default: 'start:end', summary: 'Which DLQ records: positions as in tail (an open end stops at the end taken at start).' }),
+    ...partitionFlag({ summary: 'Only these DLQ partitions (0,2 or 0-3). Repeatable.' }),
+    ...filterFlag({ summary: 'Only records for which this CEL expression is true (sees the record and `failure`, as in dlq inspect).' }),
+    'group-by': Flags.string({ summary: `Only one failure class: <${DLQ_GROUP_BY.join('|')}>=<value>, as dlq inspect --group-by shows them.`, env: 'EVT_DLQ_REQUEUE_GROUP_BY' }),
+    to: Flags.string({ summary: 'Send every record to this topic instead of its original topic.', env: 'EVT_DLQ_REQUEUE_TO' }),
     'allow-target': Flags.string({ summary: 'Also requeue to this topic when it does not follow the DLQ\'s naming convention (repeatable).', multiple: true }),
     'keep-error-headers': Flags.boolean({ summary: 'Keep the dead-letter error headers on the requeued records.' }),
     'max-requeues': Flags.integer({ summary: 'Skip records already requeued this many times.', default: 3, min: 1 }),
     again: Flags.boolean({ summary: 'Also requeue records the requeue ledger lists as requeued already (the plan says how many).' }),
-    rate: Flags.integer({ summary: 'At most this many records per second.', min: 1 }),
-    'dry-run': Flags.boolean({ summary: 'Print the plan and stop: nothing is written.' }),
-    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).' }),
-  }
-
-  /** Records held back by the loop guard or the internal-topic guard make the run end with exit 6 (after sending the rest). */
-  private refuseLoops(skipped: Record<string, number>): void {
-    const loops = skipped['loop-guard'] ?? 0
-    const internal = skipped['internal-topic'] ?? 0
-    if (!loops && !internal) return
-    const parts = [loops ? `${loops} already were --max-requeues times (loop guard)` : '', internal ? `${internal} name internal or protected topics in their dead-letter headers (write guard)` : ''].filter(Boolean)
-    const hints = [loops ? 'fix what makes them fail, then raise --max-requeues if they should go again' : '', internal ? 'send those to an ordinary topic with --to, or leave them out with --filter' : ''].filter(Boolean)
-    throw refusedError(`${loops + internal} records were not requeued: ${parts.join('; ')}`, hints.join('; '))
-  }
+    ...rateFlag,
+    ...writeFlags(),
+    ...progressFlag,
+  })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(DlqRequeue)
     this.setJsonOutput(flags.json)
-    let only: RequeueRequest['only']
-    if (flags['group-by']) {
-      const eq = flags['group-by'].indexOf('=')
-      const by = flags['group-by'].slice(0, eq) as DlqGroupBy
-      if (eq <= 0 || !DLQ_GROUP_BY.includes(by)) throw usageError(`--group-by "${flags['group-by']}" is not <dimension>=<value>`, `dimensions: ${DLQ_GROUP_BY.join(', ')}; e.g. --group-by exception=java.net.SocketTimeoutException`)
-      only = { by, value: flags['group-by'].slice(eq + 1) }
-    }
+    const only: RequeueRequest['only'] = flags['group-by'] ? parseGroupSelector(flags['group-by']) : undefined
     const request: RequeueRequest = { dlqTopic: args.topic, range: parsePositionRange(flags.offset), partitions: parsePartitionList(flags.partition), filter: flags.filter ? compileDlqCel(flags.filter, '--filter', (m) => this.note(`evt: warning: ${m}`)) : undefined, only, to: flags.to, keepErrorHeaders: flags['keep-error-headers'], allowTargets: flags['allow-target'] ?? [], maxRequeues: flags['max-requeues'], rate: flags.rate, again: flags.again }
     const session = this.session(flags)
     const plan = await planRequeue(session, request, flags.filter)
     this.out(flags.json ? JSON.stringify({ plan }) : renderRequeuePlan(plan))
     const toSend = plan.targets.reduce((s, t) => s + t.records, 0)
     if (flags['dry-run']) return
-    // Progress is committed past every record a run goes through: a record whose target topic is
-    // missing would never be requeued later, so refuse instead of skipping it.
-    if (plan.missingTargets.length) throw notFoundError(`${plan.skipped['target-missing']} records go to topics that do not exist: ${plan.missingTargets.join(', ')}`, 'create them, send everything elsewhere with --to, or leave those records out with --filter')
-    if (toSend === 0) return this.refuseLoops(plan.skipped)
-    const notAllowed = plan.unexpectedTargets.filter((t) => !request.allowTargets!.includes(t))
-    if (notAllowed.length) {
-      const what = `${notAllowed.map((t) => `"${t}"`).join(', ')} ${notAllowed.length === 1 ? 'does' : 'do'} not follow the naming of "${plan.dlqTopic}"`
-      const allow = notAllowed.map((t) => `--allow-target ${t}`).join(' ')
-      if (!canPrompt()) throw refusedError(`dead-letter headers send records to topics this DLQ does not come from: ${what}; nothing was written`, `check the plan, then pass ${allow}`)
-      await confirmWrite(`Dead-letter headers send records to ${what}. Write to ${notAllowed.length === 1 ? 'it' : 'them'}?`, { flag: allow })
-      request.allowTargets!.push(...notAllowed)
+    refuseMissingTargets(plan)
+    if (toSend === 0) return refuseHeldBack(plan.skipped)
+    const unallowed = unallowedTargets(plan, request.allowTargets!)
+    if (unallowed) {
+      if (!canPrompt()) throw unallowed.refusal
+      await confirmWrite(unallowed.question, { flag: unallowed.flags })
+      request.allowTargets!.push(...unallowed.topics)
     }
     const againCount = plan.again ? plan.alreadyRequeuedCount : 0
     await confirmWrite(`Requeue ${plural(toSend, 'record')}${againCount ? ` (${againCount} of them again: --again)` : ''}?`, { yes: flags.yes })
-    const controller = new AbortController()
-    const onSigint = () => controller.abort()
-    process.on('SIGINT', onSigint)
-    let last = 0
-    try {
-      const summary = await runRequeue(session, request, plan, {
-        signal: controller.signal,
-        onWarning: (m) => this.note(`evt: warning: ${m}`),
-        onProgress: (p) => {
-          if (Date.now() - last < 2000) return
-          last = Date.now()
-          this.note(renderRequeueProgress(p))
-        },
-      })
-      this.out(flags.json ? JSON.stringify({ summary }) : renderRequeueSummary(summary))
-      if (summary.interrupted) {
-        this.note('interrupted: the open transaction was aborted; run the same command again to continue')
-        process.exitCode = ExitCode.Interrupted
-      } else this.refuseLoops(summary.skipped)
-    } finally {
-      process.removeListener('SIGINT', onSigint)
-    }
+    const interrupt = this.interruptSignal()
+    const progress = this.progress(flags)
+    const summary = await runRequeue(session, request, plan, {
+      signal: interrupt.signal,
+      onWarning: (m) => this.note(`evt: warning: ${m}`),
+      onProgress: (p) => progress.update(p.done, p.total, renderRequeueProgress(p)),
+    })
+    progress.stop()
+    this.out(flags.json ? JSON.stringify({ summary }) : renderRequeueSummary(summary))
+    if (summary.interrupted) {
+      this.note('interrupted: the open transaction was aborted; run the same command again to continue')
+      process.exitCode = ExitCode.Interrupted
+    } else refuseHeldBack(summary.skipped)
   }
 }

@@ -1,9 +1,8 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
-import { connectionFlags, jsonFlag } from '../../flags.ts'
-import { plural, renderGroupDeletePlan } from '../../output/admin.ts'
+import { connectionFlags, jsonFlag, withEnv, writeFlags } from '../../flags.ts'
+import { plural, renderGroupDeletePlan, renderGroupDeleteResults } from '../../output/admin.ts'
 import { deleteGroups, planGroupDelete, refuseActiveGroups } from '../../services/group-admin.ts'
-import { confirmWrite } from '../../ui/confirm.ts'
 
 export default class GroupsDelete extends EvtCommand {
   static override summary = 'Delete consumer groups and their committed offsets: planned, idempotent, refusing groups with active members.'
@@ -20,24 +19,26 @@ A group with active members is refused (exit 6, nothing deleted): stop its consu
   static override args = {
     group: Args.string({ required: true, ignoreStdin: true, description: 'Consumer groups to delete (one or more).' }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
-    'dry-run': Flags.boolean({ summary: 'Print the plan and stop: nothing is deleted.' }),
-    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).' }),
-  }
+    ...writeFlags({ nothing: 'deleted' }),
+  })
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(GroupsDelete)
     this.setJsonOutput(flags.json)
     const session = this.session(flags)
     const plan = await planGroupDelete(session, argv as string[])
-    this.out(flags.json ? JSON.stringify({ plan }) : renderGroupDeletePlan(plan))
-    refuseActiveGroups(plan)
     const n = plan.groups.filter((g) => g.action === 'delete').length
-    if (n === 0 || flags['dry-run']) return
-    await confirmWrite(`Delete ${plural(n, 'consumer group')}?`, { yes: flags.yes })
-    const results = await deleteGroups(session, plan)
-    this.out(flags.json ? JSON.stringify({ results }) : results.map((r) => (r.outcome === 'deleted' ? `deleted group ${r.groupId}` : `group ${r.groupId} was already gone`)).join('\n'))
+    await this.plannedWrite(flags, {
+      plan,
+      render: renderGroupDeletePlan,
+      refuse: refuseActiveGroups,
+      nothingToDo: () => n === 0,
+      question: `Delete ${plural(n, 'consumer group')}?`,
+      execute: () => deleteGroups(session, plan),
+      result: (results) => ({ json: { results }, text: renderGroupDeleteResults(results) }),
+    })
   }
 }

@@ -1,11 +1,10 @@
 import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
 import { usageError } from '../../errors.ts'
-import { connectionFlags, jsonFlag } from '../../flags.ts'
+import { connectionFlags, jsonFlag, withEnv, writeFlags } from '../../flags.ts'
 import { parsePositionRange } from '../../kafka/positions.ts'
 import { plural, renderGroupResetPlan } from '../../output/admin.ts'
 import { applyGroupReset, planGroupReset, refuseActiveReset } from '../../services/group-admin.ts'
-import { confirmWrite } from '../../ui/confirm.ts'
 
 export default class GroupsReset extends EvtCommand {
   static override summary = 'Move a consumer group\'s committed offsets: to start, end, an offset or a time. Planned, idempotent.'
@@ -22,14 +21,13 @@ The plan (per partition: committed offset now, the new one, the lag after) is pr
   static override args = {
     group: Args.string({ required: true, ignoreStdin: true, description: 'The consumer group.' }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
-    to: Flags.string({ required: true, summary: 'Where to: start, end, <offset>, +N, -N, @<time>, @-<duration>.' }),
+    to: Flags.string({ required: true, env: 'EVT_GROUPS_RESET_TO', summary: 'Where to: start, end, <offset>, +N, -N, @<time>, @-<duration>.' }),
     topic: Flags.string({ char: 't', multiple: true, summary: 'Only this topic (repeatable; default: every topic the group committed offsets for).' }),
-    'dry-run': Flags.boolean({ summary: 'Print the plan and stop: nothing is changed.' }),
-    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).' }),
-  }
+    ...writeFlags({ nothing: 'changed' }),
+  })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(GroupsReset)
@@ -38,15 +36,14 @@ The plan (per partition: committed offset now, the new one, the lag after) is pr
     if (range.to) throw usageError(`--to ${flags.to}: a group is moved to one position, not a range`, 'e.g. --to start, --to end, --to 1500, --to @-1h')
     const session = this.session(flags)
     const plan = await planGroupReset(session, { groupId: args.group, position: range.from, to: flags.to, topics: flags.topic })
-    this.out(flags.json ? JSON.stringify({ plan }) : renderGroupResetPlan(plan))
-    refuseActiveReset(plan)
-    if (flags['dry-run']) return
-    if (plan.changes === 0) {
-      if (!flags.json) this.note(`group ${plan.groupId} is already at ${flags.to}: nothing to do`)
-      return
-    }
-    await confirmWrite(`Move the offsets of group "${plan.groupId}" on ${plural(plan.changes, 'partition')}?`, { yes: flags.yes })
-    const changed = await applyGroupReset(session, plan)
-    this.out(flags.json ? JSON.stringify({ changed }) : `group ${plan.groupId} moved to ${flags.to} on ${plural(changed, 'partition')}`)
+    await this.plannedWrite(flags, {
+      plan,
+      render: renderGroupResetPlan,
+      refuse: refuseActiveReset,
+      nothingToDo: () => plan.changes === 0 && `group ${plan.groupId} is already at ${flags.to}: nothing to do`,
+      question: `Move the offsets of group "${plan.groupId}" on ${plural(plan.changes, 'partition')}?`,
+      execute: () => applyGroupReset(session, plan),
+      result: (changed) => ({ json: { changed }, text: `group ${plan.groupId} moved to ${flags.to} on ${plural(changed, 'partition')}` }),
+    })
   }
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
 import { EvtError } from '../../errors.ts'
-import { connectionFlags, jsonFlag, outboxFlags } from '../../flags.ts'
+import { connectionFlags, jsonFlag, outboxFlags, withEnv } from '../../flags.ts'
 import { outboxTarget } from '../../outbox/target.ts'
 import { renderOutboxCheck } from '../../output/outbox.ts'
 import { checkOutbox, findingCounts, OUTBOX_FINDINGS, parseFailOn } from '../../services/outbox-check.ts'
@@ -28,13 +28,13 @@ If the table holds no rows at all (deleted once written, a common Debezium setup
     { description: 'The last 15 minutes; exit 5 on unpublished or duplicated rows (CI)', command: '<%= config.bin %> <%= command.id %> --db postgres://postgres@127.0.0.1:15432/evt --since 15m --fail-on unpublished,duplicate' },
     { description: 'Relay lag per aggregate type, as JSON', command: '<%= config.bin %> <%= command.id %> --db postgres://postgres@127.0.0.1:15432/evt --json | jq .lag' },
   ]
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
     ...outboxFlags,
     since: Flags.string({ summary: 'Window start: a duration ago (15m, 1h, 2d) or a time (RFC 3339, a date, epoch).', default: '1h', env: 'EVT_OUTBOX_SINCE' }),
     'fail-on': Flags.string({ summary: `Exit 5 when there is a finding of these kinds (comma-separated: ${OUTBOX_FINDINGS.join(', ')}).`, env: 'EVT_OUTBOX_FAIL_ON' }),
-  }
+  })
 
   async run(): Promise<void> {
     const { flags } = await this.parse(OutboxCheck)

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
 import { ExitCode } from '../../errors.ts'
-import { connectionFlags, jsonFlag, outboxFlags } from '../../flags.ts'
+import { connectionFlags, jsonFlag, outboxFlags, withEnv } from '../../flags.ts'
 import { outboxTarget } from '../../outbox/target.ts'
 import { parseSince } from '../../outbox/window.ts'
 import { outboxTailJson, renderOutboxTailEvent } from '../../output/outbox.ts'
@@ -22,14 +22,14 @@ a LATE line for a row not on Kafka --grace after it was written (PUBLISHED* when
     { description: 'Follow the local outbox relay', command: '<%= config.bin %> <%= command.id %> --db postgres://postgres@127.0.0.1:15432/evt' },
     { description: 'The last 10 minutes, then keep following, as JSON lines', command: '<%= config.bin %> <%= command.id %> --db postgres://postgres@127.0.0.1:15432/evt --since 10m --json' },
   ]
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
     ...outboxFlags,
     since: Flags.string({ summary: 'Start: a duration ago (10m) or a time (RFC 3339, a date, epoch). Default: now.', env: 'EVT_OUTBOX_SINCE' }),
     poll: Flags.custom<number>({ summary: 'How often to read the table for new rows, e.g. 500ms.', default: 500, defaultHelp: async () => '500ms', parse: async (v) => parseDuration(v, '--poll'), env: 'EVT_OUTBOX_POLL' })(),
     'max-rows': Flags.integer({ char: 'n', min: 1, summary: 'Stop after this many rows have landed or been reported late.', env: 'EVT_OUTBOX_MAX_ROWS' }),
-  }
+  })
 
   async run(): Promise<void> {
     const { flags } = await this.parse(OutboxTail)

@@ -3,13 +3,13 @@ import YAML from 'yaml'
 import { EvtCommand } from '../../base-command.ts'
 import { configPath, loadConfig, redactProfile, selectProfile } from '../../config/profiles.ts'
 import { usageError } from '../../errors.ts'
-import { jsonFlag } from '../../flags.ts'
+import { jsonFlag, withEnv } from '../../flags.ts'
 
 export default class ProfilesShow extends EvtCommand {
   static override summary = 'Show one profile (the default one without a name), secrets redacted.'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> prod --json']
   static override args = { name: Args.string({ ignoreStdin: true, description: 'Profile name (default: $EVT_PROFILE, else the file\'s default).' }) }
-  static override flags = { ...jsonFlag }
+  static override flags = withEnv({ ...jsonFlag })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ProfilesShow)

@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
-import { connectionFlags, jsonFlag } from '../../flags.ts'
+import { connectionFlags, jsonFlag, withEnv, writeFlags } from '../../flags.ts'
+import { plural } from '../../output/plural.ts'
 import { renderReplayCleanPlan, renderReplayCleanResults } from '../../output/replay.ts'
 import { planReplayClean, refuseKept, runReplayClean } from '../../services/replay-state.ts'
-import { confirmWrite } from '../../ui/confirm.ts'
 
 export default class ReplayClean extends EvtCommand {
   static override summary = 'Remove what finished copy replays left behind: their progress groups and state files.'
@@ -23,13 +23,12 @@ The plan is printed first; --dry-run stops there. Removing asks on a terminal; w
   static override args = {
     id: Args.string({ ignoreStdin: true, description: 'Replay ids (default: every finished replay).' }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
-    all: Flags.boolean({ summary: 'Also remove interrupted replays (without ids).' }),
-    'dry-run': Flags.boolean({ summary: 'Print the plan and stop: nothing is removed.' }),
-    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).' }),
-  }
+    all: Flags.boolean({ summary: 'Also remove interrupted replays (without ids).', env: 'EVT_REPLAY_CLEAN_ALL' }),
+    ...writeFlags({ nothing: 'removed' }),
+  })
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(ReplayClean)
@@ -37,13 +36,18 @@ The plan is printed first; --dry-run stops there. Removing asks on a terminal; w
     const session = this.session(flags)
     const ids = argv as string[]
     const plan = await planReplayClean(session, { ids, all: flags.all })
-    this.out(flags.json ? JSON.stringify({ plan }) : renderReplayCleanPlan(plan))
-    if (flags['dry-run']) return
-    if (plan.remove.length === 0) return refuseKept(plan, [])
     const n = plan.remove.length
-    await confirmWrite(`Remove ${n} replay${n === 1 ? '' : 's'} (progress groups and state files)?`, { yes: flags.yes })
-    const results = await runReplayClean(session, plan)
-    this.out(flags.json ? JSON.stringify({ results }) : renderReplayCleanResults(results))
-    refuseKept(plan, results)
+    const results = await this.plannedWrite(flags, {
+      plan,
+      render: renderReplayCleanPlan,
+      nothingToDo: () => {
+        if (n === 0) refuseKept(plan, [])
+        return n === 0
+      },
+      question: `Remove ${plural(n, 'replay')} (progress groups and state files)?`,
+      execute: () => runReplayClean(session, plan),
+      result: (r) => ({ json: { results: r }, text: renderReplayCleanResults(r) }),
+    })
+    if (results) refuseKept(plan, results)
   }
 }

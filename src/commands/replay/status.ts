@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
-import { connectionFlags, jsonFlag } from '../../flags.ts'
+import { connectionFlags, jsonFlag, withEnv } from '../../flags.ts'
 import { renderReplayStatus, renderReplayStatusList } from '../../output/replay.ts'
 import { listReplayStatus, replayStatus } from '../../services/replay-state.ts'
 
@@ -21,7 +21,7 @@ Without an id: every replay with a state file here, oldest first, then replay pr
   static override args = {
     id: Args.string({ ignoreStdin: true, description: 'Replay id (printed when the replay started).' }),
   }
-  static override flags = { ...connectionFlags, ...jsonFlag }
+  static override flags = withEnv({ ...connectionFlags, ...jsonFlag })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ReplayStatus)

@@ -1,9 +1,8 @@
 import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
-import { connectionFlags, jsonFlag } from '../../flags.ts'
+import { connectionFlags, jsonFlag, withEnv, writeFlags } from '../../flags.ts'
 import { renderTopicCreatePlan } from '../../output/admin.ts'
 import { createTopic, parseTopicConfig, planTopicCreate, refuseDifferentTopic } from '../../services/topic-admin.ts'
-import { confirmWrite } from '../../ui/confirm.ts'
 
 export default class TopicsCreate extends EvtCommand {
   static override summary = 'Create a topic: partitions, replication and configuration, planned and idempotent.'
@@ -20,15 +19,14 @@ Idempotent: a topic that exists with every setting given (partitions, replicatio
   static override args = {
     name: Args.string({ required: true, ignoreStdin: true, description: 'Name of the topic to create.' }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
     partitions: Flags.integer({ char: 'p', min: 1, summary: 'Number of partitions (default: the broker\'s num.partitions).' }),
     replication: Flags.integer({ char: 'r', min: 1, summary: 'Replication factor (default: the broker\'s default.replication.factor).' }),
-    config: Flags.string({ char: 'c', multiple: true, summary: 'Topic configuration key=value (repeatable), e.g. -c retention.ms=86400000.' }),
-    'dry-run': Flags.boolean({ summary: 'Print the plan and stop: nothing is created.' }),
-    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).' }),
-  }
+    config: Flags.string({ char: 'c', multiple: true, env: 'EVT_TOPIC_CONFIG', summary: 'Topic configuration key=value (repeatable), e.g. -c retention.ms=86400000.' }),
+    ...writeFlags({ nothing: 'created' }),
+  })
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TopicsCreate)
@@ -36,11 +34,14 @@ Idempotent: a topic that exists with every setting given (partitions, replicatio
     const config = parseTopicConfig(flags.config)
     const session = this.session(flags)
     const plan = await planTopicCreate(session, { topic: args.name, partitions: flags.partitions, replicationFactor: flags.replication, config })
-    this.out(flags.json ? JSON.stringify({ plan }) : renderTopicCreatePlan(plan))
-    refuseDifferentTopic(plan)
-    if (plan.action === 'exists' || flags['dry-run']) return
-    await confirmWrite(`Create topic "${plan.topic}"?`, { yes: flags.yes })
-    await createTopic(session, plan)
-    this.out(flags.json ? JSON.stringify({ created: plan.topic }) : `created topic ${plan.topic}`)
+    await this.plannedWrite(flags, {
+      plan,
+      render: renderTopicCreatePlan,
+      refuse: refuseDifferentTopic,
+      nothingToDo: () => plan.action === 'exists',
+      question: `Create topic "${plan.topic}"?`,
+      execute: () => createTopic(session, plan),
+      result: () => ({ json: { created: plan.topic }, text: `created topic ${plan.topic}` }),
+    })
   }
 }

@@ -1,9 +1,8 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
-import { connectionFlags, jsonFlag } from '../../flags.ts'
-import { plural, renderTopicDeletePlan } from '../../output/admin.ts'
+import { connectionFlags, jsonFlag, withEnv, writeFlags } from '../../flags.ts'
+import { plural, renderTopicDeletePlan, renderTopicDeleteResults } from '../../output/admin.ts'
 import { deleteTopics, planTopicDelete, refuseGuardedTopics } from '../../services/topic-admin.ts'
-import { confirmWrite } from '../../ui/confirm.ts'
 
 export default class TopicsDelete extends EvtCommand {
   static override summary = 'Delete topics and their records: planned, idempotent, refusing internal and protected topics.'
@@ -20,24 +19,26 @@ Refused (exit 6, nothing deleted): Kafka's internal topics (__*), the schema reg
   static override args = {
     name: Args.string({ required: true, ignoreStdin: true, description: 'Topics to delete (one or more).' }),
   }
-  static override flags = {
+  static override flags = withEnv({
     ...connectionFlags,
     ...jsonFlag,
-    'dry-run': Flags.boolean({ summary: 'Print the plan and stop: nothing is deleted.' }),
-    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (needed without a terminal).' }),
-  }
+    ...writeFlags({ nothing: 'deleted' }),
+  })
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(TopicsDelete)
     this.setJsonOutput(flags.json)
     const session = this.session(flags)
     const plan = await planTopicDelete(session, argv as string[])
-    this.out(flags.json ? JSON.stringify({ plan }) : renderTopicDeletePlan(plan))
-    refuseGuardedTopics(plan)
     const n = plan.topics.filter((t) => t.action === 'delete').length
-    if (n === 0 || flags['dry-run']) return
-    await confirmWrite(`Delete ${plural(n, 'topic')} and all ${n === 1 ? 'its' : 'their'} records?`, { yes: flags.yes })
-    const results = await deleteTopics(session, plan)
-    this.out(flags.json ? JSON.stringify({ results }) : results.map((r) => (r.outcome === 'deleted' ? `deleted topic ${r.topic}` : `topic ${r.topic} was already gone`)).join('\n'))
+    await this.plannedWrite(flags, {
+      plan,
+      render: renderTopicDeletePlan,
+      refuse: refuseGuardedTopics,
+      nothingToDo: () => n === 0,
+      question: `Delete ${plural(n, 'topic')} and all ${n === 1 ? 'its' : 'their'} records?`,
+      execute: () => deleteTopics(session, plan),
+      result: (results) => ({ json: { results }, text: renderTopicDeleteResults(results) }),
+    })
   }
 }

@@ -10,6 +10,7 @@ import type { DlqRecord, RequeuedInfo } from '../../services/dlq-inspect.ts'
 import type { RequeuePlan } from '../../services/dlq-requeue.ts'
 import { requeuedText } from '../../output/dlq-requeue.ts'
 import { escapeControl } from '../../util/terminal-text.ts'
+import { failureView } from '../../output/dlq-failure-view.ts'
 import { headerLines, valueLines } from '../format.ts'
 import { NO_TIMESTAMP, recordTimeText } from '../../time.ts'
 
@@ -73,34 +74,17 @@ export function stackLines(stacktrace: string, expanded: boolean): DetailLine[] 
   ]
 }
 
-function origin(f: DlqFailure): string | undefined {
-  if (f.originalTopic === undefined && f.originalPartition === undefined && f.originalOffset === undefined) return undefined
-  let s = `${f.originalTopic ?? '?'}${f.originalPartition === undefined ? '' : `/${f.originalPartition}`}${f.originalOffset === undefined ? '' : `@${f.originalOffset}`}`
-  if (f.originalTimestamp !== undefined) s += `  ${recordTimeText(f.originalTimestamp)}${f.originalTimestampType ? ` (${f.originalTimestampType})` : ''}`
-  return s
-}
-
-/** The parsed failure as detail lines. */
+/** The parsed failure ({@link failureView}, as the plain output shows it) as detail lines. */
 export function failureDetailLines(f: DlqFailure, stackExpanded: boolean): DetailLine[] {
-  if (f.framework === 'unknown') return [{ kind: 'warning', text: 'no dead-letter headers' }]
-  const out: DetailLine[] = [{ kind: 'section', text: `failure (${f.framework})${f.keyFailure ? ' · the key failed' : ''}` }]
-  const field = (label: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') out.push({ kind: 'field', label, text: oneLine(value) })
-  }
-  field('exception', f.exception)
-  field('message', f.message)
-  field('cause', f.cause !== undefined ? `${f.cause}${f.causeMessage !== undefined ? `: ${f.causeMessage}` : ''}` : f.causeMessage)
-  field('from', origin(f))
-  field('group', f.consumerGroup)
-  field('connector', [f.connector, f.task !== undefined ? `task ${f.task}` : undefined].filter(Boolean).join(' ') || undefined)
-  field('stage', f.stage !== undefined ? `${f.stage}${f.stageClass ? ` (${f.stageClass})` : ''}` : undefined)
-  const counts = [f.attempts !== undefined ? `attempts ${f.attempts}` : undefined, f.redeliveries !== undefined ? `redeliveries ${f.redeliveries}` : undefined, f.backoffTimestamp !== undefined ? `next attempt ${new Date(f.backoffTimestamp).toISOString()}` : undefined].filter(Boolean).join('  ')
-  field('retries', counts || undefined)
-  field('reason', f.reason)
-  for (const w of f.warnings ?? []) out.push({ kind: 'warning', text: `malformed ${oneLine(w)}` })
-  if (f.stacktrace) {
+  const view = failureView(f)
+  if (!view.known) return [{ kind: 'warning', text: 'no dead-letter headers' }]
+  const out: DetailLine[] = [{ kind: 'section', text: `failure (${view.framework})${view.keyFailure ? ' · the key failed' : ''}` }]
+  const fields = [{ label: 'exception', value: view.exception }, ...(view.message !== undefined && view.message !== '' ? [{ label: 'message', value: view.message }] : []), ...view.fields]
+  for (const { label, value } of fields) out.push({ kind: 'field', label, text: oneLine(value) })
+  for (const w of view.warnings) out.push({ kind: 'warning', text: oneLine(w) })
+  if (view.stacktrace) {
     out.push({ kind: 'section', text: stackExpanded ? 'stack trace:' : 'stack trace (folded):' })
-    out.push(...stackLines(f.stacktrace, stackExpanded))
+    out.push(...stackLines(view.stacktrace, stackExpanded))
   }
   return out
 }
