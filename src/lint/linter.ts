@@ -393,7 +393,7 @@ export class Linter {
         const t = this.topic(name)
         const key = `causation-dangling\u0000${name}\u0000`
         const f = this.findings.get(key)
-        if (!f) this.findings.set(key, { rule: 'causation-dangling', severity: t.settings.severity['causation-dangling'] ?? RULES['causation-dangling'].severity, topic: name, subject: null, message: 'causation ids that name no event seen', count: b.count, evidence: b.evidence.slice(0, this.evidenceMax) })
+        if (!f) this.findings.set(key, { rule: 'causation-dangling', severity: t.settings.severity['causation-dangling'] ?? RULES['causation-dangling'].severity, topic: name, subject: null, message: 'causation ids that name no event in the sample of the topics linted', count: b.count, evidence: b.evidence.slice(0, this.evidenceMax) })
         else {
           f.count += b.count
           for (const e of b.evidence) if (f.evidence.length < this.evidenceMax) f.evidence.push(e)

@@ -194,6 +194,17 @@ describe('lint rules', () => {
     expect(lintOf(records, { settings: resolveLintProfile({ commands: [], topics: { 'orders.events': { facts: ['ProcessPayment'] } } }).settings })).toEqual([])
   })
 
+  it('a profile tolerance that is not a duration is a usage error naming the field', () => {
+    expect(() => resolveLintProfile({ skew: 'soon' }, 'profile prod')).toThrow(/profile prod: lint\.skew/)
+    let caught: unknown
+    try {
+      resolveLintProfile({ late: 'later' })
+    } catch (err) {
+      caught = err
+    }
+    expect((caught as { exitCode?: number } | undefined)?.exitCode).toBe(2)
+  })
+
   it('evidence is capped, the count is not; tombstones and binary values never crash', () => {
     const records = Array.from({ length: 10 }, (_, i) => ({ offset: i, value: seed('CreateShipment') }))
     const [f] = lintOf([{ offset: 100, value: seed('ShipmentCreated') }, ...records], { evidence: 2 })
