@@ -30,9 +30,9 @@ Exit 5 with --fail-on when a finding at or above that severity exists (for CI).`
     ...connectionFlags,
     ...strictFlag,
     ...jsonFlag,
-    'max-messages': Flags.integer({ char: 'n', summary: `Read at most the last N records of each partition (default ${DEFAULT_LINT_RECORDS}; with --since, only when given).`, min: 1 }),
-    since: Flags.string({ summary: 'Read from this time on: a duration ago (1h, 7d) or a time (RFC 3339, date, epoch ms).' }),
-    evidence: Flags.integer({ summary: 'Records shown per finding.', default: 3, min: 0 }),
+    'max-messages': Flags.integer({ char: 'n', summary: `Read at most the last N records of each partition (default ${DEFAULT_LINT_RECORDS}; with --since, only when given).`, min: 1, env: 'EVT_LINT_RECORDS' }),
+    since: Flags.string({ summary: 'Read from this time on: a duration ago (1h, 7d) or a time (RFC 3339, date, epoch ms).', env: 'EVT_LINT_SINCE' }),
+    evidence: Flags.integer({ summary: 'Records shown per finding.', default: 3, min: 0, env: 'EVT_LINT_EVIDENCE' }),
     'fail-on': Flags.option({ options: ['error', 'warning'] as const, summary: 'Exit 5 when a finding of this severity or higher exists.', env: 'EVT_LINT_FAIL_ON' })(),
     explain: Flags.boolean({ summary: 'Explain the rules named as arguments (all when none) and exit.' }),
   }

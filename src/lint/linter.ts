@@ -68,6 +68,8 @@ export interface LinterOptions {
 export const MAX_TRACKED = 500_000
 /** Distinct event types tracked per topic at most. */
 const MAX_TYPES = 1000
+/** Characters of an event type kept (longer ones are cut, with `…`). */
+const MAX_TYPE_LENGTH = 200
 /** Fields tracked per event version at most. */
 const MAX_FIELDS = 200
 
@@ -266,7 +268,9 @@ export class Linter {
     }
     if (record.value === null) return // a tombstone carries no event
     const copy = isEvtCopy(record)
-    const type = meta.eventType ?? fallbackType
+    const rawType = meta.eventType ?? fallbackType
+    // a type is a name: one that is not (a megabyte of text) is cut, so it stays a bounded map key and a table cell
+    const type = rawType !== undefined && rawType.length > MAX_TYPE_LENGTH ? `${rawType.slice(0, MAX_TYPE_LENGTH - 1)}…` : rawType
 
     // types, for the topic-level rules
     if (type !== undefined) {
