@@ -4,9 +4,11 @@
  * ids); `finish()` decides the rules that need the whole window (topic kinds, version drift,
  * dangling causation, schema hints) and returns the findings.
  *
- * Memory: every id map is capped ({@link MAX_TRACKED} entries each); past the cap, new ids are
- * not tracked (duplicates, splits and causations among them go unseen, never reported wrongly)
- * and `truncated` says so. Evidence is capped per finding (`evidence`).
+ * Memory: every id map is capped ({@link MAX_TRACKED} entries each) and holds one number per id
+ * (partition and offset packed); past the cap, new ids are not tracked (duplicates and splits
+ * among them go unseen, never reported wrongly; a causation may be reported dangling) and
+ * `truncated` says so. A causation id whose event was already read is not kept at all. Evidence is
+ * capped per finding (`evidence`).
  */
 import { parseFailure } from '../dlq/failure.ts'
 import type { EventMeta } from '../envelope/index.ts'
@@ -34,7 +36,7 @@ export interface LintFinding {
   subject: string | null
   /** One line. */
   message: string
-  /** Records (or, for aggregate-split, aggregates; for version-drift, fields) that break the rule. */
+  /** Records that break the rule; for causation-dangling the distinct causation ids, for version-drift the records going backwards plus the fields dropped. */
   count: number
   /** The first records that prove it, at most the `evidence` option. */
   evidence: Evidence[]
@@ -83,7 +85,6 @@ export const COMMANDS_TOPIC_NAME = /(^|[._-])(commands?|cmds?)([._-]|$)/i
 /** Headers that say what the value's bytes are. */
 const HINT_HEADERS = new Set(['content-type', 'contenttype', 'content_type', 'ce_datacontenttype', 'ce_dataschema', 'schema-id', 'schema_id', 'value.schema.id'])
 const VERSION_PATHS = ['event_version', 'eventVersion', 'dataversion'] as const
-const ENVELOPE_KEYS = new Set(['event_version', 'eventVersion', 'dataversion'])
 
 interface Bucket {
   count: number
@@ -110,12 +111,16 @@ interface TopicState {
   plain: Bucket
   hinted: number
   unhinted: Bucket
-  eventIds: Map<string, Evidence>
-  aggregates: Map<string, Evidence>
+  /** event id → its first record, {@link pack}ed. */
+  eventIds: Map<string, number>
+  /** aggregate id → its first record, {@link pack}ed. */
+  aggregates: Map<string, number>
   /** type → version → fields. */
   versions: Map<string, Map<number, VersionState>>
-  /** `type partition` → highest version so far, with its record. */
-  maxVersion: Map<string, { version: number; at: Evidence }>
+  /** type → per partition the highest version so far, with its record. */
+  maxVersion: Map<string, Array<{ version: number; at: Evidence } | undefined>>
+  /** Causation ids not seen as an event id when their record was read → that record, {@link pack}ed (checked again in finish). */
+  causes: Map<string, number>
 }
 
 function ref(record: DecodedRecord, note?: string): Evidence {
@@ -126,6 +131,16 @@ function ref(record: DecodedRecord, note?: string): Evidence {
 
 function at(e: Evidence): string {
   return `${e.topic}/${e.partition}@${e.offset}`
+}
+
+/** Offsets below 2^40 and partitions below 8192 pack into one safe integer (a map value, not an object per id). */
+const OFFSET_SPACE = 2 ** 40
+function pack(record: DecodedRecord): number | undefined {
+  const offset = Number(record.offset)
+  return offset < OFFSET_SPACE && record.partition < 8192 ? record.partition * OFFSET_SPACE + offset : undefined
+}
+function unpack(topic: string, packed: number): Evidence {
+  return { topic, partition: Math.floor(packed / OFFSET_SPACE), offset: packed % OFFSET_SPACE }
 }
 
 /** True for a copy evt wrote (replay --to-topic, dlq requeue): not a duplicate, not late. */
@@ -149,15 +164,9 @@ function versionOf(record: DecodedRecord, json: Record<string, unknown> | undefi
   return undefined
 }
 
-function fieldsOf(json: Record<string, unknown>): string[] {
-  const data = isObject(json.data) ? json.data : json
-  const out: string[] = []
-  for (const k of Object.keys(data)) {
-    if (data === json && ENVELOPE_KEYS.has(k)) continue
-    out.push(k)
-    if (out.length >= MAX_FIELDS) break
-  }
-  return out
+/** The object whose fields version-drift compares: the seed envelope's `data`, else the value itself. */
+function fieldsOf(json: Record<string, unknown>): Record<string, unknown> {
+  return isObject(json.data) ? json.data : json
 }
 
 function jsonOf(record: DecodedRecord): Record<string, unknown> | undefined {
@@ -189,10 +198,6 @@ export class Linter {
   private readonly lateMs: number
   private readonly topics = new Map<string, TopicState>()
   private readonly findings = new Map<string, LintFinding>()
-  /** Every event id seen (any topic): for causation-dangling. */
-  private readonly allEventIds = new Set<string>()
-  /** causation id → topic → bucket of the records that name it. */
-  private readonly causations = new Map<string, Map<string, Bucket>>()
 
   constructor(options: LinterOptions = {}) {
     this.evidenceMax = Math.max(0, options.evidence ?? 3)
@@ -217,6 +222,7 @@ export class Linter {
         aggregates: new Map(),
         versions: new Map(),
         maxVersion: new Map(),
+        causes: new Map(),
       }
       this.topics.set(name, t)
     }
@@ -227,9 +233,10 @@ export class Linter {
     return !t.settings.ignore.has(rule)
   }
 
-  private keep(bucket: Bucket, e: Evidence): void {
+  /** Counts a record in `bucket`, keeping it as evidence while there is room (the evidence object is made only then). */
+  private keep(bucket: Bucket, record: DecodedRecord, note?: string): void {
     bucket.count++
-    if (bucket.evidence.length < this.evidenceMax) bucket.evidence.push(e)
+    if (bucket.evidence.length < this.evidenceMax) bucket.evidence.push(ref(record, note))
   }
 
   private put<K, V>(map: Map<K, V>, key: K, value: V): void {
@@ -241,14 +248,14 @@ export class Linter {
   }
 
   /** Adds one to the finding (rule, topic, subject), creating it with `message`; keeps `e` as evidence while there is room. */
-  private hit(t: TopicState, rule: RuleId, topic: string, subject: string | null, message: string, e: Evidence): void {
+  private hit(t: TopicState, rule: RuleId, topic: string, subject: string | null, message: string, record: DecodedRecord, note?: string): void {
     const key = `${rule}\u0000${topic}\u0000${subject ?? ''}`
     let f = this.findings.get(key)
     if (!f) {
       f = { rule, severity: t.settings.severity[rule] ?? RULES[rule].severity, topic, subject, message, count: 0, evidence: [] }
       this.findings.set(key, f)
     }
-    this.keep(f, e)
+    this.keep(f, record, note)
   }
 
   /** Takes one record (in offset order within its partition) and what its envelope says. Never throws. */
@@ -261,7 +268,7 @@ export class Linter {
         const f = parseFailure(record.headers)
         if (f.originalTopic === undefined || f.originalPartition === undefined || f.originalOffset === undefined) {
           const missing = [f.originalTopic === undefined && 'topic', f.originalPartition === undefined && 'partition', f.originalOffset === undefined && 'offset'].filter(Boolean).join(', ')
-          this.hit(t, 'dlq-without-origin', name, null, 'dead letters without origin headers: they cannot be requeued', ref(record, `no origin ${missing}`))
+          this.hit(t, 'dlq-without-origin', name, null, 'dead letters without origin headers: they cannot be requeued', record, `no origin ${missing}`)
         }
       }
       return
@@ -276,7 +283,7 @@ export class Linter {
     if (type !== undefined) {
       let s = t.types.get(type)
       if (!s && t.types.size < MAX_TYPES) t.types.set(type, (s = { kind: classifyType(type, t.settings.names), count: 0, evidence: [] }))
-      if (s) this.keep(s, ref(record))
+      if (s) this.keep(s, record)
     }
 
     // envelope
@@ -286,65 +293,57 @@ export class Linter {
       if (this.on(t, 'missing-envelope-field')) {
         const missing: Array<[keyof EventMeta, string]> = [['eventId', 'event id'], ['eventType', 'event type'], ['occurredAt', 'occurred time'], ['correlationId', 'correlation id']]
         for (const [field, label] of missing) {
-          if (meta[field] === undefined) this.hit(t, 'missing-envelope-field', name, label, `records without ${label}`, ref(record, type === undefined ? undefined : type))
+          if (meta[field] === undefined) this.hit(t, 'missing-envelope-field', name, label, `records without ${label}`, record, type)
         }
       }
-    } else if (record.value.length > 0) this.keep(t.plain, ref(record))
+    } else if (record.value.length > 0) this.keep(t.plain, record)
 
     // schema hints
     if (record.value.length > 0) {
       const hinted = record.valueDecoded.schemaId !== undefined || record.headers.some((h) => HINT_HEADERS.has(h.key.toLowerCase()))
       if (hinted) t.hinted++
-      else this.keep(t.unhinted, ref(record))
+      else this.keep(t.unhinted, record)
     }
 
     // key = aggregate
     if (meta.aggregateId !== undefined && this.on(t, 'key-not-aggregate')) {
       const key = record.key === null ? undefined : decodedId(record.keyDecoded, record.key)
       if (key !== meta.aggregateId) {
-        this.hit(t, 'key-not-aggregate', name, type ?? null, 'record key differs from the aggregate id', ref(record, `key ${key === undefined ? (record.key === null ? '(none)' : '(not text)') : JSON.stringify(key)}, aggregate ${JSON.stringify(meta.aggregateId)}`))
+        this.hit(t, 'key-not-aggregate', name, type ?? null, 'record key differs from the aggregate id', record, `key ${key === undefined ? (record.key === null ? '(none)' : '(not text)') : JSON.stringify(key)}, aggregate ${JSON.stringify(meta.aggregateId)}`)
       }
     }
 
     // one aggregate, one partition
     if (meta.aggregateId !== undefined && this.on(t, 'aggregate-split')) {
       const first = t.aggregates.get(meta.aggregateId)
-      if (!first) this.put(t.aggregates, meta.aggregateId, ref(record))
-      else if (first.partition !== record.partition) {
-        this.hit(t, 'aggregate-split', name, meta.aggregateType ?? type ?? null, 'one aggregate on several partitions', ref(record, `aggregate ${JSON.stringify(meta.aggregateId)} also at ${at(first)}`))
+      if (first === undefined) {
+        const here = pack(record)
+        if (here !== undefined) this.put(t.aggregates, meta.aggregateId, here)
+      } else if (Math.floor(first / OFFSET_SPACE) !== record.partition) {
+        this.hit(t, 'aggregate-split', name, meta.aggregateType ?? type ?? null, 'one aggregate on several partitions', record, `aggregate ${JSON.stringify(meta.aggregateId)} also at ${at(unpack(name, first))}`)
       }
     }
 
-    // duplicates
-    if (meta.eventId !== undefined) {
-      if (!copy && this.on(t, 'duplicate-event-id')) {
-        const first = t.eventIds.get(meta.eventId)
-        if (!first) this.put(t.eventIds, meta.eventId, ref(record))
-        else this.hit(t, 'duplicate-event-id', name, type ?? null, 'the same event id more than once', ref(record, `event id ${JSON.stringify(meta.eventId)} also at ${at(first)}`))
-      }
-      if (this.allEventIds.size < MAX_TRACKED) this.allEventIds.add(meta.eventId)
-      else this.truncated = true
+    // duplicates (the event ids also serve causation-dangling)
+    if (meta.eventId !== undefined && !copy) {
+      const first = t.eventIds.get(meta.eventId)
+      if (first === undefined) {
+        const here = pack(record)
+        if (here !== undefined) this.put(t.eventIds, meta.eventId, here)
+      } else if (this.on(t, 'duplicate-event-id')) this.hit(t, 'duplicate-event-id', name, type ?? null, 'the same event id more than once', record, `event id ${JSON.stringify(meta.eventId)} also at ${at(unpack(name, first))}`)
     }
 
     // occurred vs appended
     if (meta.occurredAt !== undefined && record.timestamp > 0 && !copy && this.on(t, 'occurred-after-append')) {
       const ahead = meta.occurredAt - record.timestamp
-      if (ahead > this.skewMs) this.hit(t, 'occurred-after-append', name, 'clock skew', 'occurred after the broker timestamp (producer clock ahead)', ref(record, `occurred ${formatMs(ahead)} after the timestamp`))
-      else if (-ahead > this.lateMs) this.hit(t, 'occurred-after-append', name, 'late publication', 'published long after it occurred (a stuck outbox?)', ref(record, `occurred ${formatMs(-ahead)} before the timestamp`))
+      if (ahead > this.skewMs) this.hit(t, 'occurred-after-append', name, 'clock skew', 'occurred after the broker timestamp (producer clock ahead)', record, `occurred ${formatMs(ahead)} after the timestamp`)
+      else if (-ahead > this.lateMs) this.hit(t, 'occurred-after-append', name, 'late publication', 'published long after it occurred (a stuck outbox?)', record, `occurred ${formatMs(-ahead)} before the timestamp`)
     }
 
-    // causation
-    if (meta.causationId !== undefined && this.on(t, 'causation-dangling')) {
-      let byTopic = this.causations.get(meta.causationId)
-      if (!byTopic) {
-        if (this.causations.size >= MAX_TRACKED) this.truncated = true
-        else this.causations.set(meta.causationId, (byTopic = new Map()))
-      }
-      if (byTopic) {
-        let b = byTopic.get(name)
-        if (!b) byTopic.set(name, (b = { count: 0, evidence: [] }))
-        this.keep(b, ref(record, `causation id ${JSON.stringify(meta.causationId)}`))
-      }
+    // causation (a cause already seen needs no memory; the others are checked again at the end)
+    if (meta.causationId !== undefined && !t.eventIds.has(meta.causationId) && !t.causes.has(meta.causationId) && this.on(t, 'causation-dangling')) {
+      const here = pack(record)
+      if (here !== undefined) this.put(t.causes, meta.causationId, here)
     }
 
     // versions
@@ -352,11 +351,12 @@ export class Linter {
       const json = jsonOf(record)
       const version = versionOf(record, json)
       if (version !== undefined) {
-        const pk = `${type}\u0000${record.partition}`
-        const max = t.maxVersion.get(pk)
+        let perPartition = t.maxVersion.get(type)
+        if (!perPartition && t.maxVersion.size < MAX_TYPES) t.maxVersion.set(type, (perPartition = []))
+        const max = perPartition?.[record.partition]
         if (max && version < max.version) {
-          this.hit(t, 'version-drift', name, type, 'versions going backwards (an old producer still running?)', ref(record, `version ${version} after version ${max.version} at ${at(max.at)}`))
-        } else if (!max || version > max.version) this.put(t.maxVersion, pk, { version, at: ref(record) })
+          this.hit(t, 'version-drift', name, type, 'versions going backwards (an old producer still running?)', record, `version ${version} after version ${max.version} at ${at(max.at)}`)
+        } else if (perPartition && (!max || version > max.version) && record.partition < 100_000) perPartition[record.partition] = { version, at: ref(record) }
         if (json) {
           let byVersion = t.versions.get(type)
           if (!byVersion && t.versions.size < MAX_TYPES) t.versions.set(type, (byVersion = new Map()))
@@ -364,13 +364,10 @@ export class Linter {
             let v = byVersion.get(version)
             if (!v && byVersion.size < 100) byVersion.set(version, (v = { always: null, any: new Set(), first: ref(record) }))
             if (v) {
-              const fields = fieldsOf(json)
-              for (const f of fields) if (v.any.size < MAX_FIELDS) v.any.add(f)
-              if (v.always === null) v.always = new Set(fields)
-              else {
-                const now = new Set(fields)
-                for (const f of v.always) if (!now.has(f)) v.always.delete(f)
-              }
+              const data = fieldsOf(json)
+              if (v.always === null) v.always = new Set(Object.keys(data).slice(0, MAX_FIELDS))
+              else for (const f of v.always) if (!Object.hasOwn(data, f)) v.always.delete(f)
+              if (v.any.size < MAX_FIELDS) for (const f in data) if (v.any.size < MAX_FIELDS) v.any.add(f)
             }
           }
         }
@@ -391,18 +388,16 @@ export class Linter {
       }
       if (this.on(t, 'version-drift')) this.versionDrift(name, t)
     }
-    for (const [id, byTopic] of this.causations) {
-      if (this.allEventIds.has(id)) continue
-      for (const [name, b] of byTopic) {
-        const t = this.topic(name)
-        const key = `causation-dangling\u0000${name}\u0000`
-        const f = this.findings.get(key)
-        if (!f) this.findings.set(key, { rule: 'causation-dangling', severity: t.settings.severity['causation-dangling'] ?? RULES['causation-dangling'].severity, topic: name, subject: null, message: 'causation ids that name no event in the sample of the topics linted', count: b.count, evidence: b.evidence.slice(0, this.evidenceMax) })
-        else {
-          f.count += b.count
-          for (const e of b.evidence) if (f.evidence.length < this.evidenceMax) f.evidence.push(e)
-        }
+    const states = [...this.topics.values()]
+    const seen = (id: string): boolean => states.some((s) => s.eventIds.has(id))
+    for (const [name, t] of this.topics) {
+      const dangling: Bucket = { count: 0, evidence: [] }
+      for (const [id, packed] of t.causes) {
+        if (seen(id)) continue
+        dangling.count++
+        if (dangling.evidence.length < this.evidenceMax) dangling.evidence.push({ ...unpack(name, packed), note: `causation id ${JSON.stringify(id)}` })
       }
+      if (dangling.count) this.addBucket(t, 'causation-dangling', name, null, 'causation ids that name no event in the sample of the topics linted', dangling)
     }
     const order = new Map<string, number>(RULE_IDS.map((r, i) => [r, i]))
     const out = [...this.findings.values()]
