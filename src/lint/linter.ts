@@ -6,7 +6,7 @@
  *
  * Memory: every id map is capped ({@link MAX_TRACKED} entries each) and holds one number per id
  * (partition and offset packed); past the cap, new ids are not tracked (duplicates and splits
- * among them go unseen, never reported wrongly; a causation may be reported dangling) and
+ * among them go unseen, never reported wrongly; causation-dangling is then not reported at all) and
  * `truncated` says so. A causation id whose event was already read is not kept at all. Evidence is
  * capped per finding (`evidence`).
  */
@@ -64,6 +64,8 @@ export interface LinterOptions {
   skewMs?: number
   /** `occurred-after-append`: an occurred time earlier than the timestamp by more than this is late publication, ms (default 3 600 000). */
   lateMs?: number
+  /** Entries each id map keeps at most (default {@link MAX_TRACKED}). */
+  maxTracked?: number
 }
 
 /** Entries each id map keeps at most. */
@@ -196,6 +198,7 @@ export class Linter {
   private readonly isDlq: (topic: string) => boolean
   private readonly skewMs: number
   private readonly lateMs: number
+  private readonly maxTracked: number
   private readonly topics = new Map<string, TopicState>()
   private readonly findings = new Map<string, LintFinding>()
 
@@ -205,6 +208,7 @@ export class Linter {
     this.isDlq = options.isDlq ?? (() => false)
     this.skewMs = options.skewMs ?? 60_000
     this.lateMs = options.lateMs ?? 3_600_000
+    this.maxTracked = options.maxTracked ?? MAX_TRACKED
   }
 
   private topic(name: string): TopicState {
@@ -240,7 +244,7 @@ export class Linter {
   }
 
   private put<K, V>(map: Map<K, V>, key: K, value: V): void {
-    if (map.size >= MAX_TRACKED) {
+    if (map.size >= this.maxTracked) {
       this.truncated = true
       return
     }
@@ -390,7 +394,8 @@ export class Linter {
     }
     const states = [...this.topics.values()]
     const seen = (id: string): boolean => states.some((s) => s.eventIds.has(id))
-    for (const [name, t] of this.topics) {
+    // past the cap an unseen cause may be an untracked event: no dangling causation is claimed then
+    for (const [name, t] of this.truncated ? [] : this.topics) {
       const dangling: Bucket = { count: 0, evidence: [] }
       for (const [id, packed] of t.causes) {
         if (seen(id)) continue

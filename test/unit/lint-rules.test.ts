@@ -194,6 +194,23 @@ describe('lint rules', () => {
     expect(lintOf(records, { settings: resolveLintProfile({ commands: [], topics: { 'orders.events': { facts: ['ProcessPayment'] } } }).settings })).toEqual([])
   })
 
+  it('past the id cap: later ids are not tracked, no dangling causation is claimed, and the result says so', () => {
+    const a = seed('OrderPlaced')
+    const b = seed('OrderPlaced')
+    const c = seed('OrderPlaced')
+    const effect = seed('OrderConfirmed', { metadata: { correlation_id: 'r', causation_id: c.event_id } })
+    const records = [{ offset: 0, value: a }, { offset: 1, value: b }, { offset: 2, value: effect }, { offset: 3, value: c }, { offset: 4, value: c }]
+    // within the cap: the duplicate of c is found
+    expect(brief(lintOf(records)).map((f) => f.rule)).toEqual(['duplicate-event-id'])
+    const linter = new Linter({ maxTracked: 2 })
+    for (const r of records) {
+      const record = decodeRecord({ topic: 'orders.events', partition: 0, offset: String(r.offset), timestamp: T0 + 5, key: Buffer.from(String(r.value.aggregate_id)), value: Buffer.from(JSON.stringify(r.value)), headers: [] })
+      linter.add(record, extract(record))
+    }
+    expect(linter.finish()).toEqual([])
+    expect(linter.truncated).toBe(true)
+  })
+
   it('a profile tolerance that is not a duration is a usage error naming the field', () => {
     expect(() => resolveLintProfile({ skew: 'soon' }, 'profile prod')).toThrow(/profile prod: lint\.skew/)
     let caught: unknown
