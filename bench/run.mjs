@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // evt against kcat (librdkafka, C) on the same data, in the same run: `npm run bench [-- --quick]`.
 //
-//   node bench/run.mjs [--quick] [--pairs N] [--only tail,trace,first,startup] [--brokers HOST:PORT]
+//   node bench/run.mjs [--quick] [--pairs N] [--only tail,trace,lint,first,startup] [--brokers HOST:PORT]
 //                      [--out bench/results.json] [--no-first] [--evt path/to/bin/run.js]
 //
 // Every scenario runs evt and its peer alternately (evt first in even pairs, the peer first in odd
@@ -228,6 +228,23 @@ async function scenarioTrace(o, dataset) {
   return { scenario: 'trace', dataset, topics, records, ...s, target: '<= 0.5', met: s.ratio <= 0.5, runs }
 }
 
+/** 6. lint: `evt lint T -n <all> --json` vs `evt tail T -o start -e -f json > /dev/null` (the same records read and decoded). */
+async function scenarioLint(o, dataset) {
+  const { topics, records } = await ensureDataset(dataset, { brokers: o.brokers, log })
+  const topic = topics[0]
+  log(`lint: ${topic} (${records.toLocaleString('en')} records), ${o.pairs} pairs`)
+  const evt = () => measure(process.execPath, [EVT_BIN, 'lint', topic, '-n', String(records), '--json', '-b', o.brokers], { stdout: 'capture', env: evtEnv() }).then((r) => {
+    check('evt lint', r)
+    return { ...r, stdout: undefined, scanned: JSON.parse(r.stdout).scanned }
+  })
+  const tail = (mode) => measure(process.execPath, [EVT_BIN, 'tail', topic, '-o', 'start', '-e', '-f', 'json', '-b', o.brokers], { stdout: mode === 'warmup' ? 'count' : 'null', env: evtEnv() }).then((r) => check('evt tail', r))
+  const runs = await alternate(`lint ${dataset}`, o.pairs, evt, tail, (a, b) => {
+    if (a.scanned !== records || b.lines !== records) throw new Error(`lint ${topic}: lint read ${a.scanned} records, tail printed ${b.lines}; expected ${records}`)
+  })
+  const s = summarise(runs, (e, p) => p.wallMs / e.wallMs) // records/s ratio = inverse wall ratio
+  return { scenario: 'lint', dataset, topic, records, ...s, evtRate: records / (s.evtWallMs / 1000), peerRate: records / (s.peerWallMs / 1000), target: '>= 0.8', met: s.ratio >= 0.8, runs }
+}
+
 /** 4. start-up: `evt --version` vs `node -e 0`. */
 async function scenarioStartup(o) {
   const pairs = Math.max(o.pairs, 10)
@@ -381,6 +398,8 @@ function report(results, m, o) {
     } else if (r.scenario === 'first') {
       const s = r.summary
       rows.push([`3 first record (delay ${r.rebalanceDelayMs} ms)`, `${fmtMs(s.evt.startToFirstMs)} (+${s.evt.newGroups} groups)`, `kcat ${fmtMs(s.kcat.startToFirstMs)} (+${s.kcat.newGroups}); kafkajs group ${fmtMs(s['kafkajs group'].startToFirstMs)} (+${s['kafkajs group'].newGroups})`, `${r.ratio.toFixed(2)} (evt÷kcat)`, '< 1 s', yes(r.met), '', ''])
+    } else if (r.scenario === 'lint') {
+      rows.push([`6 lint ${r.dataset}`, `${fmtMs(r.evtWallMs)} ${fmtRate(r.evtRate)}`, `evt tail ${fmtMs(r.peerWallMs)} ${fmtRate(r.peerRate)}`, `${r.ratio.toFixed(2)} (best ${r.bestRatio.toFixed(2)}) rec/s lint÷tail`, '≥ 0.8', yes(r.met), fmtMb(r.evtRssKb), fmtMb(r.peerRssKb)])
     } else if (r.scenario === 'startup') {
       rows.push(['4 start-up (evt --version)', fmtMs(r.evtWallMs), `node -e 0 ${fmtMs(r.peerWallMs)}`, `${r.ratio.toFixed(2)} (best ${r.bestRatio.toFixed(2)}) wall`, '≤ 3', yes(r.met), fmtMb(r.evtRssKb), fmtMb(r.peerRssKb)])
     }
@@ -425,13 +444,14 @@ async function main() {
   const traceSets = o.quick ? ['trace-250k'] : ['trace-250k', 'trace-1m']
   const started = Date.now()
   // create every data set first, so that producing does not overlap a measurement
-  for (const d of [...(want('tail') ? tailSets : []), ...(want('trace') ? traceSets : [])]) {
+  for (const d of [...(want('tail') || want('lint') ? tailSets : []), ...(want('trace') ? traceSets : [])]) {
     const r = await ensureDataset(d, { brokers: o.brokers, log })
     log(`data ${d}: ${r.topics.length} topic(s), ${r.records.toLocaleString('en')} records${r.created ? '' : ' (reused)'}`)
   }
   const results = []
   if (want('tail')) for (const d of tailSets) results.push(await scenarioTail(o, d))
   if (want('trace')) for (const d of traceSets) results.push(await scenarioTrace(o, d))
+  if (want('lint')) for (const d of tailSets) results.push(await scenarioLint(o, d))
   if (want('first') && o.first) {
     try {
       results.push(await scenarioFirst(o))

@@ -3,7 +3,7 @@
 // (dist/demo/shop.js: six services as real producers and consumer groups; with the schema registry
 // it registers an Avro and a Protobuf schema and writes the registry-framed topics `orders` and
 // `payments`), prints what it wrote, traces a healthy, a failed and the stalled request with
-// `evt trace`, and decodes an Avro order and a Protobuf payment with `evt tail --registry`.
+// `evt trace`, lints the shop's topics with `evt lint`, and decodes an Avro order and a Protobuf payment with `evt tail --registry`.
 //
 //   npm run demo                       (builds first; rerunnable: each run adds new requests)
 //   EVT_DEMO_ORDERS=20 npm run demo    (more requests; at least 5)
@@ -123,6 +123,11 @@ async function main() {
     if (r.error || r.status !== 0) failed.push(`evt outbox check ${r.error ? `did not start: ${r.error.message}` : `exited with code ${r.status}`}`);
     out();
   }
+  // Event-design findings over the shop's topics: the disguised command and the duplicate delivery.
+  out(`$ ./bin/run.js lint ${Object.values(result.topics).join(' ')}     # event-design rules, with evidence`);
+  const lintRun = evt(['lint', ...Object.values(result.topics)]);
+  if (lintRun.error || lintRun.status !== 0) failed.push(`evt lint ${lintRun.error ? `did not start: ${lintRun.error.message}` : lintRun.signal ? `was killed by ${lintRun.signal}` : `exited with code ${lintRun.status}`}`);
+  out();
   if (!result.completed) failed.unshift(`the shop did not finish: still missing ${result.missing.join(', ')}`);
   if (result.errors.length > 0) failed.unshift(`the shop reported ${result.errors.length} error(s)`);
   if (failed.length > 0) {

@@ -2,6 +2,7 @@
  * Resolves where and how to connect: flag > env > profile > default.
  * (oclif already merges each flag with its EVT_* env var, flag first.)
  */
+import type { LintProfile } from '../lint/settings.ts'
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import type { EnvelopeConfig } from '../envelope/index.ts'
 import { usageError } from '../errors.ts'
@@ -50,6 +51,8 @@ export interface Connection {
   envelope?: EnvelopeConfig
   /** The profile's trace settings: `stallAfterMs`, the default of `trace --stall-after` (ms). */
   trace?: { stallAfterMs?: number }
+  /** The profile's `lint:` section, as written (resolved by src/lint/settings.ts). */
+  lint?: LintProfile
   /** The profile's own protected topics (names or globs), added to the write guard's list. */
   protectedTopics?: string[]
   /** The profile's outbox settings (`evt outbox`), as written. */
@@ -196,5 +199,5 @@ export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv
   else if (typeof p.registry === 'string') registry = { url: url(p.registry, `${where}: registry`) }
   else if (p.registry) registry = { url: url(p.registry.url, `${where}: registry.url`), username: str(p.registry.username), password: secret(p.registry.password, 'registry.password') }
 
-  return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope, trace: p.trace?.stallAfter === undefined ? undefined : { stallAfterMs: parseDuration(p.trace.stallAfter, `profile ${name}: trace.stallAfter`) }, protectedTopics: p.protectedTopics, outbox: p.outbox }
+  return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope, trace: p.trace?.stallAfter === undefined ? undefined : { stallAfterMs: parseDuration(p.trace.stallAfter, `profile ${name}: trace.stallAfter`) }, protectedTopics: p.protectedTopics, lint: p.lint, outbox: p.outbox }
 }

@@ -25,6 +25,7 @@
  * oauthbearer (with `tokenCommand`, an argv list or a command line run without a shell, whose
  * stdout is a bearer token: see ./token-command.ts).
  */
+import type { LintProfile } from '../lint/settings.ts'
 import { readFileSync, writeFileSync, mkdirSync, existsSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -79,6 +80,8 @@ export interface ProfileConfig {
   envelope?: EnvelopeConfig
   /** trace settings: `stallAfter`, a duration (`5m`, `90s`): the default of `trace --stall-after`. */
   trace?: { stallAfter?: string }
+  /** `evt lint` settings: rules off, severities, names that count as facts or commands, tolerances, per topic glob (src/lint/settings.ts). */
+  lint?: LintProfile
   /**
    * More topics the write guard protects like the platform's own (src/kafka/internal-topics.ts):
    * names or globs (`*`, `?`, `[a-z]`, `{a,b}`), e.g. `["audit.*", "billing.ledger"]`.

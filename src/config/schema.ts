@@ -5,6 +5,7 @@
  * must be quoted), and an unknown key is an error — a misspelt `skipVerfy` must not be ignored.
  */
 import { Ajv, type ErrorObject } from 'ajv'
+import { RULE_IDS } from '../lint/rules.ts'
 
 const string = { type: 'string' } as const
 const stringList = { type: 'array', items: string } as const
@@ -73,6 +74,19 @@ export const CONFIG_SCHEMA = {
           additionalProperties: false,
           properties: { stallAfter: { type: 'string', minLength: 1 } },
         },
+        lint: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ignore: { $ref: '#/definitions/lintIgnore' },
+            severity: { $ref: '#/definitions/lintSeverity' },
+            facts: stringList,
+            commands: stringList,
+            skew: { type: 'string', minLength: 1 },
+            late: { type: 'string', minLength: 1 },
+            topics: { type: 'object', additionalProperties: { $ref: '#/definitions/lintTopic' } },
+          },
+        },
         envelope: {
           type: 'object',
           additionalProperties: false,
@@ -81,6 +95,23 @@ export const CONFIG_SCHEMA = {
           ),
         },
       },
+    },
+    /** `lint.topics.<glob>`: the rules' settings on the topics a glob matches. */
+    lintTopic: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        ignore: { $ref: '#/definitions/lintIgnore' },
+        severity: { $ref: '#/definitions/lintSeverity' },
+        facts: stringList,
+        commands: stringList,
+      },
+    },
+    lintIgnore: { type: 'array', items: { enum: [...RULE_IDS] } },
+    lintSeverity: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(RULE_IDS.map((r) => [r, { enum: ['error', 'warning', 'info'] }])),
     },
   },
 } as const
@@ -149,6 +180,7 @@ function message(e: ErrorObject, raw: unknown, originalMechanism: Map<string, un
     const names = types.map((t) => (t === 'array' ? 'a list' : t === 'object' ? 'a mapping' : `a ${t}`))
     return `${profile}: ${field} must be ${names.join(' or ')} (${got})`
   }
+  if (e.keyword === 'enum') return `${profile}: ${field} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')} (got ${describeValue(value)})`
   return `${profile}: ${field} ${e.message ?? 'is invalid'}`
 }
 

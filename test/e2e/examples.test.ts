@@ -141,6 +141,7 @@ const ADAPTATIONS: Adaptation[] = [
 /** Exit codes other than 0, by adaptation or example. */
 const EXPECTED_CODE: Array<{ match: RegExp; code: number; reason: string }> = [
   { match: /--follow/, code: 143, reason: 'stopped with SIGTERM after 8 s' },
+  { match: /^evt lint .*--fail-on error/, code: 5, reason: 'the demo publishes the command SendInvoiceEmail on invoices.events: an error-level finding (command-on-event-topic)' },
 ]
 
 /** What examples print on the demo's data: the records decoded through the registry, the subjects, the writes. */
@@ -150,6 +151,10 @@ const PRINTS: Array<{ match: RegExp; stdout: RegExp; reason: string }> = [
   { match: /^evt tail orders -o -5 -e -f json \| jq/, stdout: /"v": \{\n\s+"order_id": "ord_[\s\S]*"id": \d+\n\}/, reason: 'decoded value and its schema id' },
   { match: /^evt schemas( --registry \S+)?$/, stdout: /^orders-value\s+avro\s+1-2\s+2\s+\d+$[\s\S]*^payments-value\s+protobuf\s+1\s+1\s+\d+$/m, reason: 'the demo\'s subjects' },
   { match: /^evt schemas orders-value(:2)?( |$)/, stdout: /shipping_country/, reason: 'version 2 (the latest) has shipping_country' },
+  { match: /^evt lint invoices\.events payments\.events --evidence 1/, stdout: /^invoices\.events\s+command-on-event-topic\s+error\s+SendInvoiceEmail\s+\d+\s+invoices\.events\/\d+@\d+$[\s\S]*^payments\.events\s+duplicate-event-id\s+warning\s+PaymentCaptured\s+\d+\s+payments\.events\/\d+@\d+\s+event id "[^"]+" also at payments\.events\/\d+@\d+$/m, reason: 'the demo\'s disguised command and duplicate delivery, with their evidence' },
+  { match: /^evt lint invoices\.events payments\.events -n 500 --json$/, stdout: /^\{"topics":\["invoices\.events","payments\.events"\],"window":\{"since":null,"lastPerPartition":500\},.*"findings":\[\{"rule":"command-on-event-topic","severity":"error","topic":"invoices\.events","subject":"SendInvoiceEmail",/, reason: 'one JSON document, the disguised command first' },
+  { match: /^evt lint invoices\.events -n 500 --json \| jq/, stdout: /^\{"rule":"command-on-event-topic","subject":"SendInvoiceEmail","count":\d+\}$/m, reason: 'the disguised command as JSON' },
+  { match: /^evt lint --explain command-on-event-topic/, stdout: /^command-on-event-topic \(error\): an imperative type \(a command\) on an events topic$/m, reason: 'the rule, its severity and its explanation' },
   { match: /^evt produce orders /, stdout: /^orders\/\d+@\d+$/m, reason: 'one Avro record written per input line' },
 ]
 

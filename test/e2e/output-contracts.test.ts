@@ -221,6 +221,22 @@ describe('output contracts (docs/schemas)', () => {
     expect((clean[1]!.results as Array<{ id: string; outcome: string }>).map((r) => [r.id, r.outcome])).toEqual([[summary.id, 'removed']])
   }, 120_000)
 
+  it('lint --json: the findings with their evidence (exit 5 with --fail-on warning), and --explain --json', async () => {
+    // the source topic: two seed events stamped a day before they were written (late publication),
+    // a plain-text value beside them (no envelope, no content-type) and a tombstone; the DLT's records all carry their origin
+    const [doc] = lines(await runEvt(['lint', source, dlt, '--json', '--fail-on', 'warning']), 'lint', 5)
+    const findings = doc!.findings as Array<{ rule: string; severity: string; subject: string | null; evidence: Array<{ partition: number; offset: number }> }>
+    expect(findings.map((f) => [f.rule, f.severity, f.subject, f.evidence.map((e) => `${e.partition}@${e.offset}`)])).toEqual([
+      ['missing-envelope-field', 'warning', 'envelope', ['1@0']],
+      ['occurred-after-append', 'warning', 'late publication', ['0@0', '0@1']],
+      ['schema-less-payload', 'info', null, ['1@0']],
+    ])
+    expect(doc!.summary).toEqual({ error: 0, warning: 2, info: 1 })
+    expect(doc!.scanned).toBe(7)
+    const [explained] = lines(await runEvt(['lint', '--explain', 'duplicate-event-id', '--json']), 'lint')
+    expect((explained!.rules as Array<{ id: string; severity: string }>).map((r) => [r.id, r.severity])).toEqual([['duplicate-event-id', 'warning']])
+  })
+
   it('topics --json, topics create --json, topics delete --json', async () => {
     const [all] = lines(await runEvt(['topics', '--all', '--json']), 'topics')
     expect((all as unknown as Array<{ name: string; offsets: number }>).find((t) => t.name === source)?.offsets).toBe(4)

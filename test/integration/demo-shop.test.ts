@@ -349,6 +349,19 @@ describe('demo shop on the real broker', () => {
     expect(sorted(proto.map((r) => r.key!.toString()))).toEqual(sorted([...byPayment.keys()]))
   })
 
+  it('evt lint finds the demo\'s built-in trouble, the disguised command and the duplicate, and nothing else', async () => {
+    const command = events.find((e) => e.eventType === 'SendInvoiceEmail')!.record
+    const [, again] = byCorrelation(result.duplicated).filter((e) => e.eventType === 'PaymentCaptured').map((e) => e.record).sort((a, b) => Number(a.offset) - Number(b.offset))
+    const r = await runEvt(['lint', `${prefix}*`, '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const doc = JSON.parse(r.stdout) as { scanned: number; findings: Array<{ rule: string; topic: string; subject: string | null; count: number; evidence: Array<{ partition: number; offset: number }> }> }
+    expect(doc.scanned).toBe(records.length)
+    expect(doc.findings.map((f) => [f.rule, f.topic, f.subject, f.count, f.evidence.map((e) => `${e.partition}@${e.offset}`)])).toEqual([
+      ['command-on-event-topic', result.topics.invoices, 'SendInvoiceEmail', 1, [`${command.partition}@${command.offset}`]],
+      ['duplicate-event-id', result.topics.payments, 'PaymentCaptured', 1, [`${again!.partition}@${again!.offset}`]],
+    ])
+  }, 60_000)
+
   it('runs again on the same topics: new requests, old ones not handled twice', async () => {
     const again = await runShop({ brokers: BROKERS, topicPrefix: prefix, orders: 6, registry: REGISTRY })
     expect(again.errors).toEqual([])

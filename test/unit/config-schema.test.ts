@@ -187,3 +187,32 @@ describe('the README\'s profile examples', () => {
     }
   })
 })
+
+describe('the lint section', () => {
+  const full = 'profiles:\n  p:\n    lint:\n      ignore: [causation-dangling]\n      severity: { schema-less-payload: warning }\n      facts: [OrderSnapshot]\n      commands: [PaymentRequest]\n      skew: 2m\n      late: 6h\n      topics:\n        "legacy.*":\n          ignore: [key-not-aggregate]\n          severity: { version-drift: info }\n          facts: [Shipping]\n'
+
+  it('accepts every setting, top level and per topic glob, and hands it to the connection', () => {
+    expect(validateConfig(YAML.parse(full)).profiles.p!.lint).toEqual({
+      ignore: ['causation-dangling'],
+      severity: { 'schema-less-payload': 'warning' },
+      facts: ['OrderSnapshot'],
+      commands: ['PaymentRequest'],
+      skew: '2m',
+      late: '6h',
+      topics: { 'legacy.*': { ignore: ['key-not-aggregate'], severity: { 'version-drift': 'info' }, facts: ['Shipping'] } },
+    })
+    writeFileSync(cfg, full)
+    expect(resolveConnection({ profile: 'p', timeoutMs: 1000 }, { EVT_CONFIG: cfg }).lint?.skew).toBe('2m')
+  })
+
+  it.each([
+    ['ignore: [no-such-rule]', 'lint.ignore[0] must be one of command-on-event-topic, event-type-not-past-tense, key-not-aggregate, aggregate-split, missing-envelope-field, duplicate-event-id, occurred-after-append, schema-less-payload, version-drift, causation-dangling, dlq-without-origin (got the string "no-such-rule")'],
+    ['severity: { version-drift: fatal }', 'lint.severity.version-drift must be one of error, warning, info (got the string "fatal")'],
+    ['severity: { no-such-rule: info }', 'unknown key "lint.severity.no-such-rule"'],
+    ['ignores: [version-drift]', 'unknown key "lint.ignores"'],
+    ['facts: OrderSnapshot', 'lint.facts must be a list (got the string "OrderSnapshot")'],
+    ['topics: { "a.*": { skew: 1m } }', 'unknown key "lint.topics.a.*.skew"'],
+  ])('lint: { %s } → usage error', (entry, message) => {
+    expect(problem(`profiles:\n  p:\n    lint: { ${entry} }\n`).message).toBe(`cfg.yaml: profile "p": ${message}`)
+  })
+})

@@ -32,6 +32,9 @@ const SCOPED: Record<string, string> = {
   'produce:header': 'EVT_PRODUCE_HEADER', // a header to write; elsewhere a header filter
   'produce:partition': 'EVT_PRODUCE_PARTITION', // one partition to write to; elsewhere a list to read
   'topics create:config': 'EVT_TOPIC_CONFIG', // EVT_CONFIG is the config file's path
+  'lint:since': 'EVT_LINT_SINCE', // a sample's start; trace's --since is a search window
+  'lint:evidence': 'EVT_LINT_EVIDENCE',
+  'lint:fail-on': 'EVT_LINT_FAIL_ON', // a severity; outbox check's --fail-on lists finding kinds
   // the outbox commands' settings go together, as in the profile's outbox: section (their --topic and
   // --since are the relay's topics and a window start, not trace's)
   'outbox check:db': 'EVT_OUTBOX_DB',
