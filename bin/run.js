@@ -25,6 +25,9 @@ if (process.argv[2] === '--version') {
   process.stdout.write(`${pjson.name}/${pjson.version} ${platform}-${process.arch} node-${process.version}\n`)
   process.exit(0)
 }
+// oclif checks, when imported, that Node satisfies its own engines range (Node >= 18) by loading
+// semver (47 modules, a tenth of a command's start-up); ensureNode above already required more.
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
 const { execute } = await import('@oclif/core')
 
 // kafkajs's negative timer delay warns on Node >= 23 on every connection: dropped (see the module)

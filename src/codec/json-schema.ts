@@ -22,7 +22,12 @@ export function jsonSchemaValidator(schema: string, references: Array<{ name: st
   const parsed = JSON.parse(schema) as Record<string, unknown> | boolean
   const draft = typeof parsed === 'object' ? String(parsed.$schema ?? '') : ''
   const options = { strict: false, allErrors: true, validateFormats: false, validateSchema: false }
-  const ajv = draft.includes('2020-12') ? new (require('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 }).Ajv2020(options) : draft.includes('2019-09') ? new (require('ajv/dist/2019.js') as { Ajv2019: typeof Ajv2019 }).Ajv2019(options) : new (require('ajv') as { Ajv: typeof Ajv }).Ajv(options)
+  const AjvClass: typeof Ajv | typeof Ajv2019 | typeof Ajv2020 = draft.includes('2020-12')
+    ? (require('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 }).Ajv2020
+    : draft.includes('2019-09')
+      ? (require('ajv/dist/2019.js') as { Ajv2019: typeof Ajv2019 }).Ajv2019
+      : (require('ajv') as { Ajv: typeof Ajv }).Ajv
+  const ajv = new AjvClass(options)
   for (const ref of references) {
     const refSchema = JSON.parse(ref.schema) as Record<string, unknown>
     ajv.addSchema(refSchema, ref.name)

@@ -37,7 +37,8 @@ const PARSE_OPTIONS = { keepCase: false, alternateCommentMode: true }
  * @throws Error when a file does not parse or a type cannot be resolved.
  */
 export function protoSchema(text: string, references: ProtoReference[] = []): ProtoSchema {
-  const root = new (pb().Root)()
+  const { Root } = pb()
+  const root = new Root()
   const main = pb().parse(text, root, PARSE_OPTIONS)
   const own = main.package ? root.lookup(main.package) : root
   const messages = own instanceof pb().Namespace ? own.nestedArray.filter((n): n is PbType => n instanceof pb().Type) : []

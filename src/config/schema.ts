@@ -161,7 +161,8 @@ export function schemaProblem(raw: unknown): string | undefined {
       }
     }
   }
-  compiled ??= new (require('ajv') as { Ajv: typeof Ajv }).Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(CONFIG_SCHEMA)
+  const AjvClass = (require('ajv') as { Ajv: typeof Ajv }).Ajv
+  compiled ??= new AjvClass({ allErrors: false, strict: true, allowUnionTypes: true }).compile(CONFIG_SCHEMA)
   if (compiled(raw)) return undefined
   const errors = compiled.errors ?? []
   return message(errors[0], raw, originalMechanism)

@@ -182,7 +182,9 @@ export class KafkaReader {
       }
       for (const [topic, ps] of meta) meta.set(topic, ps.filter((p) => onlyPartitions.includes(p)))
     }
-    const bounds = await this.bounds(meta, timesIn(range))
+    // the fetch connections open while the offsets are listed (kafkajs keeps them apart from the rest)
+    const leaders = [...meta.keys()].flatMap((t) => this.transport.leaders(t).map((p) => p.leader))
+    const [bounds] = await Promise.all([this.bounds(meta, timesIn(range)), this.transport.prepareFetch?.(leaders)])
     const plans: PartitionPlan[] = []
     for (const [topic, ps] of meta) {
       for (const partition of ps) {
