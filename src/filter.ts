@@ -23,7 +23,8 @@
  * running for minutes. Record loops give the event loop a turn at least every 50 ms
  * (src/util/event-loop.ts), so Ctrl-C is observed while a slow filter runs.
  */
-import { Environment } from '@marcbachmann/cel-js'
+import { createRequire } from 'node:module'
+import type * as Cel from '@marcbachmann/cel-js'
 import picomatch from 'picomatch'
 import { RE2JS } from 're2js'
 import { headerText } from './codec/decode.ts'
@@ -51,7 +52,18 @@ export function re2Pattern(pattern: string): RE2JS {
   return re
 }
 
-const environment = new Environment({ unlistedVariablesAreDyn: true }).registerFunction(`string.${RE2_MATCHES}(string): bool`, (text: string, pattern: string) => {
+const require = createRequire(import.meta.url)
+// cel-js (an ES module) is loaded when the first expression is compiled, not at start-up: through
+// require() where Node loads ES modules synchronously (Node >= 22.12), else imported here.
+let celModule: typeof Cel | undefined = process.features.require_module ? undefined : await import('@marcbachmann/cel-js')
+let celEnvironment: Cel.Environment | undefined
+/** The CEL environment of every filter (RE2 `matches`), built on first use. */
+function environment(): Cel.Environment {
+  celModule ??= require('@marcbachmann/cel-js') as typeof Cel
+  return (celEnvironment ??= makeEnvironment(celModule.Environment))
+}
+
+const makeEnvironment = (Environment: typeof Cel.Environment): Cel.Environment => new Environment({ unlistedVariablesAreDyn: true }).registerFunction(`string.${RE2_MATCHES}(string): bool`, (text: string, pattern: string) => {
   let re: RE2JS
   try {
     re = re2Pattern(pattern)
@@ -104,7 +116,7 @@ function guardComprehensions(node: CelNode): void {
  * @throws Error from the parser; EvtError (usage, exit 2) for a literal pattern RE2 does not accept.
  */
 export function parseCel(expression: string, flag = '--filter'): (context: Record<string, unknown>) => unknown {
-  const program = environment.parse(expression)
+  const program = environment().parse(expression)
   const seen = new Set<object>()
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object' || seen.has(node)) return

@@ -11,7 +11,13 @@
  *
  * {@link avroFromJson} takes the same shape back for encoding (`evt produce --value-schema`).
  */
-import avro from 'avsc'
+import { createRequire } from 'node:module'
+import type avro from 'avsc'
+
+const require = createRequire(import.meta.url)
+let avscModule: typeof avro | undefined
+/** avsc, loaded on first use (not at start-up: most runs never see an Avro record). */
+const avsc = (): typeof avro => (avscModule ??= require('avsc') as typeof avro)
 
 type AvroType = avro.Type
 type Schema = Parameters<typeof avro.Type.forSchema>[0]
@@ -39,7 +45,7 @@ const MAX_LONG = 2n ** 63n - 1n
 
 /** `long` as a bigint: all 64 bits exact (avsc's own long refuses values beyond 2^53). */
 function bigintLong(): AvroType {
-  return avro.types.LongType.__with({
+  return avsc().types.LongType.__with({
     fromBuffer: (buf: Buffer) => buf.readBigInt64LE(0),
     toBuffer: (n: bigint) => {
       const buf = Buffer.alloc(8)
@@ -111,74 +117,6 @@ function numberText(n: number): string {
   return n.toFixed(20).replace(/\.?0+$/, '')
 }
 
-abstract class EvtLogicalType extends avro.types.LogicalType {
-  protected underlyingName(): string {
-    return this.underlyingType.typeName
-  }
-  protected override _resolve(): undefined {
-    return undefined
-  }
-}
-
-class DecimalType extends EvtLogicalType {
-  readonly scale: number
-  readonly precision: number
-  readonly size?: number
-  constructor(schema: Schema, opts?: unknown) {
-    super(schema, opts)
-    const s = schema as { precision?: unknown; scale?: unknown }
-    this.precision = Number(s.precision)
-    this.scale = s.scale === undefined ? 0 : Number(s.scale)
-    if (!Number.isInteger(this.precision) || this.precision <= 0 || !Number.isInteger(this.scale) || this.scale < 0 || this.scale > this.precision) throw new Error('invalid decimal precision/scale')
-    const t = this.underlyingName()
-    if (t === 'fixed') this.size = (this.underlyingType as unknown as { size: number }).size
-    else if (t !== 'bytes') throw new Error('decimal on neither bytes nor fixed')
-  }
-  protected override _fromValue(buf: Buffer): string {
-    return decimalString(fromTwosComplement(buf), this.scale)
-  }
-  protected override _toValue(value: unknown): Buffer | undefined {
-    if (Buffer.isBuffer(value)) return value
-    return toTwosComplement(parseDecimal(value, this.scale, this.precision), this.size)
-  }
-}
-
-/** `2026-11-28T14:00:00.123Z` (+ extra digits for micros) ↔ epoch units; `utc` false = local-timestamp. */
-class TimestampType extends EvtLogicalType {
-  readonly digits: 3 | 6
-  readonly utc: boolean
-  constructor(schema: Schema, opts?: unknown) {
-    super(schema, opts)
-    const name = (schema as { logicalType: string }).logicalType
-    this.digits = name.endsWith('micros') ? 6 : 3
-    this.utc = !name.startsWith('local-')
-    if (this.underlyingName() !== 'long' && this.underlyingName() !== 'abstract:long') throw new Error('timestamp on a non-long')
-  }
-  protected override _fromValue(v: number | bigint): string | number {
-    const units = BigInt(v)
-    const perMs = this.digits === 6 ? 1000n : 1n
-    let ms = units / perMs
-    let extra = units % perMs
-    if (extra < 0n) {
-      extra += perMs
-      ms -= 1n
-    }
-    const date = new Date(Number(ms))
-    if (Number.isNaN(date.getTime())) return Number(units)
-    const iso = date.toISOString().slice(0, -1) + (this.digits === 6 ? extra.toString().padStart(3, '0') : '')
-    return this.utc ? `${iso}Z` : iso
-  }
-  protected override _toValue(value: unknown): number | bigint | undefined {
-    const underlyingBig = this.underlyingName() === 'abstract:long'
-    let units: bigint
-    if (typeof value === 'number' || typeof value === 'bigint') units = BigInt(value)
-    else if (value instanceof Date) units = BigInt(value.getTime()) * (this.digits === 6 ? 1000n : 1n)
-    else if (typeof value === 'string') units = parseTimestamp(value, this.digits, this.utc)
-    else return undefined
-    return underlyingBig ? units : Number(units)
-  }
-}
-
 /** Parses an ISO 8601 timestamp into epoch milliseconds (3) or microseconds (6). */
 export function parseTimestamp(text: string, digits: 3 | 6, utc = true): bigint {
   const m = /^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)?$/i.exec(text.trim())
@@ -191,65 +129,146 @@ export function parseTimestamp(text: string, digits: 3 | 6, utc = true): bigint 
   return BigInt(seconds) * (digits === 6 ? 1000n : 1n) + fraction
 }
 
-class DateType extends EvtLogicalType {
-  constructor(schema: Schema, opts?: unknown) {
-    super(schema, opts)
-    if (this.underlyingName() !== 'int') throw new Error('date on a non-int')
-  }
-  protected override _fromValue(days: number): string | number {
-    const date = new Date(days * 86_400_000)
-    return Number.isNaN(date.getTime()) ? days : date.toISOString().slice(0, 10)
-  }
-  protected override _toValue(value: unknown): number | undefined {
-    if (typeof value === 'number') return value
-    if (typeof value !== 'string' || !/^\d{4}-\d\d-\d\d$/.test(value)) return undefined
-    const ms = Date.parse(`${value}T00:00:00Z`)
-    return Number.isNaN(ms) ? undefined : ms / 86_400_000
-  }
+/**
+ * evt's logical types for avsc (decimal, timestamps, date, time), by logical type name. Built on
+ * first use: the classes extend avsc's LogicalType, and avsc is loaded only when a record or a
+ * schema needs it.
+ */
+function logicalTypes(): Record<string, new (schema: Schema, opts?: unknown) => avro.types.LogicalType> {
+  return (logicalTypesCache ??= makeLogicalTypes())
 }
+let logicalTypesCache: Record<string, new (schema: Schema, opts?: unknown) => avro.types.LogicalType> | undefined
 
-class TimeType extends EvtLogicalType {
-  readonly digits: 3 | 6
-  constructor(schema: Schema, opts?: unknown) {
-    super(schema, opts)
-    this.digits = (schema as { logicalType: string }).logicalType === 'time-micros' ? 6 : 3
-    const want = this.digits === 6 ? ['long', 'abstract:long'] : ['int']
-    if (!want.includes(this.underlyingName())) throw new Error('time on the wrong type')
+function makeLogicalTypes(): Record<string, new (schema: Schema, opts?: unknown) => avro.types.LogicalType> {
+  abstract class EvtLogicalType extends avsc().types.LogicalType {
+    protected underlyingName(): string {
+      return this.underlyingType.typeName
+    }
+    protected override _resolve(): undefined {
+      return undefined
+    }
   }
-  protected override _fromValue(v: number | bigint): string {
-    const perSecond = this.digits === 6 ? 1_000_000 : 1000
-    const n = Number(v)
-    const seconds = Math.floor(n / perSecond)
-    const fraction = n - seconds * perSecond
-    const hh = Math.floor(seconds / 3600)
-    const mm = Math.floor((seconds % 3600) / 60)
-    const ss = seconds % 60
-    return `${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}:${String(ss).padStart(2, '0')}.${String(fraction).padStart(this.digits, '0')}`
+
+  class DecimalType extends EvtLogicalType {
+    readonly scale: number
+    readonly precision: number
+    readonly size?: number
+    constructor(schema: Schema, opts?: unknown) {
+      super(schema, opts)
+      const s = schema as { precision?: unknown; scale?: unknown }
+      this.precision = Number(s.precision)
+      this.scale = s.scale === undefined ? 0 : Number(s.scale)
+      if (!Number.isInteger(this.precision) || this.precision <= 0 || !Number.isInteger(this.scale) || this.scale < 0 || this.scale > this.precision) throw new Error('invalid decimal precision/scale')
+      const t = this.underlyingName()
+      if (t === 'fixed') this.size = (this.underlyingType as unknown as { size: number }).size
+      else if (t !== 'bytes') throw new Error('decimal on neither bytes nor fixed')
+    }
+    protected override _fromValue(buf: Buffer): string {
+      return decimalString(fromTwosComplement(buf), this.scale)
+    }
+    protected override _toValue(value: unknown): Buffer | undefined {
+      if (Buffer.isBuffer(value)) return value
+      return toTwosComplement(parseDecimal(value, this.scale, this.precision), this.size)
+    }
   }
-  protected override _toValue(value: unknown): number | bigint | undefined {
-    let n: number
-    if (typeof value === 'number') n = value
-    else if (typeof value === 'bigint') n = Number(value)
-    else if (typeof value === 'string') {
-      const m = /^(\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?$/.exec(value.trim())
-      if (!m) return undefined
+
+  /** `2026-11-28T14:00:00.123Z` (+ extra digits for micros) ↔ epoch units; `utc` false = local-timestamp. */
+  class TimestampType extends EvtLogicalType {
+    readonly digits: 3 | 6
+    readonly utc: boolean
+    constructor(schema: Schema, opts?: unknown) {
+      super(schema, opts)
+      const name = (schema as { logicalType: string }).logicalType
+      this.digits = name.endsWith('micros') ? 6 : 3
+      this.utc = !name.startsWith('local-')
+      if (this.underlyingName() !== 'long' && this.underlyingName() !== 'abstract:long') throw new Error('timestamp on a non-long')
+    }
+    protected override _fromValue(v: number | bigint): string | number {
+      const units = BigInt(v)
+      const perMs = this.digits === 6 ? 1000n : 1n
+      let ms = units / perMs
+      let extra = units % perMs
+      if (extra < 0n) {
+        extra += perMs
+        ms -= 1n
+      }
+      const date = new Date(Number(ms))
+      if (Number.isNaN(date.getTime())) return Number(units)
+      const iso = date.toISOString().slice(0, -1) + (this.digits === 6 ? extra.toString().padStart(3, '0') : '')
+      return this.utc ? `${iso}Z` : iso
+    }
+    protected override _toValue(value: unknown): number | bigint | undefined {
+      const underlyingBig = this.underlyingName() === 'abstract:long'
+      let units: bigint
+      if (typeof value === 'number' || typeof value === 'bigint') units = BigInt(value)
+      else if (value instanceof Date) units = BigInt(value.getTime()) * (this.digits === 6 ? 1000n : 1n)
+      else if (typeof value === 'string') units = parseTimestamp(value, this.digits, this.utc)
+      else return undefined
+      return underlyingBig ? units : Number(units)
+    }
+  }
+
+
+  class DateType extends EvtLogicalType {
+    constructor(schema: Schema, opts?: unknown) {
+      super(schema, opts)
+      if (this.underlyingName() !== 'int') throw new Error('date on a non-int')
+    }
+    protected override _fromValue(days: number): string | number {
+      const date = new Date(days * 86_400_000)
+      return Number.isNaN(date.getTime()) ? days : date.toISOString().slice(0, 10)
+    }
+    protected override _toValue(value: unknown): number | undefined {
+      if (typeof value === 'number') return value
+      if (typeof value !== 'string' || !/^\d{4}-\d\d-\d\d$/.test(value)) return undefined
+      const ms = Date.parse(`${value}T00:00:00Z`)
+      return Number.isNaN(ms) ? undefined : ms / 86_400_000
+    }
+  }
+
+  class TimeType extends EvtLogicalType {
+    readonly digits: 3 | 6
+    constructor(schema: Schema, opts?: unknown) {
+      super(schema, opts)
+      this.digits = (schema as { logicalType: string }).logicalType === 'time-micros' ? 6 : 3
+      const want = this.digits === 6 ? ['long', 'abstract:long'] : ['int']
+      if (!want.includes(this.underlyingName())) throw new Error('time on the wrong type')
+    }
+    protected override _fromValue(v: number | bigint): string {
       const perSecond = this.digits === 6 ? 1_000_000 : 1000
-      n = (Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? 0)) * perSecond + Number((m[4] ?? '').padEnd(9, '0').slice(0, this.digits))
-    } else return undefined
-    return this.underlyingName() === 'abstract:long' ? BigInt(n) : n
+      const n = Number(v)
+      const seconds = Math.floor(n / perSecond)
+      const fraction = n - seconds * perSecond
+      const hh = Math.floor(seconds / 3600)
+      const mm = Math.floor((seconds % 3600) / 60)
+      const ss = seconds % 60
+      return `${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}:${String(ss).padStart(2, '0')}.${String(fraction).padStart(this.digits, '0')}`
+    }
+    protected override _toValue(value: unknown): number | bigint | undefined {
+      let n: number
+      if (typeof value === 'number') n = value
+      else if (typeof value === 'bigint') n = Number(value)
+      else if (typeof value === 'string') {
+        const m = /^(\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?$/.exec(value.trim())
+        if (!m) return undefined
+        const perSecond = this.digits === 6 ? 1_000_000 : 1000
+        n = (Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? 0)) * perSecond + Number((m[4] ?? '').padEnd(9, '0').slice(0, this.digits))
+      } else return undefined
+      return this.underlyingName() === 'abstract:long' ? BigInt(n) : n
+    }
   }
-}
 
-const LOGICAL_TYPES = {
-  decimal: DecimalType,
-  'timestamp-millis': TimestampType,
-  'timestamp-micros': TimestampType,
-  'local-timestamp-millis': TimestampType,
-  'local-timestamp-micros': TimestampType,
-  date: DateType,
-  'time-millis': TimeType,
-  'time-micros': TimeType,
-} as Record<string, new (schema: Schema, opts?: unknown) => avro.types.LogicalType>
+  return {
+    decimal: DecimalType,
+    'timestamp-millis': TimestampType,
+    'timestamp-micros': TimestampType,
+    'local-timestamp-millis': TimestampType,
+    'local-timestamp-micros': TimestampType,
+    date: DateType,
+    'time-millis': TimeType,
+    'time-micros': TimeType,
+  } as Record<string, new (schema: Schema, opts?: unknown) => avro.types.LogicalType>
+}
 
 /**
  * Builds an avsc type for a registry schema. `references` are the referenced schemas' texts,
@@ -261,12 +280,12 @@ export function avroType(schema: string, references: string[] = []): AvroType {
   const registry: Record<string, AvroType> = {}
   const typeHook = (s: Schema) => {
     if (s === 'long') return long
-    if (s && typeof s === 'object' && !Array.isArray(s) && (s as { type?: unknown }).type === 'long' && !((s as { logicalType?: string }).logicalType! in LOGICAL_TYPES)) return long
+    if (s && typeof s === 'object' && !Array.isArray(s) && (s as { type?: unknown }).type === 'long' && !((s as { logicalType?: string }).logicalType! in logicalTypes())) return long
     return undefined
   }
-  const opts = (): ForSchemaOptions => ({ registry, logicalTypes: LOGICAL_TYPES, wrapUnions: true, typeHook })
-  for (const ref of references) avro.Type.forSchema(JSON.parse(ref) as Schema, opts())
-  return avro.Type.forSchema(JSON.parse(schema) as Schema, opts())
+  const opts = (): ForSchemaOptions => ({ registry, logicalTypes: logicalTypes(), wrapUnions: true, typeHook })
+  for (const ref of references) avsc().Type.forSchema(JSON.parse(ref) as Schema, opts())
+  return avsc().Type.forSchema(JSON.parse(schema) as Schema, opts())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,7 +308,7 @@ function branchName(t: AvroType): string {
 
 /** A decoded Avro value as plain JSON-able data (see the module doc for the shapes). */
 export function avroToJson(type: AvroType, value: unknown): unknown {
-  if (type instanceof avro.types.LogicalType) return value
+  if (type instanceof avsc().types.LogicalType) return value
   switch (type.typeName) {
     case 'abstract:long':
       return exactInteger(value as bigint)
@@ -335,7 +354,7 @@ export function avroToJson(type: AvroType, value: unknown): unknown {
  */
 export function avroFromJson(type: AvroType, value: unknown, path = 'value'): unknown {
   const bad = (what: string) => new Error(`${path}: ${JSON.stringify(value) ?? String(value)} is not ${what}`)
-  if (type instanceof avro.types.LogicalType) {
+  if (type instanceof avsc().types.LogicalType) {
     if (!type.isValid(value)) {
       try {
         ;(type as unknown as { _toValue(v: unknown): unknown })._toValue(value)

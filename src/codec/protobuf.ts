@@ -5,7 +5,13 @@
  * 64-bit integers as strings, bytes as base64, Timestamp / Duration / wrappers / Struct as their
  * JSON forms; fields absent from the wire are left out).
  */
-import protobuf from 'protobufjs'
+import { createRequire } from 'node:module'
+import type protobuf from 'protobufjs'
+
+const require = createRequire(import.meta.url)
+let protobufModule: typeof protobuf | undefined
+/** protobufjs, loaded on first use (not at start-up: most runs never see a Protobuf record). */
+const pb = (): typeof protobuf => (protobufModule ??= require('protobufjs') as typeof protobuf)
 
 type PbType = protobuf.Type
 type PbField = protobuf.Field
@@ -31,21 +37,22 @@ const PARSE_OPTIONS = { keepCase: false, alternateCommentMode: true }
  * @throws Error when a file does not parse or a type cannot be resolved.
  */
 export function protoSchema(text: string, references: ProtoReference[] = []): ProtoSchema {
-  const root = new protobuf.Root()
-  const main = protobuf.parse(text, root, PARSE_OPTIONS)
+  const { Root } = pb()
+  const root = new Root()
+  const main = pb().parse(text, root, PARSE_OPTIONS)
   const own = main.package ? root.lookup(main.package) : root
-  const messages = own instanceof protobuf.Namespace ? own.nestedArray.filter((n): n is PbType => n instanceof protobuf.Type) : []
+  const messages = own instanceof pb().Namespace ? own.nestedArray.filter((n): n is PbType => n instanceof pb().Type) : []
   const imports = new Set([...(main.imports ?? []), ...(main.weakImports ?? [])])
   const provided = new Set<string>()
   for (const ref of references) {
     if (provided.has(ref.name)) continue
     provided.add(ref.name)
-    const parsed = protobuf.parse(ref.schema, root, PARSE_OPTIONS)
+    const parsed = pb().parse(ref.schema, root, PARSE_OPTIONS)
     for (const i of [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])]) imports.add(i)
   }
   for (const name of imports) {
     if (provided.has(name)) continue
-    const common = protobuf.common.get(name) as { nested?: Record<string, unknown> } | null
+    const common = pb().common.get(name) as { nested?: Record<string, unknown> } | null
     if (common?.nested) {
       root.addJSON(common.nested as Parameters<protobuf.Root['addJSON']>[0])
       provided.add(name)
@@ -69,7 +76,7 @@ export function messageAt(schema: ProtoSchema, indexes: number[]): PbType {
 }
 
 function nestedMessages(type: PbType): PbType[] {
-  return type.nestedArray.filter((n): n is PbType => n instanceof protobuf.Type)
+  return type.nestedArray.filter((n): n is PbType => n instanceof pb().Type)
 }
 
 /** The indexes of a message type in its schema (inverse of {@link messageAt}), or undefined. */
@@ -108,17 +115,17 @@ function scalarToJson(type: string, v: unknown): unknown {
 
 function fieldValueToJson(field: PbField, v: unknown): unknown {
   const resolved = field.resolvedType
-  if (resolved instanceof protobuf.Enum) {
+  if (resolved instanceof pb().Enum) {
     if (resolved.fullName === '.google.protobuf.NullValue') return null
     return resolved.valuesById[v as number] ?? v
   }
-  if (resolved instanceof protobuf.Type) return messageToJson(resolved, v as protobuf.Message)
+  if (resolved instanceof pb().Type) return messageToJson(resolved, v as protobuf.Message)
   return scalarToJson(field.type, v)
 }
 
 function mapKey(field: protobuf.MapField, key: string): string {
   if (LONG_TYPES.has(field.keyType) && key.length === 8 && !/^-?\d+$/.test(key)) {
-    return protobuf.util.longFromHash(key, field.keyType.startsWith('u') || field.keyType === 'fixed64').toString()
+    return pb().util.longFromHash(key, field.keyType.startsWith('u') || field.keyType === 'fixed64').toString()
   }
   return key
 }
@@ -187,7 +194,7 @@ function wellKnownToJson(type: PbType, m: Record<string, unknown>): { value: unk
     case '.google.protobuf.Empty':
       return { value: {} }
     case '.google.protobuf.FieldMask':
-      return { value: ((m.paths ?? []) as string[]).map((p) => protobuf.util.camelCase(p)).join(',') }
+      return { value: ((m.paths ?? []) as string[]).map((p) => pb().util.camelCase(p)).join(',') }
     case '.google.protobuf.Any': {
       const url = String(m.typeUrl ?? '')
       const bytes = Buffer.from((m.value ?? new Uint8Array()) as Uint8Array)
@@ -298,9 +305,9 @@ const INT32_TYPES = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']
 
 function fieldFromJson(field: PbField, v: unknown, path: string): unknown {
   const resolved = field.resolvedType
-  if (resolved instanceof protobuf.Type) return messageFromJson(resolved, v, path)
+  if (resolved instanceof pb().Type) return messageFromJson(resolved, v, path)
   const bad = (what: string) => new Error(`${path}: ${JSON.stringify(v)} is not ${what}`)
-  if (resolved instanceof protobuf.Enum) {
+  if (resolved instanceof pb().Enum) {
     if (typeof v === 'string' && v in resolved.values) return v
     if (Number.isInteger(v)) return v
     throw bad(`one of ${Object.keys(resolved.values).join(', ')}`)
@@ -333,10 +340,10 @@ function messageFromJson(type: PbType, v: unknown, path: string): unknown {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${path}: ${JSON.stringify(v)} is not a ${typeName(type)} object`)
   const out: Record<string, unknown> = {}
   for (const [key, x] of Object.entries(v)) {
-    const field = type.fields[key] ?? type.fields[protobuf.util.camelCase(key)]
+    const field = type.fields[key] ?? type.fields[pb().util.camelCase(key)]
     if (!field) throw new Error(`${path}: unknown field "${key}" (${typeName(type)} has ${type.fieldsArray.map((f) => f.name).join(', ')})`)
     const at = `${path}.${field.name}`
-    if (x === null && !(field.resolvedType instanceof protobuf.Type && field.resolvedType.fullName === '.google.protobuf.Value')) continue
+    if (x === null && !(field.resolvedType instanceof pb().Type && field.resolvedType.fullName === '.google.protobuf.Value')) continue
     if (field.map) {
       if (!x || typeof x !== 'object' || Array.isArray(x)) throw new Error(`${at}: not an object (map)`)
       out[field.name] = Object.fromEntries(Object.entries(x).map(([k, y]) => [k, fieldFromJson(field, y, `${at}.${k}`)]))

@@ -29,12 +29,18 @@ import type { LintProfile } from '../lint/settings.ts'
 import { readFileSync, writeFileSync, mkdirSync, existsSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import YAML from 'yaml'
+import { createRequire } from 'node:module'
+import type YamlModule from 'yaml'
 import type { EnvelopeConfig } from '../envelope/index.ts'
 import { EvtError, usageError, notFoundError } from '../errors.ts'
 import { REDACTED, redact, registerSecret } from '../redact.ts'
 import { schemaProblem } from './schema.ts'
 import { tokenCommandArgv } from './token-command.ts'
+
+const require = createRequire(import.meta.url)
+let yamlModule: typeof YamlModule | undefined
+/** The yaml package, loaded when a config file is read or written (not at start-up). */
+const yaml = (): typeof YamlModule => (yamlModule ??= require('yaml') as typeof YamlModule)
 
 /** TLS settings of a profile; paths may start with `~/`. */
 export interface TlsConfig {
@@ -136,7 +142,7 @@ export function loadConfig(path: string = configPath(), warn: WarningSink = warn
   if (!existsSync(path)) return { profiles: {} }
   let parsed: unknown
   try {
-    parsed = YAML.parse(readFileSync(path, 'utf8'))
+    parsed = yaml().parse(readFileSync(path, 'utf8'))
   } catch (err) {
     throw usageError(`config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, 'fix the file, or point EVT_CONFIG at another one')
   }
@@ -271,6 +277,7 @@ export function setDefaultProfile(name: string, path: string = configPath(), war
   const config = loadConfig(path, warn)
   if (!config.profiles[name]) selectProfile(config, name, path)
   const text = existsSync(path) ? readFileSync(path, 'utf8') : ''
+  const YAML = yaml()
   const doc = YAML.parseDocument(text)
   const value = YAML.stringify(name).trimEnd()
   const current = doc.get('default', true)

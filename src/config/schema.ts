@@ -4,8 +4,12 @@
  * `yes`, `"false"` or `${VAR}`), a string is a string (a password YAML would read as a number
  * must be quoted), and an unknown key is an error — a misspelt `skipVerfy` must not be ignored.
  */
-import { Ajv, type ErrorObject } from 'ajv'
+import { createRequire } from 'node:module'
+import type { Ajv, ErrorObject } from 'ajv'
 import { RULE_IDS } from '../lint/rules.ts'
+
+// ajv is loaded when a config file is validated, not at start-up (most runs have no config file).
+const require = createRequire(import.meta.url)
 
 const string = { type: 'string' } as const
 const stringList = { type: 'array', items: string } as const
@@ -203,7 +207,8 @@ export function schemaProblem(raw: unknown): string | undefined {
       }
     }
   }
-  compiled ??= new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(CONFIG_SCHEMA)
+  const AjvClass = (require('ajv') as { Ajv: typeof Ajv }).Ajv
+  compiled ??= new AjvClass({ allErrors: false, strict: true, allowUnionTypes: true }).compile(CONFIG_SCHEMA)
   if (compiled(raw)) return undefined
   const errors = compiled.errors ?? []
   return message(errors[0], raw, originalMechanism)

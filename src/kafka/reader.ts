@@ -38,13 +38,17 @@ export interface ReadOptions {
   signal?: AbortSignal
   /** How long the broker may hold a fetch open when there is nothing new, ms (default 500). */
   maxWaitMs?: number
-  /** Bytes per partition per fetch (default 1 MiB, as librdkafka); a larger first batch is still returned whole. */
-  partitionMaxBytes?: number
   /**
-   * Bytes per fetch request (default 8 MiB). Two requests are held at a time (the one being handed
-   * out and the prefetch), each also copied once when the client joins the socket chunks: this bounds
-   * the memory of a read, whatever the number of partitions.
+   * Bytes of fetch responses a read may hold at once (default {@link READ_MEMORY_BUDGET}, 8 MiB).
+   * Two requests are held at a time (the one being handed out and the prefetch), each also copied
+   * once when the client joins the socket chunks: each request asks for a quarter of the budget, and
+   * each partition for at most a quarter of that (at most 1 MiB, as librdkafka). This bounds the
+   * memory of a read whatever the number of partitions or records; the explicit sizes below win.
    */
+  memoryBudgetBytes?: number
+  /** Bytes per partition per fetch (default: from the budget); a larger first batch is still returned whole. */
+  partitionMaxBytes?: number
+  /** Bytes per fetch request (default: from the budget). */
   requestMaxBytes?: number
   /** Called with a one-line warning (e.g. an offset reset). */
   onWarning?: (message: string) => void
@@ -73,6 +77,13 @@ export interface CountRequest {
   count: number
   direction: 'backward' | 'forward'
 }
+
+/**
+ * The default {@link ReadOptions.memoryBudgetBytes}: 8 MiB, i.e. fetches of 2 MiB (512 KiB per
+ * partition). Larger fetches made reading no faster here (the prefetch hides the round trips) and
+ * held up to 70 MB more at the peak of a 250 k-record tail (bench/RESULTS.md, "memory").
+ */
+export const READ_MEMORY_BUDGET = 8 * 1024 * 1024
 
 /**
  * How long failing fetches are retried (with backoff and metadata refreshes) before giving up, ms. A follow
@@ -182,7 +193,9 @@ export class KafkaReader {
       }
       for (const [topic, ps] of meta) meta.set(topic, ps.filter((p) => onlyPartitions.includes(p)))
     }
-    const bounds = await this.bounds(meta, timesIn(range))
+    // the fetch connections open while the offsets are listed (kafkajs keeps them apart from the rest)
+    const leaders = [...meta.keys()].flatMap((t) => this.transport.leaders(t).map((p) => p.leader))
+    const [bounds] = await Promise.all([this.bounds(meta, timesIn(range)), this.transport.prepareFetch?.(leaders)])
     const plans: PartitionPlan[] = []
     for (const [topic, ps] of meta) {
       for (const partition of ps) {
@@ -294,8 +307,9 @@ export class KafkaReader {
    */
   async *read(plans: PartitionPlan[], options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
     const maxWaitMs = options.maxWaitMs ?? 500
-    const partitionMaxBytes = options.partitionMaxBytes ?? 1024 * 1024
-    const requestMaxBytes = options.requestMaxBytes ?? 8 * 1024 * 1024
+    const budget = options.memoryBudgetBytes ?? READ_MEMORY_BUDGET
+    const requestMaxBytes = options.requestMaxBytes ?? Math.max(64 * 1024, Math.floor(budget / 4))
+    const partitionMaxBytes = options.partitionMaxBytes ?? Math.min(1024 * 1024, Math.max(16 * 1024, Math.floor(requestMaxBytes / 4)))
     const state = new Map<string, { plan: PartitionPlan; next: number }>()
     for (const plan of plans) if (plan.end === undefined || plan.start < plan.end) state.set(`${plan.topic}/${plan.partition}`, { plan, next: plan.start })
 

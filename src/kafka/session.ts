@@ -58,6 +58,8 @@ class Session implements KafkaSession {
   readonly connection: Connection
   private readonly factory: KafkaClientFactory
   private clientReady?: Promise<KafkaClient>
+  /** The seed probe of {@link clientReady}: its verdict decides whether a connect counts. */
+  private probed?: Promise<unknown>
   private adminClient?: Promise<KafkaAdmin>
   private writerClient?: Promise<KafkaWriter>
   private readonly readers = new Map<Isolation, Promise<KafkaReader>>()
@@ -107,10 +109,43 @@ class Session implements KafkaSession {
    */
   private client(): Promise<KafkaClient> {
     if (!this.clientReady) {
-      this.clientReady = this.interruptible(() => probeBrokers(this.connection)).then((answering) => this.factory({ ...this.connection, seedBrokers: answering }))
+      if (this.connection.brokers.length === 1) {
+        // One seed: the client is built on it at once and its first connect runs while the seed is
+        // probed (see connected()), instead of after: one round trip and one connect less before
+        // the first record. The probe's verdict still decides, with the same errors.
+        const probe = this.interruptible(() => probeBrokers(this.connection))
+        this.probed = probe
+        this.clientReady = Promise.resolve().then(() => this.factory({ ...this.connection, seedBrokers: this.connection.brokers }))
+        probe.catch(() => {
+          this.clientReady = undefined
+          this.probed = undefined
+        })
+      } else {
+        this.clientReady = this.interruptible(() => probeBrokers(this.connection)).then((answering) => this.factory({ ...this.connection, seedBrokers: answering }))
+        this.probed = this.clientReady
+      }
       this.clientReady.catch(() => (this.clientReady = undefined))
     }
     return this.clientReady
+  }
+
+  /**
+   * `connect(client)`, started as soon as the client exists; it counts only once the seed probe
+   * answered. When the probe fails, its error is thrown (as if nothing else had been tried) and
+   * whatever `connect` opens is closed.
+   */
+  private async connected<T extends Closable>(connect: (client: KafkaClient) => Promise<T>): Promise<T> {
+    const client = await this.client()
+    const probe = this.probed ?? Promise.resolve()
+    const opening = connect(client)
+    opening.catch(() => {})
+    try {
+      await probe
+    } catch (err) {
+      void opening.then((c) => bounded(c.close(), CLOSE_TIMEOUT_MS), () => {})
+      throw err
+    }
+    return await opening
   }
 
   /** Connects once; a failed connect is forgotten so that the next call tries again. */
@@ -126,26 +161,26 @@ class Session implements KafkaSession {
   }
 
   admin(): Promise<KafkaAdmin> {
-    this.adminClient ??= this.track(async () => (await this.client()).connectAdmin(), () => (this.adminClient = undefined))
+    this.adminClient ??= this.track(() => this.connected((client) => client.connectAdmin()), () => (this.adminClient = undefined))
     return this.adminClient
   }
 
   reader(isolation: Isolation = 'read_committed'): Promise<KafkaReader> {
     let reader = this.readers.get(isolation)
     if (!reader) {
-      reader = this.track(async () => KafkaReader.open(await this.client(), isolation), () => this.readers.delete(isolation))
+      reader = this.track(() => this.connected((client) => KafkaReader.open(client, isolation)), () => this.readers.delete(isolation))
       this.readers.set(isolation, reader)
     }
     return reader
   }
 
   writer(): Promise<KafkaWriter> {
-    this.writerClient ??= this.track(async () => (await this.client()).connectWriter(), () => (this.writerClient = undefined))
+    this.writerClient ??= this.track(() => this.connected((client) => client.connectWriter()), () => (this.writerClient = undefined))
     return this.writerClient
   }
 
   async transactionalWriter(transactionalId: string): Promise<TransactionalWriter> {
-    const writer = await this.interruptible(async () => (await this.client()).connectTransactionalWriter(transactionalId))
+    const writer = await this.interruptible(() => this.connected((client) => client.connectTransactionalWriter(transactionalId)))
     const tracked: TransactionalWriter = {
       begin: () => writer.begin(),
       send: (topic, records) => writer.send(topic, records),

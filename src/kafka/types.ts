@@ -188,6 +188,12 @@ export interface FetchTransport {
   fetch(leader: number, partitions: FetchRequestPartition[], options: FetchOptions): Promise<FetchPartition[]>
   /** Reloads the metadata of the loaded topics (e.g. after a leader moved). */
   refreshMetadata(): Promise<void>
+  /**
+   * Opens the fetch connections to these brokers ahead of the first fetch (while offsets are still
+   * being listed), so that the first fetch does not wait for a connect. Never throws: a broker that
+   * cannot be reached fails at its first fetch, as without this.
+   */
+  prepareFetch?(leaders: number[]): Promise<void>
   /** Disconnects. Never throws. */
   close(): Promise<void>
 }

@@ -19,6 +19,9 @@ import { buildGraph, recordId, type TraceGraph, type TraceRecord } from '../trac
 import { markStalls } from '../trace/stall.ts'
 import { mapWithConcurrency } from '../util/concurrency.ts'
 
+/** The memory budget of a trace's read (see ReadOptions.memoryBudgetBytes): 32 MiB, fetches of 8 MiB. */
+const TRACE_MEMORY_BUDGET = 32 * 1024 * 1024
+
 /** What to search. */
 export interface TraceOptions {
   id: string
@@ -151,8 +154,9 @@ export async function trace(session: KafkaSession, options: TraceOptions): Promi
   const range = { from: { kind: 'time' as const, timestamp: options.since }, to: options.until === undefined ? { kind: 'end' as const } : { kind: 'time' as const, timestamp: options.until } }
   const plans = await reader.plan(result.topics, range)
   const scan = async (toRead: PartitionPlan[], signal: AbortSignal | undefined, onMatch?: () => void) => {
-    // needles: batches without the id are only counted, never turned into records
-    for await (const chunk of reader.read(toRead, { signal, onWarning: options.onWarning, needles })) {
+    // needles: batches without the id are only counted, never turned into records; so a search
+    // holds response bytes only, and asks for 8 MiB per request (1 MiB per partition), not 2
+    for await (const chunk of reader.read(toRead, { signal, onWarning: options.onWarning, needles, memoryBudgetBytes: TRACE_MEMORY_BUDGET })) {
       result.scanned += chunk.records.length + chunk.skipped
       result.bytes += chunk.bytes
       const candidates = chunk.records.filter((raw) => containsAny(raw, needles))

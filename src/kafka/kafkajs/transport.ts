@@ -19,6 +19,9 @@ const { requests } = require('kafkajs/src/protocol/requests/index.js')
 const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js')
 
 interface KafkaCluster {
+  /** kafkajs's private state read here (pinned 2.2.4): the metadata held and the topics it keeps refreshed. */
+  brokerPool: { metadata?: { topicMetadata: Array<{ topic: string; topicErrorCode?: number; partitionMetadata: unknown[] }> } }
+  targetTopics: Set<string>
   connect(): Promise<void>
   disconnect(): Promise<void>
   metadata(options?: { topics?: string[] }): Promise<{ topicMetadata: Array<{ topic: string; partitionMetadata: Array<{ partitionId: number; leader: number }> }> }>
@@ -30,8 +33,8 @@ interface KafkaCluster {
 }
 
 interface KafkaBroker {
+  connectionPool: { send(request: unknown): Promise<unknown>; getConnectionByRequest(request: { request: { apiKey: number } }): Promise<unknown> }
   lookupRequest(apiKey: number, definition: unknown): (args: Record<string, unknown>) => { request: { apiVersion: number }; response: unknown; requestTimeout: number }
-  connectionPool: { send(request: unknown): Promise<unknown> }
   disconnect(): Promise<void>
 }
 
@@ -51,6 +54,9 @@ function createCluster(kafka: Kafka, isolation: Isolation): KafkaCluster {
   })
 }
 
+/** How long the metadata of all topics read by {@link KafkajsFetchTransport.topicNames} may serve {@link KafkajsFetchTransport.loadTopics} without another request, ms. */
+const ALL_TOPICS_FRESH_MS = 1000
+
 /**
  * Connects a cluster within `connection.timeoutMs`.
  * @throws EvtError connect/auth (exit 3).
@@ -66,6 +72,8 @@ class KafkajsFetchTransport implements FetchTransport {
   private readonly isolation: Isolation
   /** Watchdog for each request (operationDeadlineMs), ms. */
   private readonly deadlineMs: number
+  /** When the metadata held was last that of every topic (Date.now() ms), by topicNames(). */
+  private allTopicsAt = -Infinity
 
   constructor(cluster: KafkaCluster, isolation: Isolation, deadlineMs: number) {
     this.cluster = cluster
@@ -73,13 +81,49 @@ class KafkajsFetchTransport implements FetchTransport {
     this.deadlineMs = deadlineMs
   }
 
+  /**
+   * While no topic is loaded, kafkajs's own metadata refresh asks for every topic: one request serves
+   * both (kafkajs's `metadata()` would send two, a refresh and the request), and the answer is kept
+   * for a {@link loadTopics} right after.
+   */
   async topicNames(): Promise<string[]> {
+    if (this.cluster.targetTopics.size === 0) {
+      await watchdog('a metadata request', this.deadlineMs, this.cluster.refreshMetadata())
+      const held = this.cluster.brokerPool.metadata
+      if (held) {
+        this.allTopicsAt = Date.now()
+        return held.topicMetadata.map((t) => t.topic)
+      }
+    }
     const { topicMetadata } = await watchdog('a metadata request', this.deadlineMs, this.cluster.metadata({ topics: [] }))
     return topicMetadata.map((t) => t.topic)
   }
 
+  /**
+   * Topics that the metadata of every topic, read by topicNames() less than ALL_TOPICS_FRESH_MS
+   * ago, holds without error are only added to the topics kafkajs keeps refreshed: no request.
+   */
   async loadTopics(topics: string[]): Promise<void> {
+    const held = this.cluster.brokerPool.metadata
+    if (held && Date.now() - this.allTopicsAt < ALL_TOPICS_FRESH_MS) {
+      const known = new Map(held.topicMetadata.map((t) => [t.topic, t]))
+      if (topics.every((t) => known.get(t) && !known.get(t)!.topicErrorCode && known.get(t)!.partitionMetadata.length > 0)) {
+        for (const t of topics) this.cluster.targetTopics.add(t)
+        return
+      }
+    }
     await watchdog('a metadata request', this.deadlineMs, this.cluster.addMultipleTargetTopics(topics))
+  }
+
+  async prepareFetch(leaders: number[]): Promise<void> {
+    await Promise.all([...new Set(leaders)].map(async (leader) => {
+      try {
+        const broker = await watchdog(`a connection to broker ${leader}`, this.deadlineMs, this.cluster.findBroker({ nodeId: String(leader) }))
+        await watchdog(`a connection to broker ${leader}`, this.deadlineMs, broker.connectionPool.getConnectionByRequest({ request: { apiKey: apiKeys.Fetch } }))
+      } catch {
+        /* the first fetch reports it */
+      }
+    }))
   }
 
   leaders(topic: string): Array<{ partition: number; leader: number }> {
