@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { parseStoreSpec } from '../../src/index-store/open.ts'
+import { SqliteIndexStore } from '../../src/index-store/sqlite.ts'
+import type { PointerRow } from '../../src/index-store/types.ts'
+
+const dirs: string[] = []
+function tempStore(): SqliteIndexStore {
+  const dir = mkdtempSync(join(tmpdir(), 'evt-index-'))
+  dirs.push(dir)
+  return new SqliteIndexStore(join(dir, 'sub', 'i.sqlite'))
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+function row(partition: number, offset: number, correlationId: string | null, extra: Partial<PointerRow> = {}): PointerRow {
+  return { topic: 'orders', partition, offset, timestamp: 1_000 + offset, correlationId, traceId: null, eventId: `e-${partition}-${offset}`, causationId: null, eventType: 'OrderPlaced', aggregateId: null, ...extra }
+}
+
+describe('local (SQLite) index store', () => {
+  it('stores rows once per topic, partition and offset, and looks them up by each id', async () => {
+    const store = tempStore()
+    const batch = { rows: [row(0, 3, 'req-1'), row(1, 7, 'req-1', { causationId: 'e-0-3' }), row(1, 8, 'req-2', { traceId: 'tr-9' })], reach: [{ topic: 'orders', partition: 0, from: 0, next: 4 }, { topic: 'orders', partition: 1, from: 5, next: 9 }] }
+    await store.write(batch)
+    await store.write(batch) // a batch stored again after a crash changes nothing
+    expect((await store.lookup('correlation', 'req-1')).map((r) => `${r.partition}@${r.offset}`)).toEqual(['0@3', '1@7'])
+    expect((await store.lookup('correlation', 'tr-9')).map((r) => r.offset)).toEqual([8])
+    expect((await store.lookup('event', 'e-1-8')).map((r) => r.correlationId)).toEqual(['req-2'])
+    expect((await store.lookup('causation', 'e-0-3')).map((r) => r.offset)).toEqual([7])
+    expect(await store.lookup('correlation', 'nope')).toEqual([])
+    expect(await store.status()).toEqual([
+      { topic: 'orders', partition: 0, from: 0, next: 4, rows: 1 },
+      { topic: 'orders', partition: 1, from: 5, next: 9, rows: 2 },
+    ])
+    expect(await store.sizeBytes()).toBeGreaterThan(0)
+    await store.close()
+  })
+
+  it('never moves the reach back, and keeps the first start of a partition', async () => {
+    const store = tempStore()
+    await store.write({ rows: [], reach: [{ topic: 'a', partition: 0, from: 2, next: 10 }] })
+    await store.write({ rows: [], reach: [{ topic: 'a', partition: 0, from: 6, next: 8 }] })
+    expect(await store.reach(['a'])).toEqual([{ topic: 'a', partition: 0, from: 2, next: 10 }])
+    expect(await store.reach(['b'])).toEqual([])
+    await store.close()
+  })
+
+  it('deletes rows older than a time, and drops everything', async () => {
+    const store = tempStore()
+    await store.write({ rows: [row(0, 1, 'x'), row(0, 50, 'x')], reach: [{ topic: 'orders', partition: 0, from: 0, next: 51 }] })
+    expect(await store.deleteOlderThan(1_010)).toBe(1)
+    expect((await store.lookup('correlation', 'x')).map((r) => r.offset)).toEqual([50])
+    await store.drop()
+    expect(await store.status()).toEqual([])
+    await store.close()
+  })
+
+  it('keeps ids of any bytes (unicode, quotes) as they are', async () => {
+    const store = tempStore()
+    const id = "req-'\"; DROP TABLE pointers;--ü\u0000"
+    await store.write({ rows: [row(0, 1, id)], reach: [] })
+    expect((await store.lookup('correlation', id)).map((r) => r.correlationId)).toEqual([id])
+    await store.close()
+  })
+})
+
+describe('index store values', () => {
+  it('reads local and postgres URLs, and refuses anything else', () => {
+    expect(parseStoreSpec('local', 'orders', { XDG_STATE_HOME: '/s' })).toEqual({ kind: 'local', path: '/s/evt/index/orders.sqlite' })
+    expect(parseStoreSpec('postgres://evt@127.0.0.1:5432/evt')).toEqual({ kind: 'postgres', url: 'postgres://evt@127.0.0.1:5432/evt' })
+    expect(() => parseStoreSpec('mysql://x')).toThrow(/unknown index store/)
+    expect(() => parseStoreSpec('local', '../etc')).toThrow(/not an index name/)
+  })
+})
