@@ -24,12 +24,14 @@ export function checkIndexName(name: string): string {
 }
 
 /**
- * Parses a store value (`local`, `postgres://user@host:5432/db`).
+ * Parses a store value: `local` (the file of index `name`), `local:<name>`, `postgres://user@host:5432/db`.
  * @throws EvtError usage (2) for anything else.
  */
 export function parseStoreSpec(value: string, name: string = DEFAULT_INDEX_NAME, env: NodeJS.ProcessEnv = process.env): StoreSpec {
   const v = value.trim()
   if (v === 'local') return { kind: 'local', path: localIndexPath(checkIndexName(name), env) }
+  // local:<name>: the local file of another index name
+  if (v.startsWith('local:')) return { kind: 'local', path: localIndexPath(checkIndexName(v.slice('local:'.length)), env) }
   if (/^postgres(ql)?:\/\//i.test(v)) {
     try {
       new URL(v)
@@ -38,7 +40,7 @@ export function parseStoreSpec(value: string, name: string = DEFAULT_INDEX_NAME,
     }
     return { kind: 'postgres', url: v }
   }
-  throw usageError(`unknown index store "${v}"`, 'use local (a SQLite file in evt\'s state directory) or a postgres:// URL')
+  throw usageError(`unknown index store "${v}"`, 'use local (a SQLite file in evt\'s state directory), local:<name>, or a postgres:// URL')
 }
 
 /** A store URL for messages: the password replaced by `***`. */

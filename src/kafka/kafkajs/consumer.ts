@@ -36,12 +36,18 @@ export async function connectGroupConsumer(connection: Connection, kafka: Kafka,
   const consumer: Consumer = kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3000, maxBytesPerPartition: 1024 * 1024 })
   await connectWithin(connection, 'connect', () => consumer.connect(), () => consumer.disconnect())
   let stopping: Promise<void> | undefined
+  let stopRequested: () => void = () => {}
+  const requested = new Promise<void>((resolve) => (stopRequested = resolve))
+  let stopFlag = false
   const stop = async () => {
+    stopFlag = true
+    stopRequested()
     stopping ??= bounded(consumer.disconnect().catch(() => {}), 10_000)
     await stopping
   }
   return {
     async run(handle: (batch: ConsumedBatch) => Promise<void>): Promise<void> {
+      if (stopping) return
       await consumer.subscribe({ topics, fromBeginning: true })
       // one chain per partition: a batch is handled (and committed) after the one before it
       const chains = new Map<string, Promise<void>>()
@@ -52,12 +58,14 @@ export async function connectGroupConsumer(connection: Connection, kafka: Kafka,
       const enqueue = (batch: ConsumedBatch): Promise<void> => {
         const key = `${batch.topic}/${batch.partition}`
         const next = (chains.get(key) ?? Promise.resolve()).then(async () => {
-          if (failure) return
+          if (failure || stopFlag) return
           await handle(batch)
+          // stopping: the stored batch stays uncommitted and is read again (its rows are not stored twice)
+          if (stopFlag) return
           await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(batch.nextOffset) }])
         })
         const settled = next.catch((error: unknown) => {
-          if (!failure) {
+          if (!failure && !stopFlag) {
             failure = { error }
             fail(error)
           }
@@ -71,7 +79,7 @@ export async function connectGroupConsumer(connection: Connection, kafka: Kafka,
         if (p.batchSize !== 0) return
         void enqueue({ topic: p.topic, partition: p.partition, fetchedOffset: Number(p.lastOffset) + 1, nextOffset: Number(p.lastOffset) + 1, records: [] }).catch(() => {})
       })
-      const stopped = new Promise<void>((resolve) => consumer.on(consumer.events.STOP, () => resolve()))
+      const stopped = Promise.race([requested, new Promise<void>((resolve) => consumer.on(consumer.events.STOP, () => resolve()))])
       // a crash kafkajs does not restart from ends the run
       consumer.on(consumer.events.CRASH, (event) => {
         const p = event.payload as { error: Error; restart: boolean }
@@ -80,6 +88,7 @@ export async function connectGroupConsumer(connection: Connection, kafka: Kafka,
           fail(p.error)
         }
       })
+      if (stopping) return
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: true,
