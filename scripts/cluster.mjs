@@ -2,7 +2,7 @@
 // Local Apache Kafka (KRaft) + Apicurio Registry for evt's tests, without Docker.
 //
 //   node scripts/cluster.mjs up [--brokers 1|2|3] [--rebalance-delay MS] [--no-registry] [--sasl-ssl]
-//                               [--restart] [--timeout MS] [--json]
+//                               [--postgres] [--restart] [--timeout MS] [--json]
 //   node scripts/cluster.mjs down [--keep-data]
 //   node scripts/cluster.mjs status [--json]
 //
@@ -46,6 +46,9 @@ export const oauthPort = (n) => 9295 + n;
 /** KRaft controller listener of node n: 19093, 29093, 39093. */
 export const controllerPort = (n) => n * 10000 + 9093;
 export const REGISTRY_PORT = 8081;
+/** PostgreSQL (only with --postgres), loopback only, trust authentication, database and user `evt`. */
+export const POSTGRES_PORT = 55432;
+export const POSTGRES_URL = `postgres://evt@${HOST}:${POSTGRES_PORT}/evt`;
 export const REGISTRY_PATH = '/apis/ccompat/v7';
 export const SCRAM_MECHANISMS = ['scram-sha-256', 'scram-sha-512'];
 /** SCRAM users created at format time (both mechanisms) when --sasl-ssl is on. */
@@ -76,6 +79,8 @@ export class ClusterError extends Error {
  * @property {boolean} [registry] start Apicurio Registry on :8081. Env EVT_CLUSTER_REGISTRY (0/1). Default true.
  * @property {boolean} [saslSsl] extra secured listeners: SASL_SSL (SCRAM-SHA-256/512), MTLS (SSL with required client
  *   certificates) and OAUTH (SASL_SSL with OAUTHBEARER, unsecured JWT validator). Env EVT_CLUSTER_SASL_SSL (0/1). Default false.
+ * @property {boolean} [postgres] also start a PostgreSQL server on :55432 (data in .cluster/postgres; binaries from PATH or
+ *   /usr/lib/postgresql/<version>/bin, Debian's `postgresql` package). Env EVT_CLUSTER_POSTGRES (0/1). Default false.
  * @property {boolean} [restart] if a cluster with other options runs, replace it (its data is lost). Env EVT_CLUSTER_RESTART.
  * @property {number} [timeoutMs] how long `up` waits for readiness. Env EVT_CLUSTER_TIMEOUT_MS. Default 180000.
  * @property {(line: string) => void} [log] progress output; default: stderr. Pass () => {} to silence.
@@ -104,6 +109,7 @@ export function resolveOptions(opts = {}, env = process.env) {
     rebalanceDelayMs: opts.rebalanceDelayMs ?? envInt('EVT_CLUSTER_REBALANCE_DELAY_MS', env) ?? 0,
     registry: opts.registry ?? envBool('EVT_CLUSTER_REGISTRY', env) ?? true,
     saslSsl: opts.saslSsl ?? envBool('EVT_CLUSTER_SASL_SSL', env) ?? false,
+    postgres: opts.postgres ?? envBool('EVT_CLUSTER_POSTGRES', env) ?? false,
     restart: opts.restart ?? envBool('EVT_CLUSTER_RESTART', env) ?? false,
     timeoutMs: opts.timeoutMs ?? envInt('EVT_CLUSTER_TIMEOUT_MS', env) ?? DEFAULT_TIMEOUT_MS,
   };
@@ -1149,6 +1155,7 @@ export async function up(opts = {}) {
 
     const deadline = Date.now() + o.timeoutMs;
     await Promise.all([waitForBrokers(state, deadline), state.options.registry ? waitForRegistry(deadline) : null]);
+    if (o.postgres && (await startPostgres(log))) started.push('postgres');
     const seconds = ((Date.now() - t0) / 1000).toFixed(1);
     log(started.length ? `Cluster is up (${seconds} s).` : `Cluster was already up (${seconds} s).`);
     return info(state, { running: true, started });
@@ -1198,6 +1205,7 @@ export async function down(opts = {}) {
   return withLock(async () => {
     const t0 = Date.now();
     const stopped = await stopComponents(componentNames(), graceMs, log);
+    if (stopPostgres()) stopped.push('postgres');
     if (!keepData) {
       for (const entry of fs.readdirSync(STATE_DIR)) {
         if (entry !== 'logs' && entry !== 'lock') fs.rmSync(path.join(STATE_DIR, entry), { recursive: true, force: true });
@@ -1296,6 +1304,90 @@ export async function stopRegistry({ waitMs = 30_000 } = {}) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// PostgreSQL (for the trace index: --postgres)
+
+const POSTGRES_DIR = () => path.join(STATE_DIR, 'postgres');
+const postgresLog = () => path.join(LOGS_DIR, 'postgres.log');
+
+/**
+ * The folder of PostgreSQL's server binaries (initdb, pg_ctl, postgres): the one on PATH, else the
+ * newest /usr/lib/postgresql/<version>/bin (Debian's `postgresql` package), else null.
+ */
+export function postgresBin() {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir && fs.existsSync(path.join(dir, 'pg_ctl')) && fs.existsSync(path.join(dir, 'initdb'))) return path.dirname(fs.realpathSync(path.join(dir, 'pg_ctl')));
+  }
+  const base = '/usr/lib/postgresql';
+  const versions = fs.existsSync(base) ? fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a)) : [];
+  return versions.length ? path.join(base, versions[0], 'bin') : null;
+}
+
+/** PostgreSQL refuses to run as root: then its commands run as the `postgres` user (runuser), which owns the data folder. */
+function asPostgresUser(bin, args) {
+  if (process.getuid?.() !== 0) return [bin, args];
+  return ['runuser', ['-u', 'postgres', '--', bin, ...args]];
+}
+
+function pgRun(binDir, tool, args) {
+  const [cmd, argv] = asPostgresUser(path.join(binDir, tool), args);
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', cwd: '/' });
+  if (r.status !== 0) throw new ClusterError(`${tool} ${args.join(' ')} failed (exit ${r.status}): ${(r.stderr || r.stdout || r.error?.message || '').trim().split('\n').slice(-5).join(' | ')}\n  log: ${rel(postgresLog())}`);
+  return r.stdout;
+}
+
+/** True when the server of .cluster/postgres answers (pg_ctl status). */
+function postgresRunning(binDir) {
+  if (!fs.existsSync(path.join(POSTGRES_DIR(), 'postmaster.pid'))) return false;
+  const [cmd, argv] = asPostgresUser(path.join(binDir, 'pg_ctl'), ['status', '-D', POSTGRES_DIR()]);
+  return spawnSync(cmd, argv, { cwd: '/' }).status === 0;
+}
+
+/**
+ * Starts PostgreSQL on 127.0.0.1:55432 (initdb into .cluster/postgres the first time: trust
+ * authentication, user and database `evt`). Resolves false when it was already running.
+ */
+async function startPostgres(log) {
+  const binDir = postgresBin();
+  if (!binDir) throw new ClusterError('--postgres needs PostgreSQL\'s server binaries (initdb, pg_ctl, postgres): install Debian\'s `postgresql` package (apt-get install postgresql), or put them on PATH.');
+  if (postgresRunning(binDir)) return false;
+  const dir = POSTGRES_DIR();
+  fs.mkdirSync(LOGS_DIR, { recursive: true });
+  const root = process.getuid?.() === 0;
+  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (root) spawnSync('chown', ['postgres:postgres', dir]);
+    pgRun(binDir, 'initdb', ['-D', dir, '-U', 'evt', '--auth=trust', '-E', 'UTF8', '--locale=C']);
+    log(`PostgreSQL data folder created in ${rel(dir)} (${path.basename(path.dirname(binDir))}).`);
+  }
+  await ensurePortFree(POSTGRES_PORT, 'PostgreSQL');
+  if (root) {
+    fs.closeSync(fs.openSync(postgresLog(), 'a'));
+    spawnSync('chown', ['postgres:postgres', postgresLog()]);
+  }
+  // the socket goes to the data folder (the default /var/run/postgresql may not exist or not be writable)
+  pgRun(binDir, 'pg_ctl', ['start', '-w', '-t', '60', '-D', dir, '-l', postgresLog(), '-o', `-p ${POSTGRES_PORT} -c listen_addresses=${HOST} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`]);
+  const psql = fs.existsSync(path.join(binDir, 'psql')) ? path.join(binDir, 'psql') : 'psql';
+  const exists = spawnSync(psql, ['-h', HOST, '-p', String(POSTGRES_PORT), '-U', 'evt', '-d', 'postgres', '-tAc', "SELECT 1 FROM pg_database WHERE datname = 'evt'"], { encoding: 'utf8' });
+  if (exists.status !== 0) throw new ClusterError(`PostgreSQL started but does not answer on ${HOST}:${POSTGRES_PORT}: ${exists.stderr.trim()}\n  log: ${rel(postgresLog())}`);
+  if (exists.stdout.trim() !== '1') {
+    const made = spawnSync(psql, ['-h', HOST, '-p', String(POSTGRES_PORT), '-U', 'evt', '-d', 'postgres', '-c', 'CREATE DATABASE evt'], { encoding: 'utf8' });
+    if (made.status !== 0) throw new ClusterError(`CREATE DATABASE evt failed: ${made.stderr.trim()}`);
+  }
+  log(`PostgreSQL: ${POSTGRES_URL}`);
+  return true;
+}
+
+/** Stops the PostgreSQL of .cluster/postgres (fast shutdown). True when it was running. */
+function stopPostgres() {
+  const binDir = postgresBin();
+  if (!binDir || !postgresRunning(binDir)) return false;
+  const [cmd, argv] = asPostgresUser(path.join(binDir, 'pg_ctl'), ['stop', '-m', 'fast', '-w', '-D', POSTGRES_DIR()]);
+  spawnSync(cmd, argv, { cwd: '/', stdio: 'ignore' });
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
 // CLI
 
 const USAGE = `Usage: node scripts/cluster.mjs <command> [options]
@@ -1311,6 +1403,8 @@ Options for up (each also as an environment variable):
   --no-registry          do not start Apicurio Registry           EVT_CLUSTER_REGISTRY=0
   --sasl-ssl             add the secured listeners: SASL_SSL (SCRAM-SHA-256/512),
                          MTLS (client certificates) and OAUTH (OAUTHBEARER)  EVT_CLUSTER_SASL_SSL=1
+  --postgres             also start PostgreSQL on 127.0.0.1:${POSTGRES_PORT} (user and database evt,
+                         trust authentication; Debian's postgresql package)  EVT_CLUSTER_POSTGRES=1
   --restart              replace a running cluster that has other options  EVT_CLUSTER_RESTART=1
   --timeout MS           readiness timeout                        EVT_CLUSTER_TIMEOUT_MS (default ${DEFAULT_TIMEOUT_MS})
   --json                 print the cluster description as JSON (up, status)
@@ -1347,6 +1441,8 @@ function parseCli(argv) {
       case '--no-registry': opts.registry = false; break;
       case '--sasl-ssl': opts.saslSsl = true; break;
       case '--no-sasl-ssl': opts.saslSsl = false; break;
+      case '--postgres': opts.postgres = true; break;
+      case '--no-postgres': opts.postgres = false; break;
       case '--restart': opts.restart = true; break;
       case '--keep-data': opts.keepData = true; break;
       case '--json': flags.json = true; break;

@@ -7,7 +7,7 @@ import { localIndexPath, SqliteIndexStore } from './sqlite.ts'
 import type { IndexStore } from './types.ts'
 
 /** A parsed store value. */
-export type StoreSpec = { kind: 'local'; path: string } | { kind: 'postgres'; url: string }
+export type StoreSpec = { kind: 'local'; path: string } | { kind: 'postgres'; url: string; name: string }
 
 /** The default index name (group `_evt-index-default`, file `default.sqlite`). */
 export const DEFAULT_INDEX_NAME = 'default'
@@ -24,7 +24,8 @@ export function checkIndexName(name: string): string {
 }
 
 /**
- * Parses a store value: `local` (the file of index `name`), `local:<name>`, `postgres://user@host:5432/db`.
+ * Parses a store value: `local` (the file of index `name`), `local:<name>`, `postgres://user@host:5432/db`
+ * (index `name`), `postgres://…#<name>`.
  * @throws EvtError usage (2) for anything else.
  */
 export function parseStoreSpec(value: string, name: string = DEFAULT_INDEX_NAME, env: NodeJS.ProcessEnv = process.env): StoreSpec {
@@ -33,12 +34,16 @@ export function parseStoreSpec(value: string, name: string = DEFAULT_INDEX_NAME,
   // local:<name>: the local file of another index name
   if (v.startsWith('local:')) return { kind: 'local', path: localIndexPath(checkIndexName(v.slice('local:'.length)), env) }
   if (/^postgres(ql)?:\/\//i.test(v)) {
+    let url: URL
     try {
-      new URL(v)
+      url = new URL(v)
     } catch {
       throw usageError(`"${v}" is not a valid PostgreSQL URL`, 'e.g. postgres://evt@127.0.0.1:5432/evt')
     }
-    return { kind: 'postgres', url: v }
+    // postgres://…#<name>: another index name in the same database
+    const fragment = decodeURIComponent(url.hash.slice(1))
+    url.hash = ''
+    return { kind: 'postgres', url: url.toString(), name: checkIndexName(fragment || name) }
   }
   throw usageError(`unknown index store "${v}"`, 'use local (a SQLite file in evt\'s state directory), local:<name>, or a postgres:// URL')
 }
@@ -60,5 +65,6 @@ export function describeStoreUrl(url: string): string {
  */
 export async function openIndexStore(spec: StoreSpec): Promise<IndexStore> {
   if (spec.kind === 'local') return new SqliteIndexStore(spec.path)
-  throw usageError(`PostgreSQL index stores are not supported by this version (${describeStoreUrl(spec.url)})`, 'use --store local')
+  const { PostgresIndexStore } = await import('./postgres.ts')
+  return PostgresIndexStore.open(spec.url, spec.name)
 }
