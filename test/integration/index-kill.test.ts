@@ -12,17 +12,20 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { openIndexStore, parseStoreSpec } from '../../src/index-store/open.ts'
 import type { ProduceRecord } from '../../src/services/produce.ts'
 import { BROKERS, createTopic, ROOT, runEvt, uniqueTopic, writeWithEvt } from '../support/kafka.ts'
+import { testPostgres } from '../support/postgres.ts'
 
 const state = mkdtempSync(join(tmpdir(), 'evt-index-kill-'))
 afterAll(() => rmSync(state, { recursive: true, force: true }))
 
-/** Stores the kill test runs against: local always; PostgreSQL when the test cluster started one. */
-function killStores(): string[] {
-  return ['local', ...(process.env.EVT_TEST_POSTGRES_URL ? [process.env.EVT_TEST_POSTGRES_URL] : [])]
-}
+/** The stores the kill test runs against: `local`, and the test PostgreSQL (started for it). */
+const STORES: Array<{ title: string; store: () => Promise<string> }> = [
+  { title: 'local (SQLite)', store: async () => 'local' },
+  { title: 'PostgreSQL', store: testPostgres },
+]
 
-describe.each(killStores())('an index worker killed with SIGKILL (store %s)', (storeArg) => {
+describe.each(STORES)('an index worker killed with SIGKILL, store $title', ({ store: storeUrl }) => {
   it('loses nothing and stores nothing twice when it runs again', async () => {
+    const storeArg = await storeUrl()
     const topic = await createTopic(uniqueTopic('tix-kill'), 3)
     const name = uniqueTopic('kill')
     const perPartition = 6000
@@ -63,6 +66,7 @@ describe.each(killStores())('an index worker killed with SIGKILL (store %s)', (s
     const store = await openIndexStore(parseStoreSpec(storeArg, name, { ...process.env, XDG_STATE_HOME: state }))
     try {
       const status = (await store.status()).filter((p) => p.topic === topic)
+      // the run after the kill stored some batches again: the store still holds each row once
       expect(status.map((p) => [p.partition, p.from, p.next, p.rows])).toEqual([0, 1, 2].map((p) => [p, 0, perPartition, perPartition]))
       // every record once: each request's rows are exactly its records, by offset
       for (const i of [0, 1, 500, 996]) {
@@ -71,8 +75,9 @@ describe.each(killStores())('an index worker killed with SIGKILL (store %s)', (s
         for (let n = 0; n < 3 * perPartition; n++) if (req(n) === req(i)) expected.push(`${n % 3}@${Math.floor(n / 3)}`)
         expect(rows.filter((r) => r.topic === topic).map((r) => `${r.partition}@${r.offset}`).sort()).toEqual(expected.sort())
       }
+      await store.drop()
     } finally {
       await store.close()
     }
-  }, 180_000)
+  }, 240_000)
 })

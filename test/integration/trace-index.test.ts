@@ -9,12 +9,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runShop, type ShopResult } from '../../src/demo/shop.ts'
+import { PostgresIndexStore } from '../../src/index-store/postgres.ts'
 import { SqliteIndexStore } from '../../src/index-store/sqlite.ts'
 import type { IndexStore } from '../../src/index-store/types.ts'
 import type { ProduceRecord } from '../../src/services/produce.ts'
 import { runIndex, type IndexProgress } from '../../src/services/index-run.ts'
 import { trace, type TraceResult } from '../../src/services/trace.ts'
 import { BROKERS, createTopic, eventually, testSession, uniqueTopic, withTestAdmin, writeWithEvt } from '../support/kafka.ts'
+import { testPostgres } from '../support/postgres.ts'
 
 const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7'
 const dir = mkdtempSync(join(tmpdir(), 'evt-trace-index-'))
@@ -24,7 +26,13 @@ function localStore(name: string): IndexStore {
   stores.push(store)
   return store
 }
+async function postgresStore(name: string): Promise<IndexStore> {
+  const store = await PostgresIndexStore.open(await testPostgres(), uniqueTopic(name))
+  stores.push(store)
+  return store
+}
 afterAll(async () => {
+  for (const s of stores) if (s instanceof PostgresIndexStore) await s.drop().catch(() => {})
   await Promise.all(stores.map((s) => s.close()))
   rmSync(dir, { recursive: true, force: true })
 })
@@ -45,7 +53,12 @@ async function both(id: string, topics: string[], store: IndexStore): Promise<{ 
   return { scan, indexed }
 }
 
-describe('trace through the index: a generated set', () => {
+const STORES: Array<{ title: string; open: (name: string) => Promise<IndexStore> }> = [
+  { title: 'local (SQLite)', open: async (name) => localStore(name) },
+  { title: 'PostgreSQL', open: postgresStore },
+]
+
+describe.each(STORES)('trace through the index: a generated set, store $title', ({ open }) => {
   const topic = uniqueTopic('tix-gen')
   const other = uniqueTopic('tix-gen-other')
   const requests = Array.from({ length: 20 }, (_, i) => `req_gen_${Date.now().toString(36)}_${i}`)
@@ -54,7 +67,7 @@ describe('trace through the index: a generated set', () => {
   beforeAll(async () => {
     await createTopic(topic, 4)
     await createTopic(other, 2)
-    store = localStore('generated')
+    store = await open('generated')
     const records: ProduceRecord[] = []
     requests.forEach((req, i) => {
       for (let n = 0; n < 1 + (i % 5); n++) records.push(event(req, n, (i + n) % 4, n ? `${req}-e${n - 1}` : null))
@@ -64,7 +77,7 @@ describe('trace through the index: a generated set', () => {
     })
     await writeWithEvt(topic, records)
     await writeWithEvt(other, [event(requests[0]!, 9, 1)])
-  }, 60_000)
+  }, 180_000)
 
   it('indexes every record with an id once, and finds exactly what the scan finds, records written after the index run included', async () => {
     const done = await runIndex(testSession({ registry: { url: REGISTRY } }), { name: uniqueTopic('gen'), topics: [topic], store, exit: true })
