@@ -120,16 +120,12 @@ export async function runIndex(session: KafkaSession, options: IndexRunOptions):
   }
 
   const consumer = await session.groupConsumer(group, topics)
-  let interrupted = false
-  const onAbort = () => {
-    interrupted = true
-    void consumer.stop()
-  }
+  const onAbort = () => void consumer.stop()
   if (options.signal?.aborted) onAbort()
   options.signal?.addEventListener('abort', onAbort, { once: true })
   let checking = false
   let lastRetention = 0
-  let checkFailure: { error: unknown } | undefined
+  let checkFailing = false
   const check = async () => {
     if (checking) return
     checking = true
@@ -149,9 +145,12 @@ export async function runIndex(session: KafkaSession, options: IndexRunOptions):
           await consumer.stop()
         }
       }
+      checkFailing = false
     } catch (error) {
-      checkFailure ??= { error }
-      await consumer.stop()
+      // a worker outlives a slow or restarting cluster: the next check tries again (kafkajs's consumer retries on its own)
+      if (!checkFailing) options.onWarning?.(`could not check the group's progress or the retention (${(error as Error).message}); trying again`)
+      checkFailing = true
+      return
     } finally {
       checking = false
     }
@@ -165,7 +164,6 @@ export async function runIndex(session: KafkaSession, options: IndexRunOptions):
     options.signal?.removeEventListener('abort', onAbort)
     await consumer.stop()
   }
-  if (checkFailure && !interrupted) throw checkFailure.error
   return { ...snapshot(), stopped: state.caughtUp ? 'caught-up' : 'interrupted' }
 }
 

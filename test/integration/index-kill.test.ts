@@ -11,11 +11,19 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { openIndexStore, parseStoreSpec } from '../../src/index-store/open.ts'
 import type { ProduceRecord } from '../../src/services/produce.ts'
-import { BROKERS, createTopic, ROOT, runEvt, uniqueTopic, writeWithEvt } from '../support/kafka.ts'
+import { BROKERS, createTopic, ROOT, runEvt, uniqueTopic, withTestAdmin, writeWithEvt } from '../support/kafka.ts'
 import { testPostgres } from '../support/postgres.ts'
 
 const state = mkdtempSync(join(tmpdir(), 'evt-index-kill-'))
-afterAll(() => rmSync(state, { recursive: true, force: true }))
+const created: string[] = []
+afterAll(async () => {
+  rmSync(state, { recursive: true, force: true })
+  await withTestAdmin(async (admin) => {
+    const existing = new Set(await admin.listTopics())
+    const mine = created.filter((t) => existing.has(t))
+    if (mine.length) await admin.deleteTopics({ topics: mine })
+  })
+})
 
 /** The stores the kill test runs against: `local`, and the test PostgreSQL (started for it). */
 const STORES: Array<{ title: string; store: () => Promise<string> }> = [
@@ -27,6 +35,7 @@ describe.each(STORES)('an index worker killed with SIGKILL, store $title', ({ st
   it('loses nothing and stores nothing twice when it runs again', async () => {
     const storeArg = await storeUrl()
     const topic = await createTopic(uniqueTopic('tix-kill'), 3)
+    created.push(topic)
     const name = uniqueTopic('kill')
     const perPartition = 6000
     const req = (i: number) => `req_kill_${i % 997}`

@@ -31,7 +31,19 @@ async function postgresStore(name: string): Promise<IndexStore> {
   stores.push(store)
   return store
 }
+/** Topics this file creates (the demo's included), deleted when it ends. */
+const created: string[] = []
+async function topicFor(prefix: string, partitions: number): Promise<string> {
+  const topic = await createTopic(uniqueTopic(prefix), partitions)
+  created.push(topic)
+  return topic
+}
 afterAll(async () => {
+  await withTestAdmin(async (admin) => {
+    const existing = new Set(await admin.listTopics())
+    const mine = created.filter((t) => existing.has(t))
+    if (mine.length) await admin.deleteTopics({ topics: mine })
+  })
   for (const s of stores) if (s instanceof PostgresIndexStore) await s.drop().catch(() => {})
   await Promise.all(stores.map((s) => s.close()))
   rmSync(dir, { recursive: true, force: true })
@@ -59,14 +71,14 @@ const STORES: Array<{ title: string; open: (name: string) => Promise<IndexStore>
 ]
 
 describe.each(STORES)('trace through the index: a generated set, store $title', ({ open }) => {
-  const topic = uniqueTopic('tix-gen')
-  const other = uniqueTopic('tix-gen-other')
+  let topic: string
+  let other: string
   const requests = Array.from({ length: 20 }, (_, i) => `req_gen_${Date.now().toString(36)}_${i}`)
   let store: IndexStore
 
   beforeAll(async () => {
-    await createTopic(topic, 4)
-    await createTopic(other, 2)
+    topic = await topicFor('tix-gen', 4)
+    other = await topicFor('tix-gen-other', 2)
     store = await open('generated')
     const records: ProduceRecord[] = []
     requests.forEach((req, i) => {
@@ -112,6 +124,7 @@ describe('trace through the index: the demo shop', () => {
 
   beforeAll(async () => {
     shop = await runShop({ brokers: BROKERS, topicPrefix: prefix, orders: 6, registry: REGISTRY, durationMs: 15_000 })
+    created.push(...Object.values(shop.topics))
     expect(shop.errors).toEqual([])
     store = localStore('demo')
   }, 120_000)
@@ -133,7 +146,7 @@ describe('trace through the index: the demo shop', () => {
 
 describe('index workers in one group', () => {
   it('split a 6-partition topic and together index all of it', async () => {
-    const topic = await createTopic(uniqueTopic('tix-scale'), 6)
+    const topic = await topicFor('tix-scale', 6)
     const store = localStore('scale')
     const name = uniqueTopic('scale')
     const controller = new AbortController()
