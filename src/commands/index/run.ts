@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
 import { connectionFlags, jsonFlag, strictFlag } from '../../flags.ts'
 import { indexStoreFlags } from '../../index-flags.ts'
@@ -14,11 +14,13 @@ Runs until stopped (Ctrl-C); --exit stops once the group has reached the end off
 
 evt trace --index local (or the profile's trace.index) then looks records up instead of scanning.`
   static override examples = [
-    { description: 'Index every topic into the local store, then stop', command: '<%= config.bin %> <%= command.id %> --exit' },
+    { description: 'Index the order and payment topics into the local store, then stop', command: '<%= config.bin %> <%= command.id %> \'orders.*\' \'payments.*\' --exit' },
     { description: 'A worker for two topics, with status lines for a service manager', command: '<%= config.bin %> <%= command.id %> orders.events payments.events --json' },
   ]
   static override strict = false
-  static override args = {}
+  static override args = {
+    topics: Args.string({ ignoreStdin: true, description: 'Topics to index (names or globs, as trace -t). Default: every topic not starting with __.' }),
+  }
   static override flags = {
     ...connectionFlags,
     ...strictFlag,
