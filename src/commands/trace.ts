@@ -53,7 +53,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
       parse: async (input) => parseDuration(input, '--stall-after'),
     })(),
     'fail-empty': Flags.boolean({ summary: 'Exit 5 when no record is found.' }),
-    index: Flags.string({ summary: 'Look records up in this trace index (local, local:<name> or a postgres:// URL; see evt index run) and scan only what it has not reached. Default: the profile\'s trace.index.', env: 'EVT_TRACE_INDEX' }),
+    index: Flags.string({ summary: 'Look records up in this trace index (local, local:<name> or a postgres:// URL; see evt index run) and scan only what it has not reached; an index that cannot be opened is skipped with a warning. Default: the profile\'s trace.index.', env: 'EVT_TRACE_INDEX' }),
   }
 
   async run(): Promise<void> {
@@ -70,7 +70,14 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     const waitMs = flags.timeout ?? 60_000
     const session = this.session({ ...flags, timeout: Math.min(waitMs, 10_000) })
     const indexValue = flags.index ?? session.connection.trace?.index
-    const index: IndexStore | undefined = indexValue ? await openIndexStore(parseStoreSpec(indexValue)) : undefined
+    const spec = indexValue ? parseStoreSpec(indexValue) : undefined
+    // an index that cannot be opened (server down) must not stop an incident's trace: the scan answers, and says why
+    const index: IndexStore | undefined = spec
+      ? await openIndexStore(spec).catch((err: Error) => {
+          this.note(`evt: warning: the trace index cannot be used (${err.message}); scanning instead`)
+          return undefined
+        })
+      : undefined
 
     const controller = new AbortController()
     let interrupted = false

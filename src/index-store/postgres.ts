@@ -149,7 +149,9 @@ export class PostgresIndexStore implements IndexStore {
         )
       }
       for (const p of batch.reach) {
-        await client.query(`INSERT INTO ${s}.reach (topic, partition, "from", "next") VALUES ($1, $2, $3, $4) ON CONFLICT (topic, partition) DO UPDATE SET "next" = GREATEST(${s}.reach."next", excluded."next")`, [p.topic, p.partition, p.from, p.next])
+        await client.query(`INSERT INTO ${s}.reach (topic, partition, "from", "next") VALUES ($1, $2, $3, $4) ON CONFLICT (topic, partition) DO UPDATE SET
+          "from" = CASE WHEN excluded."from" > ${s}.reach."next" THEN excluded."from" ELSE ${s}.reach."from" END,
+          "next" = CASE WHEN excluded."from" > ${s}.reach."next" THEN excluded."next" ELSE GREATEST(${s}.reach."next", excluded."next") END`, [p.topic, p.partition, p.from, p.next])
       }
       await client.query('COMMIT')
     } catch (err) {

@@ -95,8 +95,11 @@ export class SqliteIndexStore implements IndexStore {
       throw new EvtError('connect', `cannot open the index file ${path}: ${(err as Error).message}`, { hint: 'check the file and its folder (or drop the index: evt index drop --store local)' })
     }
     this.insert = this.db.prepare(`INSERT INTO pointers (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-    // the reach only grows: a batch stored again (after a crash) never moves it back
-    this.upsertReach = this.db.prepare('INSERT INTO reach (topic, partition, "from", "next") VALUES (?, ?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET "next" = max("next", excluded."next")')
+    // the reach only grows: a batch stored again (after a crash) never moves it back; a batch that starts past it
+    // (the group's offsets were moved forward) leaves a gap: the reach starts again at that batch
+    this.upsertReach = this.db.prepare(`INSERT INTO reach (topic, partition, "from", "next") VALUES (?, ?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET
+      "from" = CASE WHEN excluded."from" > reach."next" THEN excluded."from" ELSE reach."from" END,
+      "next" = CASE WHEN excluded."from" > reach."next" THEN excluded."next" ELSE max(reach."next", excluded."next") END`)
   }
 
   async write(batch: IndexBatch): Promise<void> {

@@ -52,7 +52,11 @@ export type LookupField = 'correlation' | 'event' | 'causation'
 /** One batch to store: rows and the reach it extends (`[from, next)` of each partition it covers). */
 export interface IndexBatch {
   rows: PointerRow[]
-  /** Per partition: offsets up to `next` have been looked at; `from` is used when the partition is new to the store. */
+  /**
+   * Per partition: offsets `[from, next)` have been looked at. A partition new to the store starts its reach at
+   * `from`; a batch that starts at or before the stored reach's end extends it to `next` (never back); a batch that
+   * starts after it (a gap: the group's offsets were moved forward) starts the reach again at `from`.
+   */
   reach: PartitionReach[]
 }
 

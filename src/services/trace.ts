@@ -216,9 +216,16 @@ export async function trace(session: KafkaSession, options: TraceOptions): Promi
       await examine(chunk.records, onMatch)
     }
   }
-  if (options.index) {
-    const started = Date.now()
-    const { toScan, pointers, use } = await indexLookup(options.index, options.id, plans)
+  const started = Date.now()
+  const looked = options.index
+    ? await indexLookup(options.index, options.id, plans).catch((err: Error) => {
+        // the store went away between opening and the lookup: the scan answers
+        options.onWarning?.(`the trace index could not be read (${err.message}); scanning instead`)
+        return undefined
+      })
+    : undefined
+  if (looked) {
+    const { toScan, pointers, use } = looked
     const fetched = await fetchByOffset(reader, pointers, options.signal, options.onWarning)
     use.fetched = fetched.length
     result.bytes += fetched.reduce((n, r) => n + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0)

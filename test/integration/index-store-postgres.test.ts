@@ -47,11 +47,15 @@ describe('PostgreSQL index store', () => {
     expect(await s.sizeBytes()).toBeGreaterThan(0)
   })
 
-  it('takes batches of several partitions at once, never moves the reach back', async () => {
+  it('takes batches of several partitions at once, never moves the reach back, starts it again after a gap', async () => {
     const s = await store()
     await Promise.all([0, 1, 2, 3, 4, 5].map((p) => s.write({ rows: Array.from({ length: 500 }, (_, i) => row(p, i, `req-${i % 7}`)), reach: [{ topic: 'orders', partition: p, from: 0, next: 500 }] })))
     await s.write({ rows: [], reach: [{ topic: 'orders', partition: 0, from: 9, next: 3 }] })
     expect((await s.reach(['orders']))[0]).toEqual({ topic: 'orders', partition: 0, from: 0, next: 500 })
+    await s.write({ rows: [], reach: [{ topic: 'orders', partition: 0, from: 500, next: 510 }] })
+    expect((await s.reach(['orders']))[0]).toEqual({ topic: 'orders', partition: 0, from: 0, next: 510 })
+    await s.write({ rows: [], reach: [{ topic: 'orders', partition: 0, from: 900, next: 910 }] })
+    expect((await s.reach(['orders']))[0]).toEqual({ topic: 'orders', partition: 0, from: 900, next: 910 })
     expect((await s.status()).map((p) => p.rows)).toEqual([500, 500, 500, 500, 500, 500])
     expect((await s.lookup('correlation', 'req-3')).length).toBe(6 * Math.ceil((500 - 3) / 7))
   })

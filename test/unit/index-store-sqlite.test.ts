@@ -45,6 +45,11 @@ describe('local (SQLite) index store', () => {
     await store.write({ rows: [], reach: [{ topic: 'a', partition: 0, from: 6, next: 8 }] })
     expect(await store.reach(['a'])).toEqual([{ topic: 'a', partition: 0, from: 2, next: 10 }])
     expect(await store.reach(['b'])).toEqual([])
+    // a batch from 10 on extends it; one that starts past its end (offsets moved forward) starts it again
+    await store.write({ rows: [], reach: [{ topic: 'a', partition: 0, from: 10, next: 12 }] })
+    expect(await store.reach(['a'])).toEqual([{ topic: 'a', partition: 0, from: 2, next: 12 }])
+    await store.write({ rows: [], reach: [{ topic: 'a', partition: 0, from: 50, next: 60 }] })
+    expect(await store.reach(['a'])).toEqual([{ topic: 'a', partition: 0, from: 50, next: 60 }])
     await store.close()
   })
 

@@ -73,11 +73,17 @@ export async function connectGroupConsumer(connection: Connection, kafka: Kafka,
         chains.set(key, settled)
         return next
       }
+      // where the previous batch of each partition ended (this member's position)
+      const positions = new Map<string, number>()
       // batches of markers or aborted records only: kafkajs skips eachBatch for them and reports them here
       consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
         const p = event.payload as { topic: string; partition: number; batchSize: number; firstOffset: string | null; lastOffset: string }
         if (p.batchSize !== 0) return
-        void enqueue({ topic: p.topic, partition: p.partition, fetchedOffset: Number(p.lastOffset) + 1, nextOffset: Number(p.lastOffset) + 1, records: [] }).catch(() => {})
+        const nextOffset = Number(p.lastOffset) + 1
+        const key = `${p.topic}/${p.partition}`
+        const fetchedOffset = positions.get(key) ?? Number(p.firstOffset ?? nextOffset)
+        positions.set(key, nextOffset)
+        void enqueue({ topic: p.topic, partition: p.partition, fetchedOffset, nextOffset, records: [] }).catch(() => {})
       })
       const stopped = Promise.race([requested, new Promise<void>((resolve) => consumer.on(consumer.events.STOP, () => resolve()))])
       // a crash kafkajs does not restart from ends the run
@@ -96,11 +102,13 @@ export async function connectGroupConsumer(connection: Connection, kafka: Kafka,
         eachBatch: async ({ batch, isRunning, isStale }) => {
           if (!isRunning() || isStale() || failure) return
           const b = batch as typeof batch & { fetchedOffset: string }
+          const nextOffset = Number(batch.lastOffset()) + 1
+          positions.set(`${batch.topic}/${batch.partition}`, nextOffset)
           await enqueue({
             topic: batch.topic,
             partition: batch.partition,
             fetchedOffset: Number(b.fetchedOffset),
-            nextOffset: Number(batch.lastOffset()) + 1,
+            nextOffset,
             records: batch.messages.map((m) => record(batch.topic, batch.partition, m)),
           })
         },
