@@ -239,6 +239,13 @@ describe('output contracts (docs/schemas)', () => {
     const [doc] = lines(await runEvt(['trace', req, '-t', source, '--since', '1h', '-f', 'json', '--index', `local:${name}`], { env }), 'trace')
     expect(doc!.index).toMatchObject({ pointers: 2, fetched: 2, indexedPartitions: 2, scannedAfterIndex: 0, fallback: [] })
     expect((doc!.records as Array<{ offset: number }>).map((r) => r.offset)).toEqual([0, 1])
+    // an index that cannot be reached: the scan answers, with a warning
+    const unreachable = await runEvt(['trace', req, '-t', source, '--since', '1h', '-f', 'json', '--index', 'postgres://evt:secret@127.0.0.1:1/evt'], { env })
+    const [scanned] = lines(unreachable, 'trace')
+    expect(unreachable.stderr).toMatch(/^evt: warning: the trace index cannot be used \(cannot open the index store postgres:\/\/evt:\*\*\*@127\.0\.0\.1:1\/evt: .*\); scanning instead$/m)
+    expect(unreachable.stderr).not.toContain('secret')
+    expect(scanned!.index).toBeUndefined()
+    expect((scanned!.records as Array<{ offset: number }>).map((r) => r.offset)).toEqual([0, 1])
     expect((await runEvt(['index', 'drop', '--name', name, '--yes'], { env })).code).toBe(0)
   })
 

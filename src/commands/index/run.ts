@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { EvtCommand } from '../../base-command.ts'
+import { ExitCode } from '../../errors.ts'
 import { connectionFlags, jsonFlag, strictFlag } from '../../flags.ts'
 import { indexStoreFlags } from '../../index-flags.ts'
 import { checkIndexName, openIndexStore, parseStoreSpec } from '../../index-store/open.ts'
@@ -10,7 +11,7 @@ export default class IndexRun extends EvtCommand {
   static override summary = 'Index record ids for fast traces: a worker in the consumer group _evt-index-<name>.'
   static override description = `Reads the topics in the consumer group _evt-index-<name> (start one worker per machine or core: Kafka splits the partitions between them), extracts each record's ids with trace's envelope extractors, and stores one pointer row per record that carries one — correlation id (or trace id), event id, causation id (or parent span), event type, aggregate id, topic, partition, offset, timestamp — then commits the group's offsets. Rows are unique on topic, partition and offset, and stored before the offsets are committed: a worker killed at any moment loses nothing and stores nothing twice when it starts again. Rows older than the topics' retention are deleted as the worker runs.
 
-Runs until stopped (Ctrl-C); --exit stops once the group has reached the end offsets taken at start. Progress goes to stderr, the final count to stdout; --json prints one status line per second on stdout, and a last one of type done ({"type":"progress"|"done","group","store","topics","records","rows","caughtUp","elapsedMs","stopped","partitions":[{"topic","partition","next","end"}]}).
+Runs until stopped (Ctrl-C: exit 130; SIGTERM: exit 143; what was stored is committed); --exit stops once the group has reached the end offsets taken at start. Progress goes to stderr, the final count to stdout; --json prints one status line per second on stdout, and a last one of type done ({"type":"progress"|"done","group","store","topics","records","rows","caughtUp","elapsedMs","stopped","partitions":[{"topic","partition","next","end"}]}).
 
 evt trace --index local (or the profile's trace.index) then looks records up instead of scanning.`
   static override examples = [
@@ -51,6 +52,8 @@ evt trace --index local (or the profile's trace.index) then looks records up ins
         onProgress: (p) => (flags.json ? this.out(indexProgressJson(p, 'progress')) : this.note(renderIndexProgress(p))),
       })
       this.out(flags.json ? indexProgressJson(result, 'done', result.stopped) : renderIndexDone(result))
+      // stopped by Ctrl-C (130) or SIGTERM (143, bin/run.js): what was stored is committed, a new worker goes on from there
+      if (result.stopped === 'interrupted') process.exitCode = ExitCode.Interrupted
     } finally {
       process.removeListener('SIGINT', onSigint)
       await store.close()
