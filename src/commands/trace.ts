@@ -73,7 +73,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     const spec = indexValue ? parseStoreSpec(indexValue) : undefined
     // an index that cannot be opened (server down) must not stop an incident's trace: the scan answers, and says why
     const index: IndexStore | undefined = spec
-      ? await openIndexStore(spec).catch((err: Error) => {
+      ? await openIndexStore(spec, { create: false }).catch((err: Error) => {
           this.note(`evt: warning: the trace index cannot be used (${err.message}); scanning instead`)
           return undefined
         })

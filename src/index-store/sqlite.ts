@@ -7,7 +7,7 @@
  * Tables: `pointers` (primary key topic, partition, offset; indexes on correlation id, trace id,
  * event id, causation id, timestamp) and `reach` (topic, partition → from, next).
  */
-import { mkdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
@@ -80,15 +80,17 @@ export class SqliteIndexStore implements IndexStore {
   private readonly upsertReach: StatementSync
 
   /**
-   * Opens (creating when missing, with its folder) the file at `path`.
+   * Opens the file at `path`, creating it (with its folder) when missing — unless `create` is false: then a
+   * missing file is read as an empty index and nothing is written to disk.
    * @throws EvtError connect (3) when the file cannot be opened or is not an index.
    */
-  constructor(path: string) {
+  constructor(path: string, options: { create?: boolean } = {}) {
     this.path = path
     this.description = `local (${path})`
     try {
-      mkdirSync(dirname(path), { recursive: true })
-      this.db = new DatabaseSync(path, { timeout: 30_000 })
+      const missing = options.create === false && !existsSync(path)
+      if (!missing) mkdirSync(dirname(path), { recursive: true })
+      this.db = new DatabaseSync(missing ? ':memory:' : path, { timeout: 30_000 })
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
       this.db.exec(SCHEMA)
     } catch (err) {

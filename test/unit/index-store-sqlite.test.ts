@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -69,6 +69,18 @@ describe('local (SQLite) index store', () => {
     await store.write({ rows: [row(0, 1, id)], reach: [] })
     expect((await store.lookup('correlation', id)).map((r) => r.correlationId)).toEqual([id])
     await store.close()
+  })
+})
+
+describe('a local index that does not exist', () => {
+  it('reads as empty and is not created when asked not to', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evt-index-'))
+    dirs.push(dir)
+    const store = new SqliteIndexStore(join(dir, 'no', 'such.sqlite'), { create: false })
+    expect(await store.status()).toEqual([])
+    expect(await store.lookup('correlation', 'x')).toEqual([])
+    await store.close()
+    expect(existsSync(join(dir, 'no'))).toBe(false)
   })
 })
 

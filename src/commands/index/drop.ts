@@ -29,7 +29,7 @@ The plan is printed first; --dry-run stops there. Removing asks on a terminal; w
     const name = checkIndexName(flags.name)
     const spec = parseStoreSpec(flags.store, name)
     const session = this.session(flags)
-    const store = await openIndexStore(spec)
+    const store = await openIndexStore(spec, { create: false })
     try {
       const plan = await planIndexDrop(session, store, name)
       this.out(`drop index ${plan.name}: ${plural(plan.rows, 'pointer row')} on ${plural(plan.partitions, 'partition')} in ${plan.store}; group ${plan.group}${plan.groupExists ? '' : ' (none)'}`)

@@ -22,7 +22,7 @@ export default class IndexStatusCommand extends EvtCommand {
     const name = checkIndexName(flags.name)
     const spec = parseStoreSpec(flags.store, name)
     const session = this.session(flags)
-    const store = await openIndexStore(spec)
+    const store = await openIndexStore(spec, { create: false })
     try {
       const status = await indexStatus(session, store, name, spec.kind === 'local' ? flags.store : describeStoreUrl(spec.url))
       this.out(flags.json ? JSON.stringify(status) : renderIndexStatus(status))
