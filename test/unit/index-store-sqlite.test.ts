@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseStoreSpec } from '../../src/index-store/open.ts'
+import { indexLookup } from '../../src/services/trace.ts'
 import { SqliteIndexStore } from '../../src/index-store/sqlite.ts'
 import type { PointerRow } from '../../src/index-store/types.ts'
 
@@ -92,5 +93,20 @@ describe('index store values', () => {
     expect(parseStoreSpec('postgres://evt@db:5432/evt#audit')).toEqual({ kind: 'postgres', url: 'postgres://evt@db:5432/evt', name: 'audit' })
     expect(() => parseStoreSpec('mysql://x')).toThrow(/unknown index store/)
     expect(() => parseStoreSpec('local', '../etc')).toThrow(/not an index name/)
+  })
+})
+
+describe('splitting a trace between the index and the scan', () => {
+  it('fetches pointers up to the reach, scans past it, and scans in full what the index does not cover from the window start', async () => {
+    const store = tempStore()
+    const rows = [row(0, 3, 'req'), row(0, 5, 'req'), row(0, 500, 'req'), row(1, 9, 'req'), row(2, 4, 'req')]
+    await store.write({ rows, reach: [{ topic: 'orders', partition: 0, from: 0, next: 600 }, { topic: 'orders', partition: 1, from: 0, next: 10 }, { topic: 'orders', partition: 2, from: 3, next: 10 }] })
+    const plan = (partition: number, start: number, end: number) => ({ topic: 'orders', partition, start, end, low: 0, high: end })
+    const { toScan, pointers, use } = await indexLookup(store, 'req', [plan(0, 4, 700), plan(1, 0, 10), plan(2, 0, 20), plan(3, 0, 5), plan(4, 7, 7)])
+    // partition 0: 5 and 500 are far apart (two ranges), 3 is before the window; scanned from the reach 600 on
+    expect(pointers.map((p) => [p.plan.partition, p.plan.start, p.plan.end, [...p.offsets]])).toEqual([[0, 5, 6, [5]], [0, 500, 501, [500]], [1, 9, 10, [9]]])
+    expect(toScan.map((p) => [p.partition, p.start, p.end])).toEqual([[0, 600, 700], [2, 0, 20], [3, 0, 5]])
+    expect(use).toMatchObject({ pointers: 3, indexedPartitions: 2, fallback: [{ topic: 'orders', partition: 2, reason: 'indexed-from-later' }, { topic: 'orders', partition: 3, reason: 'not-indexed' }] })
+    await store.close()
   })
 })
