@@ -794,6 +794,8 @@ async function formatNode(n, clusterId, o) {
 
 /** Wipes .cluster/ (keeps the lock) and writes configs, TLS material and formatted storage. */
 async function prepareFresh(o, log) {
+  // a PostgreSQL started with --postgres keeps its data here too: stopped before the folder goes
+  stopPostgres();
   for (const entry of fs.existsSync(STATE_DIR) ? fs.readdirSync(STATE_DIR) : []) {
     if (entry !== 'lock') fs.rmSync(path.join(STATE_DIR, entry), { recursive: true, force: true });
   }
