@@ -2,7 +2,7 @@
 // Local Apache Kafka (KRaft) + Apicurio Registry for evt's tests, without Docker.
 //
 //   node scripts/cluster.mjs up [--brokers 1|2|3] [--rebalance-delay MS] [--no-registry] [--sasl-ssl]
-//                               [--restart] [--timeout MS] [--json]
+//                               [--postgres] [--restart] [--timeout MS] [--json]
 //   node scripts/cluster.mjs down [--keep-data]
 //   node scripts/cluster.mjs status [--json]
 //
@@ -87,6 +87,11 @@ export class ClusterError extends Error {
  * @property {boolean} [registry] start Apicurio Registry on :8081. Env EVT_CLUSTER_REGISTRY (0/1). Default true.
  * @property {boolean} [saslSsl] extra secured listeners: SASL_SSL (SCRAM-SHA-256/512), MTLS (SSL with required client
  *   certificates) and OAUTH (SASL_SSL with OAUTHBEARER, unsecured JWT validator). Env EVT_CLUSTER_SASL_SSL (0/1). Default false.
+ * @property {boolean} [postgres] also start a PostgreSQL server on 127.0.0.1:15432 (data in .cluster/postgres; binaries from
+ *   /usr/lib/postgresql/<version>/bin, Debian's `postgresql` package, or PATH): database evt, user postgres, trust
+ *   authentication, logical replication on. Env EVT_CLUSTER_POSTGRES (0/1). Default false (true with outbox).
+ * @property {boolean} [outbox] PostgreSQL with the table `outbox` and the outbox relay: Kafka Connect running Debezium's
+ *   PostgreSQL connector with the outbox event router. Env EVT_CLUSTER_OUTBOX (0/1). Default false.
  * @property {boolean} [restart] if a cluster with other options runs, replace it (its data is lost). Env EVT_CLUSTER_RESTART.
  * @property {number} [timeoutMs] how long `up` waits for readiness. Env EVT_CLUSTER_TIMEOUT_MS. Default 180000.
  * @property {(line: string) => void} [log] progress output; default: stderr. Pass () => {} to silence.
@@ -1675,6 +1680,7 @@ function parseCli(argv) {
       case '--postgres': opts.postgres = true; break;
       case '--outbox': opts.outbox = true; break;
       case '--no-sasl-ssl': opts.saslSsl = false; break;
+      case '--no-postgres': opts.postgres = false; break;
       case '--restart': opts.restart = true; break;
       case '--keep-data': opts.keepData = true; break;
       case '--json': flags.json = true; break;

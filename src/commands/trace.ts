@@ -4,6 +4,8 @@ import { EvtCommand } from '../base-command.ts'
 import { EvtError, ExitCode, usageError } from '../errors.ts'
 import { connectionFlags, formatFlag, jsonFlag, noUiFlag, strictFlag, withEnv } from '../flags.ts'
 import { followUpdateLines, renderTrace, searchSummary, waitingLine } from '../output/trace.ts'
+import { openIndexStore, parseStoreSpec } from '../index-store/open.ts'
+import type { IndexStore } from '../index-store/types.ts'
 import { trace, type TraceResult } from '../services/trace.ts'
 import { checkExpectations, expectationsDecided, missingExpectations } from '../trace/expect.ts'
 import { parseDuration, parseTimeout, parseWhen } from '../time.ts'
@@ -12,12 +14,13 @@ export default class Trace extends EvtCommand {
   static override summary = 'Follow one request across every topic and service, as a causal tree.'
   static override description = `Finds every record carrying the correlation id — in the seed envelope (metadata.correlation_id), CloudEvents (ce_correlationid), W3C traceparent (trace id), B3, Axon, MassTransit, NServiceBus, Debezium outbox or plain correlation headers — and links them by causation id (or parent span) into a tree, with the delay of each hop, where each record stands with the consumer groups reading its topic, and anomalies: duplicates, dead-lettered hops, key ≠ aggregate id, one aggregate on several partitions, occurred_at going backwards, commands disguised as events, hops stamped before their parent (clock skew), and stalled requests (--stall-after). Records without an envelope are named by common type headers and value fields (__TypeId__, type, eventType, …) or a one-line preview of their value.
 
-Reads all partitions in parallel without a consumer group, from --since to the end offsets taken at start. With --expect it waits (following live) until the listed event types have appeared: exit 0, or exit 5 listing what is missing after --timeout (with --expect-order, at once when the order is already violated).`
+Reads all partitions in parallel without a consumer group, from --since to the end offsets taken at start. With --index (or the profile's trace.index), the records are looked up in a trace index (evt index run) and fetched by offset; only what the index has not reached yet is scanned, and partitions it does not cover from --since are scanned in full (the summary line says which part came from where). With --expect it waits (following live) until the listed event types have appeared: exit 0, or exit 5 listing what is missing after --timeout (with --expect-order, at once when the order is already violated).`
   static override examples = [
     { description: 'What happened to this request in the last 24 hours?', command: '<%= config.bin %> <%= command.id %> req_abc123' },
     { description: 'Only some topics, a week back, as a timeline', command: '<%= config.bin %> <%= command.id %> req_abc123 -t "orders.*" -t payments.events --since 7d -f timeline' },
     { description: 'CI smoke test: the order must be confirmed, paid and shipped within a minute', command: '<%= config.bin %> <%= command.id %> req_abc123 --expect OrderConfirmed,PaymentCaptured,ShipmentCreated --timeout 60s' },
     { description: 'A sequence diagram for the incident write-up', command: '<%= config.bin %> <%= command.id %> req_abc123 -f mermaid > trace.mmd' },
+    { description: 'Through the local trace index (evt index run): a lookup, plus a scan of what it has not reached yet', command: '<%= config.bin %> <%= command.id %> req_abc123 --index local' },
     { description: 'An OpenTelemetry-only estate: trace by W3C trace id; flag requests idle for 2 minutes as stalled', command: '<%= config.bin %> <%= command.id %> 4bf92f3577b34da6a3ce929d0e0e4736 --stall-after 2m' },
   ]
   static override args = {
@@ -47,6 +50,7 @@ Reads all partitions in parallel without a consumer group, from --since to the e
       parse: async (input) => parseDuration(input, '--stall-after'),
     })(),
     'fail-empty': Flags.boolean({ summary: 'Exit 5 when no record is found.' }),
+    index: Flags.string({ summary: 'Look records up in this trace index (local, local:<name> or a postgres:// URL; see evt index run) and scan only what it has not reached; an index that cannot be opened is skipped with a warning. Default: the profile\'s trace.index.', env: 'EVT_TRACE_INDEX' }),
   })
 
   async run(): Promise<void> {
@@ -62,6 +66,15 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     const format = this.outputFormat(flags, { tty: 'tree', piped: 'json' })
     const waitMs = flags.timeout ?? 60_000
     const session = this.session({ ...flags, timeout: Math.min(waitMs, 10_000) })
+    const indexValue = flags.index ?? session.connection.trace?.index
+    const spec = indexValue ? parseStoreSpec(indexValue) : undefined
+    // an index that cannot be opened (server down) must not stop an incident's trace: the scan answers, and says why
+    const index: IndexStore | undefined = spec
+      ? await openIndexStore(spec, { create: false }).catch((err: Error) => {
+          this.note(`evt: warning: the trace index cannot be used (${err.message}); scanning instead`)
+          return undefined
+        })
+      : undefined
 
     const interrupt = this.interruptSignal()
     let viewInterrupted = false
@@ -89,11 +102,13 @@ Reads all partitions in parallel without a consumer group, from --since to the e
         stallAfterMs: flags['stall-after'],
         onWarning: (m) => this.note(`evt: warning: ${m}`),
         strict: flags.strict,
+        index,
         onUpdate: (r) => (view ? view.update(r) : flags.follow ? followUpdateLines(r, format, printed).forEach((l) => this.note(l)) : this.waiting(r, expected ?? [], waitMs)),
       })
     } finally {
       clearTimeout(timer)
       await view?.end()
+      await index?.close()
     }
     const elapsed = Date.now() - started
     if (!view) this.out(renderTrace(result, format, elapsed)) // the live view leaves its last frame on screen

@@ -49,8 +49,11 @@ export interface Connection {
   verbose: boolean
   /** The profile's envelope settings for trace (defaults when absent). */
   envelope?: EnvelopeConfig
-  /** The profile's trace settings: `stallAfterMs`, the default of `trace --stall-after` (ms). */
-  trace?: { stallAfterMs?: number }
+  /**
+   * The profile's trace settings: `stallAfterMs`, the default of `trace --stall-after` (ms); `index`,
+   * the default of `trace --index` (`local`, `local:<name>`, a postgres:// URL).
+   */
+  trace?: { stallAfterMs?: number; index?: string }
   /** The profile's `lint:` section, as written (resolved by src/lint/settings.ts). */
   lint?: LintProfile
   /** The profile's own protected topics (names or globs), added to the write guard's list. */
@@ -199,5 +202,5 @@ export function resolveConnection(input: ConnectionInput, env: NodeJS.ProcessEnv
   else if (typeof p.registry === 'string') registry = { url: url(p.registry, `${where}: registry`) }
   else if (p.registry) registry = { url: url(p.registry.url, `${where}: registry.url`), username: str(p.registry.username), password: secret(p.registry.password, 'registry.password') }
 
-  return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope, trace: p.trace?.stallAfter === undefined ? undefined : { stallAfterMs: parseDuration(p.trace.stallAfter, `profile ${name}: trace.stallAfter`) }, protectedTopics: p.protectedTopics, lint: p.lint, outbox: p.outbox }
+  return { profile: name, brokers, clientId: str(p.clientId) ?? 'evt', timeoutMs: input.timeoutMs, ssl, sasl, registry, verbose: Boolean(input.verbose), envelope: p.envelope, trace: p.trace === undefined ? undefined : { stallAfterMs: p.trace.stallAfter === undefined ? undefined : parseDuration(p.trace.stallAfter, `profile ${name}: trace.stallAfter`), index: p.trace.index }, protectedTopics: p.protectedTopics, lint: p.lint, outbox: p.outbox }
 }

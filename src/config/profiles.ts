@@ -84,8 +84,11 @@ export interface ProfileConfig {
   registry?: RegistryConfig | string
   /** Where trace finds ids in this estate's records: extractor order, header names, JSON paths (src/envelope). */
   envelope?: EnvelopeConfig
-  /** trace settings: `stallAfter`, a duration (`5m`, `90s`): the default of `trace --stall-after`. */
-  trace?: { stallAfter?: string }
+  /**
+   * trace settings: `stallAfter`, a duration (`5m`, `90s`): the default of `trace --stall-after`;
+   * `index`, the trace index to use (`local`, `local:<name>` or a postgres:// URL): the default of `trace --index`.
+   */
+  trace?: { stallAfter?: string; index?: string }
   /** `evt lint` settings: rules off, severities, names that count as facts or commands, tolerances, per topic glob (src/lint/settings.ts). */
   lint?: LintProfile
   /**

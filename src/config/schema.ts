@@ -76,7 +76,7 @@ export const CONFIG_SCHEMA = {
         trace: {
           type: 'object',
           additionalProperties: false,
-          properties: { stallAfter: { type: 'string', minLength: 1 } },
+          properties: { stallAfter: { type: 'string', minLength: 1 }, index: { type: 'string', minLength: 1 } },
         },
         lint: {
           type: 'object',

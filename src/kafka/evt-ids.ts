@@ -12,6 +12,7 @@
  *
  * - replay: `_evt-replay-<replay id>` (`_evt-replay-rp-20261129-141500-3fa2`)
  * - requeue: `_evt-requeue-<dlq topic>-<8 hex: hash of the selection>`
+ * - trace index workers: `_evt-index-<index name>` (`_evt-index-default`)
  *
  * Names written by evt before this prefix (`evt-replay-<id>`, `evt-dlq-requeue-<dlq>-<hash>`) are
  * still recognised as evt's own, so runs started then can be resumed, listed and cleaned.
@@ -25,6 +26,12 @@ export const LEGACY_PREFIXES = ['evt-replay-', 'evt-dlq-requeue-'] as const
 
 const REPLAY = `${EVT_PREFIX}replay-`
 const REQUEUE = `${EVT_PREFIX}requeue-`
+const INDEX = `${EVT_PREFIX}index-`
+
+/** The consumer group of the workers of a trace index (`evt index run --name`). */
+export function indexGroup(name: string): string {
+  return `${INDEX}${name}`
+}
 
 /** Progress group and transactional id of a copy replay. */
 export function replayProgressGroup(replayId: string): string {
@@ -50,6 +57,7 @@ export function legacyRequeueProgressGroup(dlqTopic: string, selectionHash: stri
 export type EvtGroup =
   | { kind: 'replay'; replayId: string; legacy: boolean }
   | { kind: 'requeue'; dlqTopic: string; selectionHash: string; legacy: boolean }
+  | { kind: 'index'; name: string; legacy: false }
   | { kind: 'other'; legacy: boolean }
 
 /** Reads a group id (or transactional id): what it is for when evt made it, else null (a user's group). */
@@ -62,6 +70,7 @@ export function evtGroup(groupId: string): EvtGroup | null {
     const m = /^(.+)-([0-9a-f]{8})$/.exec(groupId.slice(prefix.length))
     return m ? { kind: 'requeue', dlqTopic: m[1], selectionHash: m[2], legacy } : { kind: 'other', legacy }
   }
+  if (groupId.startsWith(INDEX)) return { kind: 'index', name: groupId.slice(INDEX.length), legacy: false }
   return groupId.startsWith(EVT_PREFIX) ? { kind: 'other', legacy: false } : null
 }
 

@@ -10,7 +10,7 @@ import { bounded } from './deadline.ts'
 import { kafkajsClient } from './kafkajs/client.ts'
 import { probeBrokers } from './probe.ts'
 import { KafkaReader } from './reader.ts'
-import type { Isolation, KafkaAdmin, KafkaClient, KafkaClientFactory, KafkaWriter, TransactionalWriter } from './types.ts'
+import type { GroupConsumer, Isolation, KafkaAdmin, KafkaClient, KafkaClientFactory, KafkaWriter, TransactionalWriter } from './types.ts'
 
 /** How long `close()` waits for each client to disconnect, ms. */
 export const CLOSE_TIMEOUT_MS = 3000
@@ -35,6 +35,11 @@ export interface KafkaSession {
    * the session closes those still open. @throws EvtError connect/auth (exit 3).
    */
   transactionalWriter(transactionalId: string): Promise<TransactionalWriter>
+  /**
+   * A new member of consumer group `groupId` subscribed to `topics` (not shared; the session stops
+   * it on close if the caller has not). @throws EvtError connect/auth (exit 3).
+   */
+  groupConsumer(groupId: string, topics: string[]): Promise<GroupConsumer>
   /** True while a client is being connected (the seed probe included). */
   readonly connecting: boolean
   /** Closes every client the session opened, each within {@link CLOSE_TIMEOUT_MS}. Never throws; idempotent. */
@@ -191,6 +196,20 @@ class Session implements KafkaSession {
         this.opened.delete(tracked)
         await writer.close()
       },
+    }
+    this.opened.add(tracked)
+    return tracked
+  }
+
+  async groupConsumer(groupId: string, topics: string[]): Promise<GroupConsumer> {
+    const consumer = await this.interruptible(async () => (await this.client()).connectGroupConsumer(groupId, topics))
+    const tracked: GroupConsumer & Closable = {
+      run: (handle) => consumer.run(handle),
+      stop: async () => {
+        this.opened.delete(tracked)
+        await consumer.stop()
+      },
+      close: () => tracked.stop(),
     }
     this.opened.add(tracked)
     return tracked

@@ -260,6 +260,51 @@ export interface TransactionalWriter {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Consuming in a group
+
+/** A record as a group consumer hands it out (the fields of evt's RawRecord, src/record.ts). */
+export interface ConsumedRecord {
+  topic: string
+  partition: number
+  /** Offset as a decimal string. */
+  offset: string
+  /** Epoch ms. */
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: OrderedHeader[]
+}
+
+/** The records of one partition from one fetch, committed records only (read_committed). */
+export interface ConsumedBatch {
+  topic: string
+  partition: number
+  /** The offset the fetch started at: every offset in `[fetchedOffset, nextOffset)` has been looked at. */
+  fetchedOffset: number
+  /** The offset after the batch, control records and aborted records included: what is committed after it. */
+  nextOffset: number
+  /** May be empty (a batch of transaction markers or aborted records only). */
+  records: ConsumedRecord[]
+}
+
+/**
+ * A member of a consumer group (Kafka assigns it partitions of the subscribed topics, and
+ * rebalances when members come and go). Reads committed records only; starts from the earliest
+ * offset where the group has committed nothing.
+ */
+export interface GroupConsumer {
+  /**
+   * Consumes until {@link GroupConsumer.stop}: for each batch, awaits `handle(batch)`, then commits
+   * `nextOffset` for the batch's partition. Batches of one partition are handled one at a time, in
+   * order; a batch whose handler has not finished is never committed (after a crash or a rebalance
+   * the batch is read again). Resolves when stopped; rejects with the handler's error (after stopping).
+   */
+  run(handle: (batch: ConsumedBatch) => Promise<void>): Promise<void>
+  /** Stops consuming and leaves the group (waits for the batch being handled). Never throws. */
+  stop(): Promise<void>
+}
+
+// ---------------------------------------------------------------------------------------------
 // The adapter
 
 /**
@@ -274,6 +319,8 @@ export interface KafkaClient {
   connectFetchTransport(isolation: Isolation): Promise<FetchTransport>
   connectWriter(): Promise<KafkaWriter>
   connectTransactionalWriter(transactionalId: string): Promise<TransactionalWriter>
+  /** Joins `groupId` subscribed to `topics` (see {@link GroupConsumer}). */
+  connectGroupConsumer(groupId: string, topics: string[]): Promise<GroupConsumer>
 }
 
 /** Builds a {@link KafkaClient} for a connection (an adapter's factory). */

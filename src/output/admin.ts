@@ -21,6 +21,7 @@ export function renderTopics(topics: TopicSummary[]): string {
 export function evtGroupPurpose(evt: EvtGroup): string {
   if (evt.kind === 'replay') return `replay ${evt.replayId}`
   if (evt.kind === 'requeue') return `requeue from ${evt.dlqTopic}`
+  if (evt.kind === 'index') return `trace index ${evt.name}`
   return 'evt'
 }
 

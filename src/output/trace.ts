@@ -4,7 +4,7 @@
  */
 import chalk from 'chalk'
 import { randomBytes } from 'node:crypto'
-import type { TraceResult } from '../services/trace.ts'
+import type { TraceIndexUse, TraceResult } from '../services/trace.ts'
 import { causalOrder, copyText, type TraceNode, type TraceRecord } from '../trace/graph.ts'
 import { NO_TIMESTAMP, recordTimeText } from '../time.ts'
 import { singleLine } from '../util/terminal-text.ts'
@@ -51,7 +51,20 @@ function time(ms: number): string {
 export function searchSummary(r: TraceResult, elapsedMs?: number): string {
   const until = r.window.until === null ? 'now' : time(r.window.until)
   const topics = r.topics.length <= 6 ? r.topics.join(', ') : `${r.topics.slice(0, 6).join(', ')} and ${r.topics.length - 6} more`
-  return `searched ${r.topics.length} topic${r.topics.length === 1 ? '' : 's'} (${topics}) from ${time(r.window.since)} to ${until} UTC: ${r.scanned} records, ${formatBytes(r.bytes)}${elapsedMs === undefined ? '' : ` in ${elapsedMs} ms`}; found ${r.records.length}`
+  const line = `searched ${r.topics.length} topic${r.topics.length === 1 ? '' : 's'} (${topics}) from ${time(r.window.since)} to ${until} UTC: ${r.scanned} records, ${formatBytes(r.bytes)}${elapsedMs === undefined ? '' : ` in ${elapsedMs} ms`}; found ${r.records.length}`
+  return r.index ? `${line}\n${indexSummary(r.index)}` : line
+}
+
+/** Which part of a trace came from the index and which from the scan (and where it fell back to scanning). */
+export function indexSummary(u: TraceIndexUse): string {
+  const parts = [`index ${u.store}: ${u.fetched} of ${u.pointers} pointed records fetched in ${u.lookupMs} ms on ${u.indexedPartitions} partition${u.indexedPartitions === 1 ? '' : 's'}, then ${u.scannedAfterIndex} records scanned past its reach`]
+  if (u.fallback.length) {
+    const names = u.fallback.slice(0, 6).map((f) => `${f.topic}/${f.partition}`).join(', ')
+    const more = u.fallback.length > 6 ? ` and ${u.fallback.length - 6} more` : ''
+    const why = u.fallback.every((f) => f.reason === 'not-indexed') ? 'not indexed' : 'not indexed from the window start'
+    parts.push(`scanned in full (${why}): ${names}${more}`)
+  }
+  return parts.join('; ')
 }
 
 function nodeLine(n: TraceNode, r: TraceResult): string {
@@ -174,6 +187,7 @@ function traceJsonWith(r: TraceResult, embed: (side: { json: string; encoding: s
     topics: r.topics,
     scanned: r.scanned,
     bytes: r.bytes,
+    ...(r.index ? { index: { store: r.index.store, pointers: r.index.pointers, fetched: r.index.fetched, indexedPartitions: r.index.indexedPartitions, scannedAfterIndex: r.index.scannedAfterIndex, lookupMs: r.index.lookupMs, fallback: r.index.fallback } } : {}),
     records: nodes.map((n) => ({
       id: n.id,
       topic: n.record.topic,

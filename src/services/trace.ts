@@ -10,9 +10,10 @@ import picomatch from 'picomatch'
 import { RegistryDecoder } from '../codec/registry.ts'
 import { createExtractor, createTypeFallback, searchNeedles, valuePreview, type EnvelopeConfig, type EventMeta } from '../envelope/index.ts'
 import { notFoundError } from '../errors.ts'
+import type { IndexStore } from '../index-store/types.ts'
 import { isEvtGroup } from '../kafka/evt-ids.ts'
 import { isRequeueLedgerTopic } from '../kafka/internal-topics.ts'
-import type { PartitionPlan } from '../kafka/reader.ts'
+import type { KafkaReader, PartitionPlan } from '../kafka/reader.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { RawRecord } from '../record.ts'
 import { buildGraph, recordId, type TraceGraph, type TraceRecord } from '../trace/graph.ts'
@@ -52,6 +53,29 @@ export interface TraceOptions {
   stallAfterMs?: number
   /** The clock stalls are measured against, epoch ms (default Date.now). */
   now?: () => number
+  /**
+   * A trace index (src/index-store): records are looked up there and fetched by offset; only what
+   * the index has not reached is scanned. Partitions it does not cover from the window start are
+   * scanned in full (named in {@link TraceResult.index}).
+   */
+  index?: IndexStore
+}
+
+/** What came from the index and what from the scan (a trace through an index). */
+export interface TraceIndexUse {
+  /** The store, described. */
+  store: string
+  /** Pointer rows of the id in the window, and records fetched by them. */
+  pointers: number
+  fetched: number
+  /** Partitions answered by the index up to its reach (then scanned from there to the end). */
+  indexedPartitions: number
+  /** Records scanned after the index's reach on those partitions. */
+  scannedAfterIndex: number
+  /** Partitions scanned in full: not in the index, or indexed only from after the window start. */
+  fallback: Array<{ topic: string; partition: number; reason: 'not-indexed' | 'indexed-from-later' }>
+  /** Wall time of the lookup and the fetch by offset, ms. */
+  lookupMs: number
 }
 
 /** `trace --stall-after` when neither the flag nor the profile sets it: 5 minutes, in ms. */
@@ -81,6 +105,8 @@ export interface TraceResult {
   consumption: Map<string, RecordConsumption[]>
   /** True while the live phase runs. */
   live: boolean
+  /** With an index: what it answered and what was scanned. */
+  index?: TraceIndexUse
 }
 
 /**
@@ -153,43 +179,71 @@ export async function trace(session: KafkaSession, options: TraceOptions): Promi
   result.topics = selectTopics(await reader.topicNames(), options.topics)
   const range = { from: { kind: 'time' as const, timestamp: options.since }, to: options.until === undefined ? { kind: 'end' as const } : { kind: 'time' as const, timestamp: options.until } }
   const plans = await reader.plan(result.topics, range)
-  const scan = async (toRead: PartitionPlan[], signal: AbortSignal | undefined, onMatch?: () => void) => {
+  // the records whose bytes contain the id: decoded, their envelope extracted, kept when they belong to the request
+  const examine = async (batch: RawRecord[], onMatch?: () => void) => {
+    const candidates = batch.filter((raw) => containsAny(raw, needles))
+    if (candidates.length) await decoder.prepare(candidates)
+    for (const raw of candidates) {
+      const decoded = decoder.decodeRecord(raw)
+      const meta = extract(decoded)
+      if (!belongsTo(raw, meta, options.id)) continue
+      // no envelope named the type: common headers and value fields, else a one-line preview says what it is
+      const fallback = meta.eventType === undefined ? typeOf(decoded) : undefined
+      if (fallback) meta.eventType = fallback.type
+      records.push({
+        topic: raw.topic,
+        partition: raw.partition,
+        offset: raw.offset,
+        timestamp: raw.timestamp,
+        key: raw.key === null ? null : raw.key.toString('utf8'),
+        headers: raw.headers,
+        meta,
+        preview: preview(raw),
+        summary: meta.eventType === undefined ? valuePreview(decoded) : undefined,
+        typeFrom: fallback?.from,
+        keyBytes: raw.key,
+        keyDecoded: decoded.keyDecoded,
+        value: raw.value,
+        valueDecoded: decoded.valueDecoded,
+        live,
+      })
+      onMatch?.()
+    }
+  }
+  const scan = async (toRead: PartitionPlan[], signal: AbortSignal | undefined, onMatch?: () => void, onChunk?: (chunk: { topic: string; partition: number }, records: number) => void) => {
     // needles: batches without the id are only counted, never turned into records; so a search
     // holds response bytes only, and asks for 8 MiB per request (1 MiB per partition), not 2
     for await (const chunk of reader.read(toRead, { signal, onWarning: options.onWarning, needles, memoryBudgetBytes: TRACE_MEMORY_BUDGET })) {
       result.scanned += chunk.records.length + chunk.skipped
       result.bytes += chunk.bytes
-      const candidates = chunk.records.filter((raw) => containsAny(raw, needles))
-      if (candidates.length) await decoder.prepare(candidates)
-      for (const raw of candidates) {
-        const decoded = decoder.decodeRecord(raw)
-        const meta = extract(decoded)
-        if (!belongsTo(raw, meta, options.id)) continue
-        // no envelope named the type: common headers and value fields, else a one-line preview says what it is
-        const fallback = meta.eventType === undefined ? typeOf(decoded) : undefined
-        if (fallback) meta.eventType = fallback.type
-        records.push({
-          topic: raw.topic,
-          partition: raw.partition,
-          offset: raw.offset,
-          timestamp: raw.timestamp,
-          key: raw.key === null ? null : raw.key.toString('utf8'),
-          headers: raw.headers,
-          meta,
-          preview: preview(raw),
-          summary: meta.eventType === undefined ? valuePreview(decoded) : undefined,
-          typeFrom: fallback?.from,
-          keyBytes: raw.key,
-          keyDecoded: decoded.keyDecoded,
-          value: raw.value,
-          valueDecoded: decoded.valueDecoded,
-          live,
-        })
-        onMatch?.()
-      }
+      onChunk?.(chunk, chunk.records.length + chunk.skipped)
+      await examine(chunk.records, onMatch)
     }
   }
-  await scan(plans, options.signal)
+  const started = Date.now()
+  const looked = options.index
+    ? await indexLookup(options.index, options.id, plans).catch((err: Error) => {
+        // the store went away between opening and the lookup: the scan answers
+        options.onWarning?.(`the trace index could not be read (${err.message}); scanning instead`)
+        return undefined
+      })
+    : undefined
+  if (looked) {
+    const { toScan, pointers, use } = looked
+    const fetched = await fetchByOffset(reader, pointers, options.signal, options.onWarning)
+    use.fetched = fetched.length
+    result.bytes += fetched.reduce((n, r) => n + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0)
+    await examine(fetched)
+    use.lookupMs = Date.now() - started
+    result.index = use
+    const afterReach = new Set(toScan.filter((p) => !use.fallback.some((f) => f.topic === p.topic && f.partition === p.partition)).map((p) => `${p.topic}/${p.partition}`))
+    // records scanned past the index's reach are told apart from those of partitions scanned in full
+    await scan(toScan, options.signal, undefined, (chunk, n) => {
+      if (afterReach.has(`${chunk.topic}/${chunk.partition}`)) use.scannedAfterIndex += n
+    })
+  } else {
+    await scan(plans, options.signal)
+  }
   let lookupFailing = false
   const refresh = async (live: boolean) => {
     result.graph = buildGraph(records)
@@ -241,6 +295,82 @@ export async function trace(session: KafkaSession, options: TraceOptions): Promi
   if (updateFailure) throw updateFailure.error
   result.live = false
   return result
+}
+
+/**
+ * Splits a trace's plans between the index and the scan: for each partition the index reaches from
+ * the window start, the pointer rows of `id` inside `[start, min(end, reach))` are returned and only
+ * `[reach, end)` is left to scan; other partitions are scanned in full.
+ */
+export async function indexLookup(store: IndexStore, id: string, plans: PartitionPlan[]): Promise<{ toScan: PartitionPlan[]; pointers: PointerRange[]; use: TraceIndexUse }> {
+  const topics = [...new Set(plans.map((p) => p.topic))]
+  const [reach, rows] = await Promise.all([store.reach(topics), store.lookup('correlation', id)])
+  const reachOf = new Map(reach.map((r) => [`${r.topic}/${r.partition}`, r]))
+  const rowsOf = new Map<string, number[]>()
+  for (const r of rows) {
+    const k = `${r.topic}/${r.partition}`
+    if (!rowsOf.has(k)) rowsOf.set(k, [])
+    rowsOf.get(k)!.push(r.offset)
+  }
+  const use: TraceIndexUse = { store: store.description, pointers: 0, fetched: 0, indexedPartitions: 0, scannedAfterIndex: 0, fallback: [], lookupMs: 0 }
+  const toScan: PartitionPlan[] = []
+  const pointers: PointerRange[] = []
+  for (const p of plans) {
+    const k = `${p.topic}/${p.partition}`
+    const end = p.end ?? p.high
+    if (p.start >= end) continue
+    const r = reachOf.get(k)
+    if (!r || r.from > p.start) {
+      use.fallback.push({ topic: p.topic, partition: p.partition, reason: r ? 'indexed-from-later' : 'not-indexed' })
+      toScan.push(p)
+      continue
+    }
+    use.indexedPartitions++
+    const upTo = Math.min(end, r.next)
+    const offsets = (rowsOf.get(k) ?? []).filter((o) => o >= p.start && o < upTo).sort((a, b) => a - b)
+    use.pointers += offsets.length
+    // offsets close to each other are read as one range (one fetch returns whole batches anyway)
+    for (let i = 0; i < offsets.length; ) {
+      let j = i
+      while (j + 1 < offsets.length && offsets[j + 1] - offsets[j] <= POINTER_RUN_GAP) j++
+      pointers.push({ plan: { ...p, start: offsets[i], end: offsets[j] + 1 }, offsets: new Set(offsets.slice(i, j + 1)) })
+      i = j + 1
+    }
+    if (upTo < end) toScan.push({ ...p, start: upTo })
+  }
+  return { toScan, pointers, use }
+}
+
+/** Offsets of one partition read together: `plan` spans them, only `offsets` are kept. */
+export interface PointerRange {
+  plan: PartitionPlan
+  offsets: Set<number>
+}
+
+/** Pointers at most this many offsets apart are fetched as one range. */
+const POINTER_RUN_GAP = 64
+
+/**
+ * Fetches the records at the pointers' offsets: ranges of one partition one after another, the
+ * partitions in parallel (one read per round, each round taking the next range of every partition).
+ */
+async function fetchByOffset(reader: KafkaReader, pointers: PointerRange[], signal: AbortSignal | undefined, onWarning: ((m: string) => void) | undefined): Promise<RawRecord[]> {
+  const byPartition = new Map<string, PointerRange[]>()
+  for (const p of pointers) {
+    const k = `${p.plan.topic}/${p.plan.partition}`
+    if (!byPartition.has(k)) byPartition.set(k, [])
+    byPartition.get(k)!.push(p)
+  }
+  const out: RawRecord[] = []
+  for (let round = 0; ; round++) {
+    const ranges = [...byPartition.values()].map((list) => list[round]).filter((p): p is PointerRange => p !== undefined)
+    if (ranges.length === 0) return out
+    const wanted = new Map(ranges.map((p) => [`${p.plan.topic}/${p.plan.partition}`, p.offsets]))
+    for await (const chunk of reader.read(ranges.map((p) => p.plan), { signal, onWarning, maxWaitMs: 100, partitionMaxBytes: 256 * 1024 })) {
+      const keep = wanted.get(`${chunk.topic}/${chunk.partition}`)!
+      for (const r of chunk.records) if (keep.has(Number(r.offset))) out.push(r)
+    }
+  }
 }
 
 /**

@@ -23,6 +23,7 @@ import { runShop, type ShopResult } from '../../src/demo/shop.ts'
 import { BROKERS, createTopic, eventually, ROOT, runEvt, withTestAdmin } from '../support/kafka.ts'
 import { POSTGRES_URL } from '../support/outbox.ts'
 import { completionCacheFile } from '../../src/services/complete.ts'
+import { testPostgres } from '../support/postgres.ts'
 
 /** The local schema registry (Apicurio's Confluent-compatible API), where the demo registers its schemas. */
 const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7'
@@ -100,6 +101,11 @@ const ADAPTATIONS: Adaptation[] = [
     name: 'outbox tail that follows forever gets -n 1 (stop after the first row that landed), and --since 10m where it has none (the demo\'s rows of the last 10 minutes)',
     applies: (l) => /^evt outbox tail /.test(l) && !/\s-n\b/.test(l),
     rewrite: (l) => l.replace(/^(evt outbox tail [^|#>]*?)(\s*(\||#|>|$))/, (_, cmd: string, rest: string) => `${cmd}${/--since\s/.test(cmd) ? '' : ' --since 10m'} -n 1${rest}`),
+  },
+  {
+    name: 'an index worker without --exit runs until stopped: it gets --exit (stop once caught up)',
+    applies: (l) => /^evt index run\b/.test(l) && !/\s(--exit|-e)\b/.test(l),
+    rewrite: (l) => l.replace(/^(evt index run[^|#>]*?)(\s*(\||#|>|$))/, '$1 --exit$2'),
   },
   {
     name: 'writes that need --yes run with --dry-run instead (the plan is printed, nothing is written)',
@@ -182,6 +188,8 @@ describe('every --help and README example on the demo data', () => {
     expect(shop.healthy.length).toBeGreaterThan(0)
     ctx.healthy = shop.healthy[0]!
     ctx.ordersSchemaId = shop.schemas!.orders.id
+    // the local PostgreSQL (npm run kafka:up -- --postgres) for the trace index examples that name it
+    if (collectExamples().some((e) => e.line.includes('postgres://postgres@127.0.0.1:15432/'))) await testPostgres()
     // topics the examples write to or read from that the demo does not create
     for (const topic of ['orders.copy', 'orders.scratch', 'customers.state', 'payments.retry']) await createTopic(topic, 3).catch(() => topic)
     // as the README's `evt topics create payments.incident-1234 -p 3 -c retention.ms=86400000` leaves it (made afresh: a rerun finds it as this run made it)

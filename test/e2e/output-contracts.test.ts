@@ -314,6 +314,25 @@ describe('output contracts (docs/schemas)', () => {
     expect(local).toEqual({ name: 'local', brokers: ['127.0.0.1:9092'] })
   })
 
+  it('index run --json, index status --json, trace --index -f json', async () => {
+    const name = `contracts-${Date.now().toString(36)}`
+    const run = lines(await runEvt(['index', 'run', source, '--name', name, '--exit', '--json'], { env }), 'index-run')
+    expect(run.at(-1)).toMatchObject({ type: 'done', stopped: 'caught-up', caughtUp: true, group: `_evt-index-${name}`, records: 4 })
+    const [status] = lines(await runEvt(['index', 'status', '--name', name, '--json'], { env }), 'index-status')
+    expect((status!.partitions as Array<{ partition: number; indexedOffset: number; lag: number; rows: number }>).map((p) => [p.partition, p.indexedOffset, p.lag, p.rows])).toEqual([[0, 2, 0, 2], [1, 2, 0, 0]])
+    const [doc] = lines(await runEvt(['trace', req, '-t', source, '--since', '1h', '-f', 'json', '--index', `local:${name}`], { env }), 'trace')
+    expect(doc!.index).toMatchObject({ pointers: 2, fetched: 2, indexedPartitions: 2, scannedAfterIndex: 0, fallback: [] })
+    expect((doc!.records as Array<{ offset: number }>).map((r) => r.offset)).toEqual([0, 1])
+    // an index that cannot be reached: the scan answers, with a warning
+    const unreachable = await runEvt(['trace', req, '-t', source, '--since', '1h', '-f', 'json', '--index', 'postgres://evt:secret@127.0.0.1:1/evt'], { env })
+    const [scanned] = lines(unreachable, 'trace')
+    expect(unreachable.stderr).toMatch(/^evt: warning: the trace index cannot be used \(cannot open the index store postgres:\/\/evt:(\*\*\*|<redacted>)@127\.0\.0\.1:1\/evt: .*\); scanning instead$/m)
+    expect(unreachable.stderr).not.toContain('secret')
+    expect(scanned!.index).toBeUndefined()
+    expect((scanned!.records as Array<{ offset: number }>).map((r) => r.offset)).toEqual([0, 1])
+    expect((await runEvt(['index', 'drop', '--name', name, '--yes'], { env })).code).toBe(0)
+  })
+
   it('an error with --json is one {"error"} object on stdout', async () => {
     const [doc] = lines(await runEvt(['groups', uniqueTopic('no-such-group'), '--json']), 'error', 4)
     expect((doc!.error as { kind: string; exitCode: number }).exitCode).toBe(4)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { evtGroup, isEvtGroup, legacyReplayProgressGroup, legacyRequeueProgressGroup, replayProgressGroup, requeueProgressGroup } from '../../src/kafka/evt-ids.ts'
+import { evtGroup, indexGroup, isEvtGroup, legacyReplayProgressGroup, legacyRequeueProgressGroup, replayProgressGroup, requeueProgressGroup } from '../../src/kafka/evt-ids.ts'
 
 describe("evt's own group ids", () => {
   it('names replay and requeue groups with the _evt- prefix, and reads them back', () => {
@@ -14,6 +14,8 @@ describe("evt's own group ids", () => {
     expect(evtGroup(legacyRequeueProgressGroup('orders-dlt', 'deadbeef'))).toEqual({ kind: 'requeue', dlqTopic: 'orders-dlt', selectionHash: 'deadbeef', legacy: true })
     expect(evtGroup('evt-replay-rp-20250101-000000-beef')).toEqual({ kind: 'replay', replayId: 'rp-20250101-000000-beef', legacy: true })
     expect(evtGroup('evt-dlq-requeue-odd')).toEqual({ kind: 'other', legacy: true })
+    expect(evtGroup(indexGroup('orders'))).toEqual({ kind: 'index', name: 'orders', legacy: false })
+    expect(indexGroup('default')).toBe('_evt-index-default')
   })
 
   it("leaves the user's groups alone", () => {

@@ -35,6 +35,14 @@ const SCOPED: Record<string, string> = {
   'lint:since': 'EVT_LINT_SINCE', // a sample's start; trace's --since is a search window
   'lint:evidence': 'EVT_LINT_EVIDENCE',
   'lint:fail-on': 'EVT_LINT_FAIL_ON', // a severity; outbox check's --fail-on lists finding kinds
+  'trace:index': 'EVT_TRACE_INDEX', // the index trace looks up, beside the profile's trace.index
+  // which trace index: the index commands' own settings
+  'index run:store': 'EVT_INDEX_STORE',
+  'index run:name': 'EVT_INDEX_NAME',
+  'index status:store': 'EVT_INDEX_STORE',
+  'index status:name': 'EVT_INDEX_NAME',
+  'index drop:store': 'EVT_INDEX_STORE',
+  'index drop:name': 'EVT_INDEX_NAME',
   // the outbox commands' settings go together, as in the profile's outbox: section (their --topic and
   // --since are the relay's topics and a window start, not trace's)
   'outbox check:db': 'EVT_OUTBOX_DB',

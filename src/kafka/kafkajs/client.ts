@@ -12,6 +12,7 @@ import type { Connection } from '../../config/connection.ts'
 import { redactDeep } from '../../redact.ts'
 import type { KafkaClient } from '../types.ts'
 import { connectAdmin } from './admin.ts'
+import { connectGroupConsumer } from './consumer.ts'
 import { oauthBearerMechanism } from './oauthbearer.ts'
 import { registerKafkajsCodecs } from './codecs.ts'
 import { installOrderedHeaderEncoding } from './record-encoding.ts'
@@ -61,5 +62,6 @@ export function kafkajsClient(connection: Connection): KafkaClient {
     connectFetchTransport: (isolation) => connectFetchTransport(connection, kafka, isolation),
     connectWriter: () => connectWriter(connection, kafka),
     connectTransactionalWriter: (transactionalId) => connectTransactionalWriter(connection, kafka, transactionalId),
+    connectGroupConsumer: (groupId, topics) => connectGroupConsumer(connection, kafka, groupId, topics),
   }
 }
