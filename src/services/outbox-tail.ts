@@ -133,7 +133,11 @@ export async function* tailOutbox(session: KafkaSession, options: OutboxTailOpti
       }
     })().catch(fail)
 
-    const stopped = Promise.all([records, rows]).then(() => wake?.())
+    let ended = false
+    const stopped = Promise.all([records, rows]).then(() => {
+      ended = true
+      wake?.()
+    })
     while (true) {
       if (failure) throw failure
       const next = queue.shift()
@@ -141,7 +145,7 @@ export async function* tailOutbox(session: KafkaSession, options: OutboxTailOpti
         yield next
         continue
       }
-      if (options.signal.aborted) break
+      if (options.signal.aborted || ended) break
       await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stopped])
       wake = undefined
     }

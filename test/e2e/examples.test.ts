@@ -98,9 +98,9 @@ const ADAPTATIONS: Adaptation[] = [
     rewrite: (l) => `timeout --preserve-status -s TERM 8 ${l}`,
   },
   {
-    name: 'outbox tail that follows forever gets -n 1 (stop after the first row that landed), and --since 10m where it has none (the demo\'s rows of the last 10 minutes)',
+    name: 'outbox tail that follows forever gets -n 1 (stop after the first row that landed), and --since 1h where it has none (the demo\'s rows of the last hour)',
     applies: (l) => /^evt outbox tail /.test(l) && !/\s-n\b/.test(l),
-    rewrite: (l) => l.replace(/^(evt outbox tail [^|#>]*?)(\s*(\||#|>|$))/, (_, cmd: string, rest: string) => `${cmd}${/--since\s/.test(cmd) ? '' : ' --since 10m'} -n 1${rest}`),
+    rewrite: (l) => l.replace(/^(evt outbox tail [^|#>]*?)(\s*(\||#|>|$))/, (_, cmd: string, rest: string) => `${cmd}${/--since\s/.test(cmd) ? '' : ' --since 1h'} -n 1${rest}`),
   },
   {
     name: 'an index worker without --exit runs until stopped: it gets --exit (stop once caught up)',

@@ -20,7 +20,7 @@ a LATE line for a row not on Kafka --grace after it was written (PUBLISHED* when
 --json prints one line per event: {"kind":"published","row":{"id","aggregateType","aggregateId","type","writtenAt"},"at":{"topic","partition","offset","timestamp"},"lagMs","wasLate"}, {"kind":"late","row",…,"ageMs"} or {"kind":"unknown","at","eventId"} (docs/schemas/outbox-tail.schema.json). Table and column settings as for outbox check.`
   static override examples = [
     { description: 'Follow the local outbox relay', command: '<%= config.bin %> <%= command.id %> --db postgres://postgres@127.0.0.1:15432/evt' },
-    { description: 'The last 10 minutes, then keep following, as JSON lines', command: '<%= config.bin %> <%= command.id %> --db postgres://postgres@127.0.0.1:15432/evt --since 10m --json' },
+    { description: 'The last hour, then keep following, as JSON lines', command: '<%= config.bin %> <%= command.id %> --db postgres://postgres@127.0.0.1:15432/evt --since 1h --json' },
   ]
   static override flags = withEnv({
     ...connectionFlags,
