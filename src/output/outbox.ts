@@ -53,6 +53,7 @@ export function renderOutboxCheck(r: OutboxCheckResult): string {
 export function renderOutboxTailEvent(e: OutboxTailEvent): string {
   if (e.kind === 'unknown') return `${recordTimeText(e.at.timestamp)}  UNKNOWN     ${at(e.at)}  ${e.eventId === undefined ? 'carries no event id' : `event id ${e.eventId} is not in the table`}`
   const row = `${e.row.aggregateType}/${e.row.aggregateId}  ${e.row.type ?? ''}  ${e.row.id}`
+  if (e.kind === 'written') return `${recordTimeText(e.row.writtenAt)}  written     ${row}`
   if (e.kind === 'late') return `${recordTimeText(e.row.writtenAt)}  LATE        ${row}  not on Kafka after ${duration(e.ageMs)}`
   return `${recordTimeText(e.row.writtenAt)}  ${e.wasLate ? 'PUBLISHED*' : 'published '}  ${row}  → ${at(e.at)}  +${duration(e.lagMs)}`
 }
@@ -61,6 +62,7 @@ export function renderOutboxTailEvent(e: OutboxTailEvent): string {
 export function outboxTailJson(e: OutboxTailEvent): string {
   if (e.kind === 'unknown') return JSON.stringify({ kind: e.kind, at: e.at, eventId: e.eventId ?? null })
   const row = { id: e.row.id, aggregateType: e.row.aggregateType, aggregateId: e.row.aggregateId, type: e.row.type ?? null, writtenAt: e.row.writtenAt }
+  if (e.kind === 'written') return JSON.stringify({ kind: e.kind, row })
   if (e.kind === 'late') return JSON.stringify({ kind: e.kind, row, ageMs: e.ageMs })
   return JSON.stringify({ kind: e.kind, row, at: e.at, lagMs: e.lagMs, wasLate: e.wasLate })
 }

@@ -21,6 +21,8 @@ export interface OutboxTailOptions extends OutboxTarget {
   pollMs?: number
   signal: AbortSignal
   onWarning?: (message: string) => void
+  /** Also an event for each row when it is read from the table, before it lands (the live view shows it waiting). */
+  announceWritten?: boolean
 }
 
 /**
@@ -29,6 +31,7 @@ export interface OutboxTailOptions extends OutboxTarget {
  * the table does not have (`unknown`).
  */
 export type OutboxTailEvent =
+  | { kind: 'written'; row: OutboxRow }
   | { kind: 'published'; row: OutboxRow; at: RecordPosition; lagMs: number; wasLate: boolean }
   | { kind: 'late'; row: OutboxRow; ageMs: number }
   | { kind: 'unknown'; at: RecordPosition; eventId?: string }
@@ -71,7 +74,10 @@ export async function* tailOutbox(session: KafkaSession, options: OutboxTailOpti
         firstSeen.delete(row.id)
         done.add(row.id)
         push({ kind: 'published', row, at, lagMs: Math.max(0, at.timestamp - row.writtenAt), wasLate: false })
-      } else pending.set(row.id, { row, late: false })
+      } else {
+        pending.set(row.id, { row, late: false })
+        if (options.announceWritten) push({ kind: 'written', row })
+      }
     }
 
     const records = (async () => {
