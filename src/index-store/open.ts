@@ -7,7 +7,8 @@ import { localIndexPath, SqliteIndexStore } from './sqlite.ts'
 import type { IndexStore } from './types.ts'
 
 /** A parsed store value. */
-export type StoreSpec = { kind: 'local'; path: string } | { kind: 'postgres'; url: string; name: string }
+/** A parsed store argument, with the index name it names (`local:<name>`, `postgres://…#<name>`, else `--name`). */
+export type StoreSpec = { kind: 'local'; path: string; name: string } | { kind: 'postgres'; url: string; name: string }
 
 /** The default index name (group `_evt-index-default`, file `default.sqlite`). */
 export const DEFAULT_INDEX_NAME = 'default'
@@ -30,9 +31,12 @@ export function checkIndexName(name: string): string {
  */
 export function parseStoreSpec(value: string, name: string = DEFAULT_INDEX_NAME, env: NodeJS.ProcessEnv = process.env): StoreSpec {
   const v = value.trim()
-  if (v === 'local') return { kind: 'local', path: localIndexPath(checkIndexName(name), env) }
+  if (v === 'local') return { kind: 'local', path: localIndexPath(checkIndexName(name), env), name: checkIndexName(name) }
   // local:<name>: the local file of another index name
-  if (v.startsWith('local:')) return { kind: 'local', path: localIndexPath(checkIndexName(v.slice('local:'.length)), env) }
+  if (v.startsWith('local:')) {
+    const own = checkIndexName(v.slice('local:'.length))
+    return { kind: 'local', path: localIndexPath(own, env), name: own }
+  }
   if (/^postgres(ql)?:\/\//i.test(v)) {
     let url: URL
     try {

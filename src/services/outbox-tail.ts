@@ -103,6 +103,9 @@ export async function* tailOutbox(session: KafkaSession, options: OutboxTailOpti
       }
     })().catch(fail)
 
+    // the records appended since the window start are read first: a row is not called late before the
+    // tail has followed for a grace period itself (a row published long ago is found in that backlog)
+    const followingSince = Date.now()
     const rows = (async () => {
       let since = options.sinceMs
       while (!options.signal.aborted) {
@@ -112,7 +115,7 @@ export async function* tailOutbox(session: KafkaSession, options: OutboxTailOpti
         }
         const now = Date.now()
         for (const p of pending.values()) {
-          if (!p.late && now - p.row.writtenAt > options.graceMs) {
+          if (!p.late && now - p.row.writtenAt > options.graceMs && now - followingSince > options.graceMs) {
             p.late = true
             push({ kind: 'late', row: p.row, ageMs: now - p.row.writtenAt })
           }

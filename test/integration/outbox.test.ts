@@ -126,4 +126,17 @@ describe('evt outbox check with a real relay', () => {
     for (const e of landed) expect(e.at.topic).toBe(`outbox.event.${type}`)
     expect(events.filter((e) => e.kind === 'late')).toEqual([])
   }, 120_000)
+
+  it('outbox tail --since: rows published long ago are found in the backlog, not reported late', async () => {
+    const type = `backlog${Date.now()}`
+    const since = Date.now() - 1000
+    const ids = await insertOutboxRows(db, type, 3)
+    await published(type, 3)
+    await new Promise((r) => setTimeout(r, 2500)) // every row is now older than the grace period below
+    const r = await runEvt(['outbox', 'tail', '--db', POSTGRES_URL, '--aggregate-type', type, '--topic-prefix', `outbox.event.${type}`, '--since', String(since), '--grace', '2s', '--json', '-n', '3'])
+    expect(r.code, r.stderr).toBe(0)
+    const events = jsonLines(r.stdout) as Array<{ kind: string; row?: { id: string } }>
+    expect(events.map((e) => e.kind)).toEqual(['published', 'published', 'published'])
+    expect(events.map((e) => e.row!.id)).toEqual(ids)
+  }, 120_000)
 })

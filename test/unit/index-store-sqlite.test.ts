@@ -87,8 +87,8 @@ describe('a local index that does not exist', () => {
 
 describe('index store values', () => {
   it('reads local and postgres URLs, and refuses anything else', () => {
-    expect(parseStoreSpec('local', 'orders', { XDG_STATE_HOME: '/s' })).toEqual({ kind: 'local', path: '/s/evt/index/orders.sqlite' })
-    expect(parseStoreSpec('local:audit', 'orders', { XDG_STATE_HOME: '/s' })).toEqual({ kind: 'local', path: '/s/evt/index/audit.sqlite' })
+    expect(parseStoreSpec('local', 'orders', { XDG_STATE_HOME: '/s' })).toEqual({ kind: 'local', path: '/s/evt/index/orders.sqlite', name: 'orders' })
+    expect(parseStoreSpec('local:audit', 'orders', { XDG_STATE_HOME: '/s' })).toEqual({ kind: 'local', path: '/s/evt/index/audit.sqlite', name: 'audit' }) // the store's own name, not --name: its group is _evt-index-audit
     expect(parseStoreSpec('postgres://evt@127.0.0.1:5432/evt')).toEqual({ kind: 'postgres', url: 'postgres://evt@127.0.0.1:5432/evt', name: 'default' })
     expect(parseStoreSpec('postgres://evt@db:5432/evt#audit')).toEqual({ kind: 'postgres', url: 'postgres://evt@db:5432/evt', name: 'audit' })
     expect(() => parseStoreSpec('mysql://x')).toThrow(/unknown index store/)

@@ -25,8 +25,9 @@ The plan is printed first; --dry-run stops there. Removing asks on a terminal; w
 
   async run(): Promise<void> {
     const { flags } = await this.parse(IndexDrop)
-    const name = checkIndexName(flags.name)
-    const spec = parseStoreSpec(flags.store, name)
+    // the index a store argument names (local:<name>, postgres://…#<name>) wins over --name: its group and its rows go together
+    const spec = parseStoreSpec(flags.store, checkIndexName(flags.name))
+    const name = spec.name
     const session = this.session(flags)
     const store = await openIndexStore(spec, { create: false })
     try {

@@ -33,8 +33,9 @@ evt trace --index local (or the profile's trace.index) then looks records up ins
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(IndexRun)
     this.setJsonOutput(flags.json)
-    const name = checkIndexName(flags.name)
-    const spec = parseStoreSpec(flags.store, name)
+    // the index a store argument names (local:<name>, postgres://…#<name>) wins over --name: its group and its rows go together
+    const spec = parseStoreSpec(flags.store, checkIndexName(flags.name))
+    const name = spec.name
     const session = this.session(flags)
     const controller = new AbortController()
     const onSigint = () => controller.abort()

@@ -19,8 +19,9 @@ export default class IndexStatusCommand extends EvtCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(IndexStatusCommand)
     this.setJsonOutput(flags.json)
-    const name = checkIndexName(flags.name)
-    const spec = parseStoreSpec(flags.store, name)
+    // the index a store argument names (local:<name>, postgres://…#<name>) wins over --name: its group and its rows go together
+    const spec = parseStoreSpec(flags.store, checkIndexName(flags.name))
+    const name = spec.name
     const session = this.session(flags)
     const store = await openIndexStore(spec, { create: false })
     try {
