@@ -13,6 +13,13 @@ const require = createRequire(import.meta.url)
 
 const string = { type: 'string' } as const
 const stringList = { type: 'array', items: string } as const
+/** The lint settings a profile gives for all topics and again per topic glob (`lint:` and `lint.topics.<glob>`). */
+const LINT_RULE_SETTINGS = {
+  ignore: { $ref: '#/definitions/lintIgnore' },
+  severity: { $ref: '#/definitions/lintSeverity' },
+  facts: stringList,
+  commands: stringList,
+} as const
 /** A password: a non-empty string (`password:` alone is YAML null). */
 const password = { type: 'string', minLength: 1 } as const
 
@@ -82,10 +89,7 @@ export const CONFIG_SCHEMA = {
           type: 'object',
           additionalProperties: false,
           properties: {
-            ignore: { $ref: '#/definitions/lintIgnore' },
-            severity: { $ref: '#/definitions/lintSeverity' },
-            facts: stringList,
-            commands: stringList,
+            ...LINT_RULE_SETTINGS,
             skew: { type: 'string', minLength: 1 },
             late: { type: 'string', minLength: 1 },
             topics: { type: 'object', additionalProperties: { $ref: '#/definitions/lintTopic' } },
@@ -104,12 +108,7 @@ export const CONFIG_SCHEMA = {
     lintTopic: {
       type: 'object',
       additionalProperties: false,
-      properties: {
-        ignore: { $ref: '#/definitions/lintIgnore' },
-        severity: { $ref: '#/definitions/lintSeverity' },
-        facts: stringList,
-        commands: stringList,
-      },
+      properties: LINT_RULE_SETTINGS,
     },
     lintIgnore: { type: 'array', items: { enum: [...RULE_IDS] } },
     lintSeverity: {
