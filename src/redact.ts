@@ -4,8 +4,12 @@
  * `evt profiles` output) goes through {@link redact}, which hides:
  *
  * - URL credentials: in `scheme://userinfo@host…` the userinfo runs to the LAST `@` before the
- *   host (as WHATWG URL parsing reads `http://u:p@ss@host`), and becomes `user:<redacted>` (or
- *   `<redacted>` when it has no `:` — a bare token as user name);
+ *   host (as WHATWG URL parsing reads `http://u:p@ss@host`), and becomes `user:<redacted>`: a
+ *   password is always hidden. Userinfo without a `:` is a user name in a PostgreSQL URL
+ *   (`postgres://evt@db/shop`, as psql prints it) and is kept, so hints and examples read right;
+ *   in every other scheme it is hidden whole (`https://<token>@host` carries a bare token);
+ * - the value of a `password=` (or `sslpassword=`) query parameter of a URL, which libpq and the
+ *   pg client read as the password;
  * - every secret registered with {@link registerSecret}: passwords from the profile (literal or
  *   from `${VAR}`), the password part of registry URLs, the bearer token a `tokenCommand`
  *   printed, and the values of environment variables a `tokenCommand` refers to.
@@ -34,15 +38,20 @@ export function registerSecret(value: unknown): void {
   if (encoded !== value) secrets.add(encoded)
 }
 
-/** Registers the password (or bare token) of a URL's credentials, if it has any. */
+/**
+ * Registers the password (or bare token) of a URL's credentials, if it has any; the user name of
+ * a PostgreSQL URL without a password is no secret (see the module comment) and is not registered.
+ */
 export function registerUrlSecret(url: string): void {
   for (const m of url.matchAll(URL_CREDENTIALS)) {
     const userinfo = m[2]
     const colon = userinfo.indexOf(':')
-    registerSecret(colon >= 0 ? userinfo.slice(colon + 1) : userinfo)
+    if (colon < 0 && USER_NAME_SCHEMES.test(m[1])) continue
+    const secret = colon >= 0 ? userinfo.slice(colon + 1) : userinfo
+    registerSecret(secret)
     try {
       // the decoded form too (p%40ss → p@ss)
-      registerSecret(decodeURIComponent(colon >= 0 ? userinfo.slice(colon + 1) : userinfo))
+      registerSecret(decodeURIComponent(secret))
     } catch {
       // not valid percent-encoding: the raw form is registered
     }
@@ -60,12 +69,26 @@ export function clearSecrets(): void {
  */
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#\\]*)@/gi
 
+/** Schemes whose userinfo without a `:` is a user name, not a secret (psql prints it). */
+const USER_NAME_SCHEMES = /^postgres(ql)?:\/\/$/i
+
+/** The query of a URL in a text: from `?` up to `#` or whitespace. */
+const URL_QUERY = /([a-z][a-z0-9+.-]*:\/\/[^\s?#]*\?)([^\s#]*)/gi
+
+/**
+ * A `password=` or `sslpassword=` parameter in a query; its value runs to the next `&`, leaving out
+ * quotes and closing parentheses that end the text around the URL.
+ */
+const PASSWORD_PARAM = /(^|&)((?:ssl)?password=)([^&]*?)(?=["')]*(?:&|$))/gi
+
 /** Hides the credentials of every URL in a text (see the module comment). */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(URL_CREDENTIALS, (_, scheme: string, userinfo: string) => {
+  const out = text.replace(URL_CREDENTIALS, (whole: string, scheme: string, userinfo: string) => {
     const colon = userinfo.indexOf(':')
-    return colon >= 0 ? `${scheme}${userinfo.slice(0, colon)}:${REDACTED}@` : `${scheme}${REDACTED}@`
+    if (colon >= 0) return `${scheme}${userinfo.slice(0, colon)}:${REDACTED}@`
+    return USER_NAME_SCHEMES.test(scheme) ? whole : `${scheme}${REDACTED}@`
   })
+  return out.replace(URL_QUERY, (_, head: string, query: string) => head + query.replace(PASSWORD_PARAM, (_m, sep: string, key: string) => `${sep}${key}${REDACTED}`))
 }
 
 /** Hides URL credentials and every registered secret in a text. */

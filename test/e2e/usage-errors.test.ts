@@ -19,6 +19,9 @@ const cases: Array<{ args: string[]; code: number; error: string; hint: string }
   { args: ['profiles', 'show', 'a', 'b'], code: 2, error: 'evt: unexpected argument "b"', hint: '  hint: usage: evt profiles show [NAME] [flags]; see evt profiles show --help' },
   { args: ['tail', 'orders.events', '-o'], code: 2, error: 'evt: --offset needs a value', hint: '  hint: see evt tail --help' },
   { args: ['tail', 'orders.events', '--isolation', 'foo'], code: 2, error: 'evt: --isolation: "foo" is not one of read_committed, read_uncommitted', hint: '  hint: see evt tail --help' },
+  // a URL's password is hidden, the user names of the example URLs in hints are not
+  { args: ['outbox', 'check', '--db', 'postgres://evt:s3cret@ho st/x'], code: 2, error: 'evt: --db "postgres://evt:<redacted>@ho st/x" is not a URL', hint: '  hint: e.g. --db postgres://user@host:5432/dbname' },
+  { args: ['trace', 'req_1', '--index', 'postgres://evt:s3cret@ho st/x'], code: 2, error: 'evt: "postgres://evt:<redacted>@ho st/x" is not a valid PostgreSQL URL', hint: '  hint: e.g. postgres://evt@127.0.0.1:5432/evt' },
 ]
 
 describe('usage errors', () => {

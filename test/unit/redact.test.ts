@@ -18,6 +18,20 @@ describe('redactUrlCredentials', () => {
     ['http://u:@host', 'http://u:<redacted>@host'],
     ['cannot reach the schema registry at HTTPS://U:P%40SS@host (ECONNREFUSED)', 'cannot reach the schema registry at HTTPS://U:<redacted>@host (ECONNREFUSED)'],
     ['no credentials: http://host/x@y, mail a@b.c', 'no credentials: http://host/x@y, mail a@b.c'],
+    // a PostgreSQL user name is no secret (psql prints it); its password always is
+    ['hint: e.g. postgres://evt@127.0.0.1:5432/evt', 'hint: e.g. postgres://evt@127.0.0.1:5432/evt'],
+    ['e.g. --db postgresql://user@host:5432/dbname', 'e.g. --db postgresql://user@host:5432/dbname'],
+    ['--db "postgres://evt:s3cret@db:5432/shop" is not a URL', '--db "postgres://evt:<redacted>@db:5432/shop" is not a URL'],
+    ['POSTGRES://evt:p@ss@db/shop', 'POSTGRES://evt:<redacted>@db/shop'],
+    ['postgres://:only-pass@db/shop', 'postgres://:<redacted>@db/shop'],
+    // other schemes: a bare userinfo may be a token
+    ['https://ghp_token@github.com/x', 'https://<redacted>@github.com/x'],
+    ['kafka://secret-token@broker:9092', 'kafka://<redacted>@broker:9092'],
+    // a password in the query (libpq, pg)
+    ['postgres://evt@db/shop?password=s3cret', 'postgres://evt@db/shop?password=<redacted>'],
+    ['"postgres://db/shop?sslmode=require&password=s3&cret=1&sslpassword=k3y#frag" failed', '"postgres://db/shop?sslmode=require&password=<redacted>&cret=1&sslpassword=<redacted>#frag" failed'],
+    ['(cannot reach postgres://db/shop?PASSWORD=s3cret)', '(cannot reach postgres://db/shop?PASSWORD=<redacted>)'],
+    ['no URL: ?password=x, http://h/p?passwords=y&mypassword=z', 'no URL: ?password=x, http://h/p?passwords=y&mypassword=z'],
   ])('%s', (text, shown) => {
     expect(redactUrlCredentials(text)).toBe(shown)
   })
@@ -41,6 +55,18 @@ describe('redact', () => {
   it('registerUrlSecret registers the password of a URL, decoded too', () => {
     registerUrlSecret('http://u:p%40ss-word@host')
     expect(redact('p@ss-word / p%40ss-word')).toBe('<redacted> / <redacted>')
+  })
+
+  it('registerUrlSecret registers a bare token, but not the user name of a PostgreSQL URL', () => {
+    registerUrlSecret('https://tok-en-123@registry.example.com')
+    registerUrlSecret('postgres://evt@db:5432/shop')
+    expect(redact('token tok-en-123 of user evt, see postgres://evt@127.0.0.1:5432/evt')).toBe('token <redacted> of user evt, see postgres://evt@127.0.0.1:5432/evt')
+  })
+
+  it('a hint with an example URL comes out as written; a password in the same message does not', () => {
+    registerUrlSecret('postgres://evt:pg-s3cret@db/shop')
+    const shown = redact('evt: cannot connect to postgres://evt:pg-s3cret@db/shop (pg-s3cret rejected)\n  hint: e.g. --db postgres://evt@127.0.0.1:5432/evt')
+    expect(shown).toBe('evt: cannot connect to postgres://evt:<redacted>@db/shop (<redacted> rejected)\n  hint: e.g. --db postgres://evt@127.0.0.1:5432/evt')
   })
 
   it('redactDeep redacts strings inside values (before JSON escaping), errors included', () => {
