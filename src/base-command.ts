@@ -218,7 +218,7 @@ export abstract class EvtCommand extends Command {
     }
     else if (isParseError(err)) {
       // oclif parse errors (unknown flag, missing or unexpected argument, a value not among the options): usage, one line
-      evt = usageFromParseError(err, { id: this.id, args: this.ctor.args, flags: this.ctor.flags }, this.config?.bin ?? 'evt')
+      evt = usageFromParseError(err, { id: this.id, args: this.ctor.args, flags: this.ctor.flags }, this.config?.bin ?? 'evt', { argv: this.argv, env: process.env })
     } else if (isKafkaClientError(err)) evt = mapKafkaError(err)
     else evt = new EvtError('internal', err.message || String(err), { cause: err })
 

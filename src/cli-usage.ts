@@ -70,7 +70,7 @@ export interface CommandSpec {
   /** oclif id, `dlq:inspect`. */
   id?: string
   args?: Record<string, { name?: string; description?: string; required?: boolean }>
-  flags?: Record<string, { name?: string; char?: string }>
+  flags?: Record<string, { name?: string; char?: string; summary?: string; env?: string; min?: number; max?: number }>
 }
 
 /** An oclif parse error: the parser's error classes carry these fields. */
@@ -90,15 +90,17 @@ function usageLine(bin: string, spec: CommandSpec): string {
 /** Is `err` one of oclif's parse errors (thrown by this.parse())? */
 export function isParseError(err: unknown): boolean {
   const e = err as ParseError
-  return e instanceof Error && ('parse' in e || /^Flag --\S+ expects a value/.test(e.message) || (e.oclif?.exit === 2 && e.constructor.name !== 'Error'))
+  return e instanceof Error && ('parse' in e || /^Flag --\S+ expects a value/.test(e.message) || flagParseFailure(e.message) !== undefined || (e.oclif?.exit === 2 && e.constructor.name !== 'Error'))
 }
 
 /**
  * Turns an oclif parse error into a usage EvtError (exit 2) with a one-line message and a hint:
  * missing argument (named, with its description), unexpected argument, unknown flag (with the
- * closest flag of the command when one is close), and any other parse error's first line.
+ * closest flag of the command when one is close), a flag value its parser refused (an integer
+ * out of range or not an integer: the reason and the accepted range, see {@link flagValueError}),
+ * and any other parse error's first line.
  */
-export function usageFromParseError(err: Error, spec: CommandSpec, bin = 'evt'): EvtError {
+export function usageFromParseError(err: Error, spec: CommandSpec, bin = 'evt', given: GivenFlags = {}): EvtError {
   const e = err as ParseError
   const help = `see ${[bin, ...(spec.id ?? '').split(':').filter(Boolean)].join(' ')} --help`
   const firstLine = (s: string) => s.replace(/^The following errors? occurred:\s*/, '').split('\n').map((l) => l.trim()).find(Boolean) ?? s
@@ -121,9 +123,64 @@ export function usageFromParseError(err: Error, spec: CommandSpec, bin = 'evt'):
     const guess = closest && closest.d <= Math.max(2, first.length / 3) ? `did you mean ${closest.k}? ` : ''
     return new EvtError('usage', `unknown flag${flags.length === 1 ? '' : 's'} ${flags.join(', ')}`, { hint: `${guess}${help}` })
   }
+  const failed = flagParseFailure(err.message)
+  if (failed) return flagValueError(failed.flag, failed.reason, spec, help, given)
   const needsValue = /^Flag (--\S+) expects a value/.exec(err.message)
   if (needsValue) return new EvtError('usage', `${needsValue[1]} needs a value`, { hint: help })
   const option = /^Expected (--\S+?)=(.*) to be one of: (.*)$/m.exec(err.message)
   if (option) return new EvtError('usage', `${option[1]}: ${JSON.stringify(option[2])} is not one of ${option[3].trim()}`, { hint: help })
   return new EvtError('usage', firstLine(err.message.replace(/\nSee more help with --help\s*$/, '')), { hint: help })
+}
+
+/**
+ * oclif wraps what a flag's parse function throws as `Parsing --flag \n\t<reason>\nSee more help
+ * with --help`: the flag and the reason, or undefined for any other message.
+ */
+export function flagParseFailure(message: string): { flag: string; reason: string } | undefined {
+  const m = /^Parsing (--\S+)\s*\n\s*([\s\S]*?)(?:\nSee more help with --help)?\s*$/.exec(message)
+  if (!m) return undefined
+  return { flag: m[1], reason: m[2].split('\n').map((l) => l.trim()).find(Boolean) ?? '' }
+}
+
+/**
+ * Where flag values came from, so an error can tell a value given on the command line from one
+ * taken from the flag's environment variable: the command's arguments and the environment.
+ */
+export interface GivenFlags {
+  argv?: readonly string[]
+  env?: Record<string, string | undefined>
+}
+
+/** `>= 1`, `<= 9`, `from 1 to 9`, or '' for an integer flag without bounds. */
+function integerRange(min: number | undefined, max: number | undefined): string {
+  if (min !== undefined && max !== undefined) return `from ${min} to ${max}`
+  if (min !== undefined) return `>= ${min}`
+  if (max !== undefined) return `<= ${max}`
+  return ''
+}
+
+/**
+ * The usage error of a flag value its parser refused. oclif's integer flags (`Expected an integer
+ * [greater than or equal to N | less than or equal to N] but received: V`) become `--flag: expected
+ * an integer >= 1, got 0`, the accepted range taken from the flag's min/max; other reasons are kept
+ * as they are. A value that came from the flag's environment variable (the flag is not on the
+ * command line) says so. The hint is what the flag does, then where its help is.
+ */
+export function flagValueError(flag: string, reason: string, spec: CommandSpec, help: string, given: GivenFlags = {}): EvtError {
+  const { argv = [], env = {} } = given
+  const name = flag.replace(/^--/, '')
+  const def = Object.entries(spec.flags ?? {}).find(([k, f]) => (f.name ?? k) === name)?.[1]
+  const onCommandLine = argv.some((a) => a === flag || a.startsWith(`${flag}=`) || (def?.char !== undefined && a.startsWith(`-${def.char}`) && !a.startsWith('--')))
+  const from = def?.env && !onCommandLine && env[def.env] !== undefined ? ` (from $${def.env})` : ''
+  const integer = /^Expected an integer(?: (?:greater|less) than or equal to -?\d+)? but received: ([\s\S]*)$/.exec(reason)
+  let message: string
+  if (integer) {
+    const range = integerRange(def?.min, def?.max)
+    const got = /^-?\d+$/.test(integer[1]) ? integer[1] : JSON.stringify(integer[1])
+    message = `${flag}: expected an integer${range ? ` ${range}` : ''}, got ${got}${from}`
+  } else {
+    message = `${flag}: ${reason.replace(/^Error: /, '')}${from}`
+  }
+  const summary = def?.summary?.trim().replace(/\.$/, '')
+  return new EvtError('usage', message, { hint: summary ? `${flag}: ${summary}; ${help}` : help })
 }

@@ -22,6 +22,11 @@ const cases: Array<{ args: string[]; code: number; error: string; hint: string }
   // a URL's password is hidden, the user names of the example URLs in hints are not
   { args: ['outbox', 'check', '--db', 'postgres://evt:s3cret@ho st/x'], code: 2, error: 'evt: --db "postgres://evt:<redacted>@ho st/x" is not a URL', hint: '  hint: e.g. --db postgres://user@host:5432/dbname' },
   { args: ['trace', 'req_1', '--index', 'postgres://evt:s3cret@ho st/x'], code: 2, error: 'evt: "postgres://evt:<redacted>@ho st/x" is not a valid PostgreSQL URL', hint: '  hint: e.g. postgres://evt@127.0.0.1:5432/evt' },
+  // integer flags out of range: the reason and the accepted range, not oclif's bare "Parsing --flag"
+  { args: ['lint', '-n', '0'], code: 2, error: 'evt: --max-messages: expected an integer >= 1, got 0', hint: '  hint: --max-messages: Read at most the last N records of each partition (default 10000; with --since, only when given); see evt lint --help' },
+  { args: ['lint', '--evidence', '-1'], code: 2, error: 'evt: --evidence: expected an integer >= 0, got -1', hint: '  hint: --evidence: Records shown per finding; see evt lint --help' },
+  { args: ['outbox', 'tail', '--max-rows', '0'], code: 2, error: 'evt: --max-rows: expected an integer >= 1, got 0', hint: '  hint: --max-rows: Stop after this many rows have landed or been reported late; see evt outbox tail --help' },
+  { args: ['tail', 'orders.events', '-n', 'ten'], code: 2, error: 'evt: --max-messages: expected an integer >= 0, got "ten"', hint: '  hint: --max-messages: Stop after this many records (after filters); see evt tail --help' },
 ]
 
 describe('usage errors', () => {
@@ -33,6 +38,13 @@ describe('usage errors', () => {
       expect(result.stderr).toBe(`${c.error}\n${c.hint}\n`)
     })
   }
+
+  it('an integer flag out of range from its environment variable says so', async () => {
+    const result = await runEvt(['tail', 'orders.events'], { env: { EVT_BROKERS: '127.0.0.1:1', EVT_MAX_MESSAGES: '-3' } })
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe('evt: --max-messages: expected an integer >= 0, got -3 (from $EVT_MAX_MESSAGES)\n  hint: --max-messages: Stop after this many records (after filters); see evt tail --help\n')
+  })
 
   it('an unknown command on a terminal neither prompts nor runs the closest command', () => {
     // `script` gives evt a pseudo-terminal on stdin and stdout; a prompt would wait for input until the timeout
