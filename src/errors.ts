@@ -20,9 +20,12 @@ export const ExitCode = {
   Internal: 1,
   /** Bad flag, argument, position grammar, filter or template. */
   Usage: 2,
-  /** Cannot connect to or authenticate with a broker or the schema registry. */
+  /** Cannot connect to or authenticate with a broker, the schema registry or PostgreSQL (unreachable, login refused). */
   Connect: 3,
-  /** A topic, consumer group, profile or schema does not exist. */
+  /**
+   * A topic, consumer group, profile or schema does not exist; so does a PostgreSQL database, table
+   * or column (the server answered: the name is wrong, retrying will not help).
+   */
   NotFound: 4,
   /** An expectation was not met (e.g. `trace --expect` timed out, `--fail-empty`). */
   Expectation: 5,

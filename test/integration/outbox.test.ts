@@ -107,6 +107,28 @@ describe('evt outbox check with a real relay', () => {
     expect(loyalty.map((r) => r.eventType)).toEqual(['LoyaltyPointsEarned'])
   }, 180_000)
 
+  it('PostgreSQL failures have the documented exit codes: a missing database, table or column 4, no server or a refused login 3', async () => {
+    const url = new URL(POSTGRES_URL)
+    const at = (change: (u: URL) => void) => {
+      const u = new URL(url)
+      change(u)
+      return u.toString()
+    }
+    const cases: Array<{ args: string[]; code: number; error: string }> = [
+      { args: ['--db', at((u) => { u.pathname = '/nosuchdb' })], code: 4, error: `evt: PostgreSQL at ${url.hostname}:${url.port}: database "nosuchdb" does not exist` },
+      { args: ['--db', POSTGRES_URL, '--table', 'nosuch'], code: 4, error: `evt: table "nosuch" does not exist in database "${url.pathname.slice(1)}"` },
+      { args: ['--db', POSTGRES_URL, '--timestamp-column', 'nosuch'], code: 4, error: 'evt: table "outbox" has no column "nosuch" (the timestamp column)' },
+      { args: ['--db', at((u) => { u.port = '1' })], code: 3, error: `evt: cannot connect to PostgreSQL at ${url.hostname}:1: connect ECONNREFUSED ${url.hostname}:1` },
+      { args: ['--db', at((u) => { u.username = 'nosuchuser' })], code: 3, error: `evt: PostgreSQL at ${url.hostname}:${url.port} refused the login: role "nosuchuser" does not exist` },
+    ]
+    for (const c of cases) {
+      const r = await runEvt(['outbox', 'check', ...c.args])
+      expect(r.code, `${c.args.join(' ')}: ${r.stderr}`).toBe(c.code)
+      expect(r.stderr.split('\n')[0]).toBe(c.error)
+      expect(r.stderr.split('\n')[1]).toMatch(/^ {2}hint: \S/)
+    }
+  }, 120_000)
+
   it('outbox tail: each row once it landed, with where and how long; an unknown record; -n stops it', async () => {
     const type = `tail${Date.now()}`
     await insertOutboxRows(db, type, 1) // creates the topic: tail follows topics that exist when it starts
