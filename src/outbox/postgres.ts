@@ -125,6 +125,22 @@ export class OutboxDb {
     return out
   }
 
+  /**
+   * The aggregate types of the rows written at or after `sinceMs` (epoch ms), each with its number
+   * of rows, sorted by type; null types are left out.
+   */
+  async aggregateTypesSince(sinceMs: number): Promise<Array<{ type: string; rows: number }>> {
+    const c = this.spec.columns
+    const id = this.client.escapeIdentifier.bind(this.client)
+    const since = this.numericTime ? '$1::float8' : 'to_timestamp($1::float8 / 1000)'
+    const { rows } = await this.client.query(
+      `SELECT ${id(c.aggregateType)}::text AS aggregate_type, count(*)::float8 AS n FROM ${tableRef(this.spec.table, id)}
+       WHERE ${id(c.timestamp)} >= ${since} AND ${id(c.aggregateType)} IS NOT NULL GROUP BY 1 ORDER BY 1`,
+      [sinceMs],
+    )
+    return rows.map((r) => ({ type: String(r.aggregate_type), rows: Number(r.n) }))
+  }
+
   /** Which of these event ids the table holds (any time). */
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set()

@@ -7,7 +7,7 @@ import { createExtractor } from '../envelope/index.ts'
 import { notFoundError, usageError } from '../errors.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import { parsePositionRange } from '../kafka/positions.ts'
-import { compareOutbox, type OutboxComparison, type PublishedRecord } from '../outbox/compare.ts'
+import { compareOutbox, type OutboxComparison, type OutboxRow, type PublishedRecord } from '../outbox/compare.ts'
 import { OutboxDb } from '../outbox/postgres.ts'
 import type { OutboxTarget } from '../outbox/target.ts'
 import { tailRecords } from './tail.ts'
@@ -44,6 +44,7 @@ export async function checkOutbox(session: KafkaSession, options: OutboxCheckOpt
   try {
     const until = Date.now()
     const rows = await db.rowsSince(options.sinceMs, options.aggregateTypes)
+    if (options.aggregateTypes?.length) await warnUnmatchedTypes(db, options, rows)
 
     const reader = await session.reader('read_committed')
     let topics: string[]
@@ -78,6 +79,23 @@ export async function checkOutbox(session: KafkaSession, options: OutboxCheckOpt
   } finally {
     await db.close()
   }
+}
+
+/** How many aggregate types a warning about an unmatched `--aggregate-type` lists at most. */
+export const TYPES_SHOWN = 20
+
+/**
+ * Warns once for each requested aggregate type that no row of the window has (a typo, another
+ * case, a type not written lately), listing the types the window's rows do have.
+ */
+async function warnUnmatchedTypes(db: OutboxDb, options: OutboxCheckOptions, rows: readonly OutboxRow[]): Promise<void> {
+  const matched = new Set(rows.map((r) => r.aggregateType))
+  const unmatched = [...new Set(options.aggregateTypes)].filter((t) => !matched.has(t))
+  if (unmatched.length === 0 || !options.onWarning) return
+  const seen = await db.aggregateTypesSince(options.sinceMs)
+  const shown = seen.slice(0, TYPES_SHOWN).map((s) => JSON.stringify(s.type)).join(', ')
+  const list = seen.length === 0 ? 'none (the table has no row in the window)' : `${shown}${seen.length > TYPES_SHOWN ? ` (and ${seen.length - TYPES_SHOWN} more)` : ''}`
+  for (const type of unmatched) options.onWarning(`no outbox row has aggregate type ${JSON.stringify(type)} in the window; types seen: ${list}`)
 }
 
 /** Finding kinds `--fail-on` can name. */

@@ -107,6 +107,29 @@ describe('evt outbox check with a real relay', () => {
     expect(loyalty.map((r) => r.eventType)).toEqual(['LoyaltyPointsEarned'])
   }, 180_000)
 
+  it('an --aggregate-type that matches no row of the window is warned about, with the types seen; the exit code stays 0', async () => {
+    const type = `seen${Date.now()}`
+    const since = Date.now() - 1000
+    await insertOutboxRows(db, type, 1)
+    await published(type, 1)
+    const args = ['outbox', 'check', '--db', POSTGRES_URL, '--aggregate-type', type, '--aggregate-type', `${type}x`, '--topic-prefix', `outbox.event.${type}`, '--since', String(since), '--fail-on', 'unpublished']
+    const r = await runEvt(args)
+    expect(r.code, r.stderr).toBe(0)
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('evt: warning: no outbox row'))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(new RegExp(`^evt: warning: no outbox row has aggregate type "${type}x" in the window; types seen: (.*, )?"${type}"(, |$)`))
+    // with --json too (the warning is on stderr, the document on stdout), and not for a type that matched
+    const json = await runEvt([...args, '--json'])
+    expect(json.code, json.stderr).toBe(0)
+    expect(JSON.parse(json.stdout)).toMatchObject({ rows: 1, published: 1 })
+    expect(json.stderr).toContain(`evt: warning: no outbox row has aggregate type "${type}x" in the window`)
+    expect(json.stderr).not.toContain(`aggregate type "${type}" in`)
+    // a window in the future: no row at all
+    const empty = await runEvt(['outbox', 'check', '--db', POSTGRES_URL, '--aggregate-type', `${type}x`, '--topic-prefix', `outbox.event.${type}`, '--since', String(Date.now() + 3_600_000)])
+    expect(empty.code, empty.stderr).toBe(0)
+    expect(empty.stderr).toContain(`evt: warning: no outbox row has aggregate type "${type}x" in the window; types seen: none (the table has no row in the window)\n`)
+  }, 120_000)
+
   it('PostgreSQL failures have the documented exit codes: a missing database, table or column 4, no server or a refused login 3', async () => {
     const url = new URL(POSTGRES_URL)
     const at = (change: (u: URL) => void) => {

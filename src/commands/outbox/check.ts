@@ -20,6 +20,8 @@ Relay lag is the record's timestamp minus the row's write time: p50, p95 and max
 
 The table follows Debezium's outbox event router: columns id, aggregatetype, aggregateid, type, payload, plus the time the row was written (default column created_at). The event id on Kafka is the record's id header (Debezium sets it), or the envelope's event id. Column names, table, database and topic prefix can be set in the profile (outbox: db, table, topicPrefix, columns.{id,aggregateType,aggregateId,type,timestamp}).
 
+An --aggregate-type that no row of the window has is warned about on stderr, with the aggregate types the window's rows do have.
+
 If the table holds no rows at all (deleted once written, a common Debezium setup), only duplicates, order and lag can be checked: evt says so.
 
 --json prints {"window":{"since","until"},"table","topics","graceMs","rowsKept","rows","records","published","pending","unpublished","duplicates","unknownOrigin","reordered","lag"} (docs/schemas/outbox-check.schema.json). --fail-on lists findings that end the command with exit 5.`
