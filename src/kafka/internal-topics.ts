@@ -44,6 +44,20 @@ export function internalTopicKind(topic: string): InternalTopicKind | undefined 
   return undefined
 }
 
+/**
+ * Why `topic` is not a relay's topic to read (`evt outbox`), or undefined when it may be: Kafka's
+ * own topics, evt's requeue ledgers, and the schema registry's and Kafka Connect's topics by their
+ * usual names (`_schemas`, `connect-configs`, `connect-offsets`, `connect-status`). A name that only
+ * ends like a Connect topic (`outbox.event.order-status`) is an ordinary outbox topic.
+ */
+export function relayReadRefusal(topic: string): string | undefined {
+  const kind = internalTopicKind(topic)
+  if (kind === 'kafka') return `"${topic}" is one of Kafka's internal topics`
+  if (kind === 'evt-ledger') return `"${topic}" is evt's requeue ledger of "${topic.slice(0, -REQUEUE_LEDGER_SUFFIX.length)}"`
+  if (PLATFORM_TOPICS.has(topic)) return `"${topic}" is a schema registry or Kafka Connect internal topic`
+  return undefined
+}
+
 const matchers = new Map<string, (name: string) => boolean>()
 
 /** True when `topic` matches one of `protectedTopics` (names or globs; `/` is an ordinary character). */

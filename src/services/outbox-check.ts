@@ -9,7 +9,7 @@ import type { KafkaSession } from '../kafka/session.ts'
 import { parsePositionRange } from '../kafka/positions.ts'
 import { compareOutbox, type OutboxComparison, type OutboxRow, type PublishedRecord } from '../outbox/compare.ts'
 import { OutboxDb } from '../outbox/postgres.ts'
-import type { OutboxTarget } from '../outbox/target.ts'
+import { relayTopics, type OutboxTarget } from '../outbox/target.ts'
 import { tailRecords } from './tail.ts'
 
 /** What to compare. */
@@ -50,7 +50,7 @@ export async function checkOutbox(session: KafkaSession, options: OutboxCheckOpt
     let topics: string[]
     if (options.topics?.length) topics = options.topics
     else {
-      topics = (await reader.topicNames()).filter((t) => t.startsWith(options.topicPrefix)).sort()
+      topics = relayTopics(await reader.topicNames(), options.topicPrefix)
       if (topics.length === 0 && rows.length === 0) {
         throw notFoundError(`no topic starts with "${options.topicPrefix}" and the table has no rows since the window start`, 'name the relay\'s topics with --topic-prefix or --topic, or widen the window with --since')
       }

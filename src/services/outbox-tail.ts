@@ -8,7 +8,7 @@ import { notFoundError } from '../errors.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { OutboxRow, RecordPosition } from '../outbox/compare.ts'
 import { OutboxDb } from '../outbox/postgres.ts'
-import type { OutboxTarget } from '../outbox/target.ts'
+import { relayTopics, type OutboxTarget } from '../outbox/target.ts'
 import { tailRecords } from './tail.ts'
 
 /** What to follow. */
@@ -57,7 +57,7 @@ export async function* tailOutbox(session: KafkaSession, options: OutboxTailOpti
 
   try {
     const reader = await session.reader('read_committed')
-    const topics = options.topics?.length ? options.topics : (await reader.topicNames()).filter((t) => t.startsWith(options.topicPrefix)).sort()
+    const topics = options.topics?.length ? options.topics : relayTopics(await reader.topicNames(), options.topicPrefix)
     if (topics.length === 0) throw notFoundError(`no topic starts with "${options.topicPrefix}"`, 'name the relay\'s topics with --topic-prefix or --topic (the topics must exist when the tail starts)')
 
     const pending = new Map<string, { row: OutboxRow; late: boolean }>()

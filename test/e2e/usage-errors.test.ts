@@ -27,6 +27,10 @@ const cases: Array<{ args: string[]; code: number; error: string; hint: string }
   { args: ['lint', '--evidence', '-1'], code: 2, error: 'evt: --evidence: expected an integer >= 0, got -1', hint: '  hint: --evidence: Records shown per finding; see evt lint --help' },
   { args: ['outbox', 'tail', '--max-rows', '0'], code: 2, error: 'evt: --max-rows: expected an integer >= 1, got 0', hint: '  hint: --max-rows: Stop after this many rows have landed or been reported late; see evt outbox tail --help' },
   { args: ['tail', 'orders.events', '-n', 'ten'], code: 2, error: 'evt: --max-messages: expected an integer >= 0, got "ten"', hint: '  hint: --max-messages: Stop after this many records (after filters); see evt tail --help' },
+  // internal topics are never an outbox relay's topics
+  { args: ['outbox', 'check', '--db', 'postgres://evt@127.0.0.1:1/evt', '--topic', '__consumer_offsets'], code: 2, error: 'evt: --topic __consumer_offsets: "__consumer_offsets" is one of Kafka\'s internal topics, not an outbox relay\'s topic', hint: '  hint: name the topics the relay publishes to (Debezium\'s outbox event router: outbox.event.<aggregate type>), or leave --topic out to read every topic starting with --topic-prefix' },
+  { args: ['outbox', 'tail', '--db', 'postgres://evt@127.0.0.1:1/evt', '--topic', '_schemas'], code: 2, error: 'evt: --topic _schemas: "_schemas" is a schema registry or Kafka Connect internal topic, not an outbox relay\'s topic', hint: '  hint: name the topics the relay publishes to (Debezium\'s outbox event router: outbox.event.<aggregate type>), or leave --topic out to read every topic starting with --topic-prefix' },
+  { args: ['outbox', 'check', '--db', 'postgres://evt@127.0.0.1:1/evt', '--topic-prefix', '__'], code: 2, error: 'evt: --topic-prefix __: topics starting with __ are Kafka\'s internal topics, not an outbox relay\'s', hint: '  hint: give the prefix of the relay\'s topics, e.g. outbox.event.' },
 ]
 
 describe('usage errors', () => {
