@@ -1,18 +1,17 @@
 /**
  * The `evt outbox tail` live view: the newest outbox rows, each waiting for the relay, late, or on
  * Kafka with where it landed and the relay's lag; counters and the lag p50/max on top. Rendered by
- * Ink from {@link outboxTailReducer}'s state, in batches (about 10 per second); q or Ctrl-C leaves.
+ * Ink from {@link outboxTailReducer}'s state, in batches (about 10 per second, by the shared
+ * runner of src/ui/live-view.tsx); q or Ctrl-C leaves.
  *
  * Only for a terminal (the command decides with EvtCommand.liveView).
  */
-import { Box, render, Text, useInput, useWindowSize } from 'ink'
-import { useEffect, useReducer } from 'react'
+import { Box, Text } from 'ink'
 import type { OutboxTailEvent } from '../services/outbox-tail.ts'
 import { recordTimeText } from '../time.ts'
 import { singleLine } from '../util/terminal-text.ts'
+import { runLiveView, type LiveExit, type LiveRunOptions } from './live-view.tsx'
 import { initialOutboxTailState, lagSummary, outboxTailReducer, type OutboxTailAction, type OutboxTailState, type OutboxViewRow } from './state/outbox-tail-state.ts'
-
-const FLUSH_MS = 100
 
 const duration = (ms: number) => (ms < 1000 ? `${Math.round(ms)}ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`)
 
@@ -61,57 +60,25 @@ export function OutboxTailView({ state, height = 24 }: { state: OutboxTailState;
   )
 }
 
-function LiveApp({ title, connect, onExit }: { title: string; connect: (d: (a: OutboxTailAction) => void) => () => void; onExit: (reason: 'quit' | 'interrupt') => void }) {
-  const [state, dispatch] = useReducer(outboxTailReducer, { title }, initialOutboxTailState)
-  const { rows } = useWindowSize()
-  useEffect(() => connect(dispatch), [connect])
-  useInput((input, key) => dispatch({ type: 'key', input, key }))
-  useEffect(() => {
-    if (state.exit) onExit(state.exit)
-  }, [state.exit, onExit])
-  return <OutboxTailView state={state} height={Math.max(8, (rows || 24) - 1)} />
-}
-
 /**
  * Shows the view until `source` ends or the user leaves (then `abort` is called and the source
- * winds down). A source error is rethrown after the view is gone.
+ * winds down), on the shared live-view runner (src/ui/live-view.tsx). A source error is rethrown
+ * after the view is gone.
  */
-export async function runOutboxTailLiveView(source: AsyncIterable<OutboxTailEvent>, options: { title: string; abort: (reason: 'quit' | 'interrupt') => void }): Promise<void> {
+export async function runOutboxTailLiveView(source: AsyncIterable<OutboxTailEvent>, options: { title: string; abort: (reason: LiveExit) => void; mount?: LiveRunOptions<OutboxTailEvent, OutboxTailState, OutboxTailAction>['mount'] }): Promise<void> {
   let pending: OutboxTailEvent[] = []
-  let dispatch: ((a: OutboxTailAction) => void) | undefined
-  const flush = () => {
-    if (dispatch && pending.length) {
-      dispatch({ type: 'events', events: pending })
+  await runLiveView(source, {
+    reducer: outboxTailReducer,
+    initial: () => initialOutboxTailState({ title: options.title }),
+    view: (state, height) => <OutboxTailView state={state} height={height} />,
+    add: (event) => pending.push(event),
+    take: () => {
+      if (pending.length === 0) return undefined
+      const events = pending
       pending = []
-    }
-  }
-  const connect = (d: (a: OutboxTailAction) => void) => {
-    dispatch = d
-    return () => {
-      if (dispatch === d) dispatch = undefined
-    }
-  }
-  let finish!: (how: { reason: 'quit' | 'interrupt' | 'end'; error?: unknown }) => void
-  const finished = new Promise<{ reason: 'quit' | 'interrupt' | 'end'; error?: unknown }>((resolve) => (finish = resolve))
-  const instance = render(<LiveApp title={options.title} connect={connect} onExit={(reason) => finish({ reason })} />, { exitOnCtrlC: false, maxFps: 10, patchConsole: true })
-  const timer = setInterval(flush, FLUSH_MS)
-  const pump = (async () => {
-    try {
-      for await (const e of source) pending.push(e)
-      finish({ reason: 'end' })
-    } catch (error) {
-      finish({ reason: 'end', error })
-    }
-  })()
-  const how = await finished
-  clearInterval(timer)
-  if (how.reason !== 'end') options.abort(how.reason)
-  flush()
-  dispatch?.({ type: 'end' })
-  await new Promise((r) => setTimeout(r, 100))
-  if (how.error) instance.clear()
-  instance.unmount()
-  await instance.waitUntilExit().catch(() => {})
-  await pump
-  if (how.error) throw how.error
+      return { type: 'events' as const, events }
+    },
+    abort: options.abort,
+    mount: options.mount,
+  })
 }
