@@ -22,7 +22,7 @@ export const ExitCode = {
   Usage: 2,
   /** Cannot connect to or authenticate with a broker or the schema registry. */
   Connect: 3,
-  /** A topic, consumer group, profile or schema does not exist. */
+  /** A topic, consumer group, profile, schema or trace index does not exist. */
   NotFound: 4,
   /** An expectation was not met (e.g. `trace --expect` timed out, `--fail-empty`). */
   Expectation: 5,
