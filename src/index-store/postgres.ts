@@ -88,6 +88,8 @@ export class PostgresIndexStore implements IndexStore {
   private failure(err: unknown, what: string): EvtError {
     if (err instanceof EvtError) return err
     const e = err as Error & { code?: string }
+    // 3D000 invalid_catalog_name: the server answered, the database does not exist (retrying will not help)
+    if (e.code === '3D000') return new EvtError('not-found', `cannot ${what} the index store ${this.description}: ${e.message}`, { hint: 'name an existing database in the URL, or create it (createdb -h <host> -p <port> -U <user> <database>)' })
     return new EvtError('connect', `cannot ${what} the index store ${this.description}: ${e.message || e.code || String(err)}`, { hint: 'check the URL (postgres://user@host:port/database), that the server runs, and that the user may create tables' })
   }
 

@@ -62,7 +62,8 @@ export interface IndexBatch {
 
 /**
  * A pointer store (SQLite file or PostgreSQL database). Methods throw EvtError (exit 3, named
- * store) when the store cannot be opened or reached.
+ * store) when the store cannot be opened or reached; not-found (4) when a PostgreSQL URL names a
+ * database that does not exist.
  */
 export interface IndexStore {
   /** What the store is, for messages (`local (…/default.sqlite)`, `postgres://host:5432/db`, password never shown). */

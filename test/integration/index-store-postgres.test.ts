@@ -31,6 +31,15 @@ function row(partition: number, offset: number, correlationId: string | null, ex
 }
 
 describe('PostgreSQL index store', () => {
+  it('a database that does not exist is not found (exit 4), an unreachable server is exit 3', async () => {
+    const missing = new URL(url)
+    missing.pathname = '/evt_no_such_db'
+    await expect(PostgresIndexStore.open(missing.toString(), 'x')).rejects.toMatchObject({ kind: 'not-found', exitCode: 4, message: expect.stringContaining('"evt_no_such_db" does not exist') })
+    const down = new URL(url)
+    down.port = '1'
+    await expect(PostgresIndexStore.open(down.toString(), 'x')).rejects.toMatchObject({ kind: 'connect', exitCode: 3 })
+  })
+
   it('opened for reading, an index that does not exist reads as empty and is not created', async () => {
     const name = uniqueTopic('pg-none')
     const schemaExists = async (s: PostgresIndexStore) => (await (s as unknown as { pool: { query(q: string, p: unknown[]): Promise<{ rowCount: number }> } }).pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [postgresSchema(name)])).rowCount === 1
