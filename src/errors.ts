@@ -23,7 +23,7 @@ export const ExitCode = {
   /** Cannot connect to or authenticate with a broker, the schema registry or PostgreSQL (unreachable, login refused). */
   Connect: 3,
   /**
-   * A topic, consumer group, profile or schema does not exist; so does a PostgreSQL database, table
+   * A topic, consumer group, profile, schema or trace index does not exist; so does a PostgreSQL database, table
    * or column (the server answered: the name is wrong, retrying will not help).
    */
   NotFound: 4,

@@ -4,7 +4,7 @@ import { EvtCommand } from '../base-command.ts'
 import { EvtError, ExitCode, usageError } from '../errors.ts'
 import { connectionFlags, formatFlag, jsonFlag, noUiFlag, strictFlag, withEnv } from '../flags.ts'
 import { followUpdateLines, renderTrace, searchSummary, waitingLine } from '../output/trace.ts'
-import { openIndexStore, parseStoreSpec } from '../index-store/open.ts'
+import { describeStoreUrl, openIndexStore, parseStoreSpec } from '../index-store/open.ts'
 import type { IndexStore } from '../index-store/types.ts'
 import { trace, type TraceResult } from '../services/trace.ts'
 import { checkExpectations, expectationsDecided, missingExpectations } from '../trace/expect.ts'
@@ -69,12 +69,18 @@ Reads all partitions in parallel without a consumer group, from --since to the e
     const indexValue = flags.index ?? session.connection.trace?.index
     const spec = indexValue ? parseStoreSpec(indexValue) : undefined
     // an index that cannot be opened (server down) must not stop an incident's trace: the scan answers, and says why
-    const index: IndexStore | undefined = spec
+    const opened: IndexStore | undefined = spec
       ? await openIndexStore(spec, { create: false }).catch((err: Error) => {
           this.note(`evt: warning: the trace index cannot be used (${err.message}); scanning instead`)
           return undefined
         })
       : undefined
+    // an index name nobody has indexed into (a typo, or no worker started yet): say so, and scan
+    if (opened && !opened.exists) {
+      this.note(`evt: warning: there is no index "${spec!.name}" in ${opened.description}; scanning instead (index into it first: evt index run <topics…> --store ${spec!.kind === 'local' ? indexValue : describeStoreUrl(indexValue!)})`)
+      await opened.close()
+    }
+    const index = opened?.exists ? opened : undefined
 
     const interrupt = this.interruptSignal()
     let viewInterrupted = false

@@ -26,7 +26,7 @@
  * stdout is a bearer token: see ./token-command.ts).
  */
 import type { LintProfile } from '../lint/settings.ts'
-import { readFileSync, writeFileSync, mkdirSync, existsSync, statSync } from 'node:fs'
+import { readFileSync, writeFileSync, existsSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { createRequire } from 'node:module'
@@ -36,6 +36,7 @@ import { EvtError, usageError, notFoundError } from '../errors.ts'
 import { REDACTED, redact, registerSecret } from '../redact.ts'
 import { schemaProblem } from './schema.ts'
 import { tokenCommandArgv } from './token-command.ts'
+import { makeDirs } from '../util/fs.ts'
 
 const require = createRequire(import.meta.url)
 let yamlModule: typeof YamlModule | undefined
@@ -292,7 +293,7 @@ export function setDefaultProfile(name: string, path: string = configPath(), war
     doc.set('default', name)
     out = String(doc)
   }
-  mkdirSync(dirname(path), { recursive: true })
+  makeDirs(dirname(path))
   writeFileSync(path, out)
 }
 

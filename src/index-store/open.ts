@@ -64,12 +64,13 @@ export function describeStoreUrl(url: string): string {
 }
 
 /**
- * Opens a store (creating its tables when missing). With `create: false` (status, drop, trace) a
- * local file that does not exist is read as an empty index and not created.
+ * Opens a store (creating its tables when missing). With `create: false` (status, drop, trace)
+ * nothing is created: an index that does not exist (no local file; no schema in PostgreSQL) reads
+ * as empty and has `exists` false.
  * @throws EvtError connect (3) when it cannot be opened or reached.
  */
 export async function openIndexStore(spec: StoreSpec, options: { create?: boolean } = {}): Promise<IndexStore> {
   if (spec.kind === 'local') return new SqliteIndexStore(spec.path, options)
   const { PostgresIndexStore } = await import('./postgres.ts')
-  return PostgresIndexStore.open(spec.url, spec.name)
+  return PostgresIndexStore.open(spec.url, spec.name, options)
 }

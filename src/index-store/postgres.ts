@@ -6,8 +6,8 @@
  * Each index name has its own schema, `evt_index_<name>` (a hash instead of a long name), with:
  * - `pointers`: partitioned by day of the record timestamp (UTC; one partition `p_YYYYMMDD` per day,
  *   created on first use), primary key (topic, partition, offset, day) — a record's day never
- *   changes, so the key is unique on topic, partition and offset; indexes on correlation id,
- *   trace id, event id and causation id. Retention drops whole day partitions.
+ *   changes, so the key is unique on topic, partition and offset; indexes on correlation id and
+ *   trace id (what trace looks up; event and causation ids are stored, not indexed). Retention drops whole day partitions.
  * - `reach`: (topic, partition) → from, next.
  * A batch is one multi-row `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` plus the reach
  * upsert, in one transaction.
@@ -56,6 +56,7 @@ export class PostgresIndexStore implements IndexStore {
   private readonly pool: pg.Pool
   private readonly schema: string
   private readonly days = new Set<number>()
+  exists = true
 
   private constructor(url: string, name: string) {
     this.description = describeStoreUrl(url)
@@ -66,13 +67,17 @@ export class PostgresIndexStore implements IndexStore {
   }
 
   /**
-   * Connects and creates the index's schema and tables when missing.
+   * Connects and creates the index's schema and tables when missing. With `create: false` (status, drop,
+   * trace) nothing is created: an index that is not there sets {@link exists} false and reads as empty.
    * @throws EvtError connect (3) when the server cannot be reached or refuses.
    */
-  static async open(url: string, name: string): Promise<PostgresIndexStore> {
+  static async open(url: string, name: string, options: { create?: boolean } = {}): Promise<PostgresIndexStore> {
     const store = new PostgresIndexStore(url, name)
     try {
-      await store.init()
+      if (options.create === false) {
+        const { rows } = await store.pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${ident(store.schema)}.reach`])
+        store.exists = rows[0]?.t != null
+      } else await store.init()
     } catch (err) {
       await store.close()
       throw store.failure(err, 'open')
@@ -83,6 +88,8 @@ export class PostgresIndexStore implements IndexStore {
   private failure(err: unknown, what: string): EvtError {
     if (err instanceof EvtError) return err
     const e = err as Error & { code?: string }
+    // 3D000 invalid_catalog_name: the server answered, the database does not exist (retrying will not help)
+    if (e.code === '3D000') return new EvtError('not-found', `cannot ${what} the index store ${this.description}: ${e.message}`, { hint: 'name an existing database in the URL, or create it (createdb -h <host> -p <port> -U <user> <database>)' })
     return new EvtError('connect', `cannot ${what} the index store ${this.description}: ${e.message || e.code || String(err)}`, { hint: 'check the URL (postgres://user@host:port/database), that the server runs, and that the user may create tables' })
   }
 
@@ -99,9 +106,11 @@ export class PostgresIndexStore implements IndexStore {
         correlation_id text, trace_id text, event_id text, causation_id text, event_type text, aggregate_id text,
         PRIMARY KEY (topic, partition, "offset", day)
       ) PARTITION BY RANGE (day)`)
-      for (const col of ['correlation_id', 'trace_id', 'event_id', 'causation_id']) {
+      // trace looks records up by correlation (or trace) id only: an index on a random id costs a page write per row
+      for (const col of ['correlation_id', 'trace_id']) {
         await client.query(`CREATE INDEX IF NOT EXISTS ${ident(`pointers_${col}`)} ON ${s}.pointers (${col}) WHERE ${col} IS NOT NULL`)
       }
+      for (const col of ['event_id', 'causation_id']) await client.query(`DROP INDEX IF EXISTS ${s}.${ident(`pointers_${col}`)}`)
       await client.query(`CREATE TABLE IF NOT EXISTS ${s}.reach (topic text NOT NULL, partition integer NOT NULL, "from" bigint NOT NULL, "next" bigint NOT NULL, PRIMARY KEY (topic, partition))`)
       await client.query('COMMIT')
     } catch (err) {
@@ -171,6 +180,7 @@ export class PostgresIndexStore implements IndexStore {
   }
 
   async lookup(field: LookupField, id: string): Promise<PointerRow[]> {
+    if (!this.exists) return []
     const s = ident(this.schema)
     const sql = field === 'correlation'
       ? `SELECT ${COLUMNS} FROM ${s}.pointers WHERE correlation_id = $1 UNION SELECT ${COLUMNS} FROM ${s}.pointers WHERE trace_id = $1 ORDER BY 1, 2, 3`
@@ -180,11 +190,13 @@ export class PostgresIndexStore implements IndexStore {
   }
 
   async reach(topics?: string[]): Promise<PartitionReach[]> {
+    if (!this.exists) return []
     const rows = await this.query<{ topic: string; partition: number; from: string; next: string }>(`SELECT topic, partition, "from", "next" FROM ${ident(this.schema)}.reach ${topics ? 'WHERE topic = ANY($1)' : ''} ORDER BY topic, partition`, topics ? [topics] : [])
     return rows.map((r) => ({ topic: r.topic, partition: Number(r.partition), from: Number(r.from), next: Number(r.next) }))
   }
 
   async status(): Promise<PartitionIndexStatus[]> {
+    if (!this.exists) return []
     const counts = await this.query<{ topic: string; partition: number; n: string }>(`SELECT topic, partition, count(*) AS n FROM ${ident(this.schema)}.pointers GROUP BY topic, partition`)
     const byPartition = new Map(counts.map((c) => [`${c.topic}/${c.partition}`, Number(c.n)]))
     return (await this.reach()).map((r) => ({ ...r, rows: byPartition.get(`${r.topic}/${r.partition}`) ?? 0 }))
@@ -197,6 +209,7 @@ export class PostgresIndexStore implements IndexStore {
 
   /** Drops the day partitions entirely before `timestamp`, and deletes the older rows of the day it falls in. */
   async deleteOlderThan(timestamp: number): Promise<number> {
+    if (!this.exists) return 0
     const s = ident(this.schema)
     const cutoffDay = Math.floor(timestamp / DAY_MS)
     const parts = await this.query<{ name: string }>("SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace WHERE n.nspname = $1 AND p.relname = 'pointers'", [this.schema])
@@ -218,11 +231,7 @@ export class PostgresIndexStore implements IndexStore {
   async drop(): Promise<void> {
     await this.query(`DROP SCHEMA IF EXISTS ${ident(this.schema)} CASCADE`)
     this.days.clear()
-    try {
-      await this.init()
-    } catch (err) {
-      throw this.failure(err, 'recreate')
-    }
+    this.exists = false
   }
 
   async close(): Promise<void> {

@@ -4,15 +4,17 @@
  * WAL journal, so a trace can read while a worker writes, and several workers on one machine can
  * share the file (each write waits up to 30 s for the lock).
  *
- * Tables: `pointers` (primary key topic, partition, offset; indexes on correlation id, trace id,
- * event id, causation id, timestamp) and `reach` (topic, partition → from, next).
+ * Tables: `pointers` (primary key topic, partition, offset; indexes on correlation id, trace id and
+ * timestamp: trace looks up by correlation or trace id only; event and causation ids are stored, not
+ * indexed, since an index on a random id costs a page write per row) and `reach` (topic, partition → from, next).
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { EvtError } from '../errors.ts'
 import type { IndexBatch, IndexStore, LookupField, PartitionIndexStatus, PartitionReach, PointerRow } from './types.ts'
+import { makeDirs } from '../util/fs.ts'
 
 /** Folder of local index files. */
 export function indexStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -32,8 +34,8 @@ CREATE TABLE IF NOT EXISTS pointers (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS pointers_correlation ON pointers (correlation_id) WHERE correlation_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS pointers_trace ON pointers (trace_id) WHERE trace_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS pointers_event ON pointers (event_id) WHERE event_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS pointers_causation ON pointers (causation_id) WHERE causation_id IS NOT NULL;
+DROP INDEX IF EXISTS pointers_event;
+DROP INDEX IF EXISTS pointers_causation;
 CREATE INDEX IF NOT EXISTS pointers_ts ON pointers (ts);
 CREATE TABLE IF NOT EXISTS reach (
   topic TEXT NOT NULL, partition INTEGER NOT NULL, "from" INTEGER NOT NULL, "next" INTEGER NOT NULL,
@@ -75,6 +77,7 @@ function toRow(r: RowData): PointerRow {
 export class SqliteIndexStore implements IndexStore {
   readonly description: string
   readonly path: string
+  readonly exists: boolean
   private readonly db: DatabaseSync
   private readonly insert: StatementSync
   private readonly upsertReach: StatementSync
@@ -87,11 +90,13 @@ export class SqliteIndexStore implements IndexStore {
   constructor(path: string, options: { create?: boolean } = {}) {
     this.path = path
     this.description = `local (${path})`
+    const missing = options.create === false && !existsSync(path)
+    this.exists = !missing
     try {
-      const missing = options.create === false && !existsSync(path)
-      if (!missing) mkdirSync(dirname(path), { recursive: true })
+      if (!missing) makeDirs(dirname(path))
       this.db = new DatabaseSync(missing ? ':memory:' : path, { timeout: 30_000 })
-      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
+      // 16 MiB of page cache (default 2 MiB): fewer pages of the correlation index read again per batch
+      this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;`)
       this.db.exec(SCHEMA)
     } catch (err) {
       throw new EvtError('connect', `cannot open the index file ${path}: ${(err as Error).message}`, { hint: 'check the file and its folder (or drop the index: evt index drop --store local)' })

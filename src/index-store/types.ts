@@ -62,14 +62,20 @@ export interface IndexBatch {
 
 /**
  * A pointer store (SQLite file or PostgreSQL database). Methods throw EvtError (exit 3, named
- * store) when the store cannot be opened or reached.
+ * store) when the store cannot be opened or reached; not-found (4) when a PostgreSQL URL names a
+ * database that does not exist.
  */
 export interface IndexStore {
   /** What the store is, for messages (`local (…/default.sqlite)`, `postgres://host:5432/db`, password never shown). */
   readonly description: string
+  /**
+   * False when the store was opened for reading (`create: false`) and holds no index of that name: nothing was
+   * created, and every read answers empty.
+   */
+  readonly exists: boolean
   /** Stores rows and the reach they cover in one transaction; rows already stored (same topic, partition, offset) are left as they are. */
   write(batch: IndexBatch): Promise<void>
-  /** Rows whose id (of the given field) is `id`, ordered by topic, partition, offset. */
+  /** Rows whose id (of the given field) is `id`, ordered by topic, partition, offset. Only `correlation` is indexed: `event` and `causation` read the whole table. */
   lookup(field: LookupField, id: string): Promise<PointerRow[]>
   /** The reach of every indexed partition (of the given topics, or all). */
   reach(topics?: string[]): Promise<PartitionReach[]>
@@ -79,7 +85,7 @@ export interface IndexStore {
   sizeBytes(): Promise<number>
   /** Deletes rows of records older than `timestamp` (epoch ms); returns how many went. */
   deleteOlderThan(timestamp: number): Promise<number>
-  /** Deletes every row and reach entry (the store itself stays usable, empty). */
+  /** Deletes every row and reach entry (a local file stays, empty; a PostgreSQL index's schema is dropped). */
   drop(): Promise<void>
   /** Closes the connection or file. Never throws. */
   close(): Promise<void>

@@ -7,10 +7,11 @@
  * While a copy runs, `<id>.running` beside it holds `{"pid","host","startedAt"}` (removed when the
  * run ends; left behind by `kill -9`, then recognised as stale because the process is gone).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir, hostname } from 'node:os'
 import { join } from 'node:path'
 import { notFoundError, usageError } from '../errors.ts'
+import { makeDirs } from '../util/fs.ts'
 
 /** One source partition of a replay: `[start, end)` fixed when the replay was planned. */
 export interface ReplayPartition {
@@ -45,7 +46,7 @@ export function replayStateDir(env: NodeJS.ProcessEnv = process.env): string {
 /** Stores a definition (overwrites). */
 export function saveReplay(def: ReplayDefinition, env: NodeJS.ProcessEnv = process.env): string {
   const dir = replayStateDir(env)
-  mkdirSync(dir, { recursive: true })
+  makeDirs(dir)
   const path = join(dir, `${def.id}.json`)
   writeFileSync(path, `${JSON.stringify(def, null, 2)}\n`)
   return path
@@ -135,7 +136,7 @@ function runMarkerPath(id: string, env: NodeJS.ProcessEnv): string {
 export function markRunning(id: string, env: NodeJS.ProcessEnv = process.env): () => void {
   const path = runMarkerPath(id, env)
   try {
-    mkdirSync(replayStateDir(env), { recursive: true })
+    makeDirs(replayStateDir(env))
     writeFileSync(path, `${JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() })}\n`)
   } catch {
     return () => {}

@@ -7,12 +7,13 @@
  * {@link COMPLETION_TTL_MS}. One file per broker list, so profiles do not mix.
  */
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { evtGroup } from '../kafka/evt-ids.ts'
 import { isInternalTopic } from './topics.ts'
 import type { KafkaSession } from '../kafka/session.ts'
+import { makeDirs } from '../util/fs.ts'
 
 /** What can be completed. */
 export const COMPLETION_KINDS = ['topics', 'groups'] as const
@@ -47,7 +48,7 @@ function readCache(file: string, now: number, ttlMs: number): string[] | undefin
 /** Writes the cache (whole file replaced at once); a cache that cannot be written is only not kept. */
 function writeCache(file: string, names: string[], now: number): void {
   try {
-    mkdirSync(join(file, '..'), { recursive: true })
+    makeDirs(join(file, '..'))
     const tmp = `${file}.${process.pid}.tmp`
     writeFileSync(tmp, `${JSON.stringify({ v: 1, at: now, names })}\n`)
     renameSync(tmp, file)

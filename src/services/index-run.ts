@@ -9,7 +9,7 @@
  */
 import { RegistryDecoder } from '../codec/registry.ts'
 import { createExtractor, createTypeFallback, type EnvelopeConfig } from '../envelope/index.ts'
-import type { IndexStore, PointerRow } from '../index-store/types.ts'
+import type { IndexBatch, IndexStore, PointerRow } from '../index-store/types.ts'
 import { indexGroup } from '../kafka/evt-ids.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { ConsumedBatch } from '../kafka/types.ts'
@@ -99,6 +99,7 @@ export async function runIndex(session: KafkaSession, options: IndexRunOptions):
     options.onProgress(snapshot())
   }
 
+  const write = groupCommit(options.store)
   const handle = async (batch: ConsumedBatch) => {
     const rows: PointerRow[] = []
     if (batch.records.length) {
@@ -111,7 +112,7 @@ export async function runIndex(session: KafkaSession, options: IndexRunOptions):
         if (row) rows.push(row)
       }
     }
-    await options.store.write({ rows, reach: [{ topic: batch.topic, partition: batch.partition, from: batch.fetchedOffset, next: batch.nextOffset }] })
+    await write({ rows, reach: [{ topic: batch.topic, partition: batch.partition, from: batch.fetchedOffset, next: batch.nextOffset }] })
     state.records += batch.records.length
     state.rows += rows.length
     const key = `${batch.topic}/${batch.partition}`
@@ -165,6 +166,38 @@ export async function runIndex(session: KafkaSession, options: IndexRunOptions):
     await consumer.stop()
   }
   return { ...snapshot(), stopped: state.caughtUp ? 'caught-up' : 'interrupted' }
+}
+
+/**
+ * Group commit: batches handed in while the store is busy (the group consumer hands several
+ * partitions' batches at once) are stored together, in one transaction. Each call resolves once its
+ * batch is stored, or rejects with the store's error; nothing is stored twice (a failed write
+ * fails every batch in it, and the group reads them again).
+ */
+export function groupCommit(store: Pick<IndexStore, 'write'>): (batch: IndexBatch) => Promise<void> {
+  let pending: Array<{ batch: IndexBatch; resolve: () => void; reject: (error: unknown) => void }> = []
+  let running = false
+  const flush = async () => {
+    while (pending.length) {
+      const take = pending
+      pending = []
+      try {
+        await store.write(take.length === 1 ? take[0]!.batch : { rows: take.flatMap((t) => t.batch.rows), reach: take.flatMap((t) => t.batch.reach) })
+        for (const t of take) t.resolve()
+      } catch (error) {
+        for (const t of take) t.reject(error)
+      }
+    }
+    running = false
+  }
+  return (batch) =>
+    new Promise<void>((resolve, reject) => {
+      pending.push({ batch, resolve, reject })
+      if (running) return
+      running = true
+      // the first write waits one turn of the event loop, so that batches handed in together go together
+      setImmediate(() => void flush())
+    })
 }
 
 /**

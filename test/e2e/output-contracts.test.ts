@@ -331,6 +331,20 @@ describe('output contracts (docs/schemas)', () => {
     expect(scanned!.index).toBeUndefined()
     expect((scanned!.records as Array<{ offset: number }>).map((r) => r.offset)).toEqual([0, 1])
     expect((await runEvt(['index', 'drop', '--name', name, '--yes'], { env })).code).toBe(0)
+
+    // an index nobody has indexed into: status says so (exit 4), trace scans and says so; neither creates it
+    const none = `${name}-none`
+    const [missing] = lines(await runEvt(['index', 'status', '--name', none, '--json'], { env }), 'error', 4)
+    expect(missing!.error).toMatchObject({ kind: 'not-found', message: expect.stringContaining(`there is no index "${none}"`) })
+    const typo = await runEvt(['trace', req, '-t', source, '--since', '1h', '-f', 'json', '--index', `local:${none}`], { env })
+    const [plain] = lines(typo, 'trace')
+    expect(typo.stderr).toContain(`evt: warning: there is no index "${none}" in local (`)
+    expect(plain!.index).toBeUndefined()
+    expect((plain!.records as Array<{ offset: number }>).map((r) => r.offset)).toEqual([0, 1])
+    expect(readdirSync(join(env.XDG_STATE_HOME, 'evt', 'index')).filter((f) => f.startsWith(none))).toEqual([])
+    // a state folder that can never be made (under /proc): an error, not a process that spins forever
+    const proc = await runEvt(['index', 'run', source, '--name', name, '--exit'], { env: { XDG_STATE_HOME: '/proc/evt-nope' } })
+    expect([proc.code, proc.stderr]).toEqual([3, expect.stringMatching(/^evt: cannot open the index file \/proc\/evt-nope\/evt\/index\/.*ENOENT/m)])
   })
 
   it('an error with --json is one {"error"} object on stdout', async () => {

@@ -31,6 +31,29 @@ function row(partition: number, offset: number, correlationId: string | null, ex
 }
 
 describe('PostgreSQL index store', () => {
+  it('a database that does not exist is not found (exit 4), an unreachable server is exit 3', async () => {
+    const missing = new URL(url)
+    missing.pathname = '/evt_no_such_db'
+    await expect(PostgresIndexStore.open(missing.toString(), 'x')).rejects.toMatchObject({ kind: 'not-found', exitCode: 4, message: expect.stringContaining('"evt_no_such_db" does not exist') })
+    const down = new URL(url)
+    down.port = '1'
+    await expect(PostgresIndexStore.open(down.toString(), 'x')).rejects.toMatchObject({ kind: 'connect', exitCode: 3 })
+  })
+
+  it('opened for reading, an index that does not exist reads as empty and is not created', async () => {
+    const name = uniqueTopic('pg-none')
+    const schemaExists = async (s: PostgresIndexStore) => (await (s as unknown as { pool: { query(q: string, p: unknown[]): Promise<{ rowCount: number }> } }).pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [postgresSchema(name)])).rowCount === 1
+    const reader = await PostgresIndexStore.open(url, name, { create: false })
+    stores.push(reader)
+    expect([reader.exists, await reader.lookup('correlation', 'req-1'), await reader.reach(), await reader.status(), await schemaExists(reader)]).toEqual([false, [], [], [], false])
+    const writer = await PostgresIndexStore.open(url, name)
+    stores.push(writer)
+    expect([writer.exists, await schemaExists(writer)]).toEqual([true, true])
+    expect((await PostgresIndexStore.open(url, name, { create: false }).then((s) => (stores.push(s), s))).exists).toBe(true)
+    await writer.drop()
+    expect([writer.exists, await schemaExists(writer)]).toEqual([false, false])
+  })
+
   it('stores rows once per topic, partition and offset, and looks them up by each id', async () => {
     const s = await store()
     const batch = { rows: [row(0, 3, 'req-1'), row(1, 7, 'req-1', { causationId: 'e-0-3' }), row(1, 8, 'req-2', { traceId: 'tr-9' })], reach: [{ topic: 'orders', partition: 0, from: 0, next: 4 }, { topic: 'orders', partition: 1, from: 5, next: 9 }] }

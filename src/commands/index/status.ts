@@ -1,7 +1,8 @@
 import { EvtCommand } from '../../base-command.ts'
 import { connectionFlags, jsonFlag, withEnv } from '../../flags.ts'
 import { indexStoreFlags } from '../../index-flags.ts'
-import { checkIndexName, describeStoreUrl, openIndexStore, parseStoreSpec } from '../../index-store/open.ts'
+import { checkIndexName, DEFAULT_INDEX_NAME, describeStoreUrl, openIndexStore, parseStoreSpec } from '../../index-store/open.ts'
+import { EvtError } from '../../errors.ts'
 import { renderIndexStatus } from '../../output/index-store.ts'
 import { indexStatus } from '../../services/index-status.ts'
 
@@ -24,6 +25,10 @@ export default class IndexStatusCommand extends EvtCommand {
     const name = spec.name
     const session = this.session(flags)
     const store = await openIndexStore(spec, { create: false })
+    if (!store.exists) {
+      await store.close()
+      throw new EvtError('not-found', `there is no index "${name}" in ${store.description}`, { hint: `index into it first: evt index run <topics…> --store ${spec.kind === 'local' ? flags.store : describeStoreUrl(flags.store)}${flags.name !== DEFAULT_INDEX_NAME ? ` --name ${flags.name}` : ''}` })
+    }
     try {
       const status = await indexStatus(session, store, name, spec.kind === 'local' ? flags.store : describeStoreUrl(spec.url))
       this.out(flags.json ? JSON.stringify(status) : renderIndexStatus(status))

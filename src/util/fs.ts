@@ -1,0 +1,36 @@
+/**
+ * File-system helpers.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+
+/**
+ * Creates a folder and its missing parents, like `mkdir -p`. Unlike `mkdirSync(path, { recursive: true })`,
+ * it fails instead of looping forever where a parent can never be created (Node 24 spins on a
+ * path under `/proc`, e.g. `XDG_STATE_HOME=/proc/nope`).
+ * @throws the `mkdir` error (ENOENT, EACCES, ENOTDIR, EROFS…) of the first folder that cannot be made.
+ */
+export function makeDirs(path: string): void {
+  const missing: string[] = []
+  let dir = resolve(path)
+  for (;;) {
+    try {
+      mkdirSync(dir)
+      break
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') break
+      const parent = dirname(dir)
+      if (code !== 'ENOENT' || parent === dir) throw err
+      missing.push(dir)
+      dir = parent
+    }
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+  }
+}
