@@ -29,7 +29,7 @@ export interface MoveTarget {
   timestamp?: number
   /**
    * Records written in the same transaction as this one (e.g. its entry in the requeue ledger,
-   * src/dlq/ledger.ts), after the slice's moved records; not counted as moved.
+   * src/dlq/ledger.ts), sent with it or right after it; not counted as moved.
    */
   also?: Array<{ topic: string; record: OutgoingRecord }>
 }
@@ -45,7 +45,7 @@ export interface MoveOptions {
   transactionalId: string
   progressGroup: string
   decide: (record: RawRecord) => MoveDecision
-  /** Called with each slice of records before `decide` sees them (e.g. to fetch their registry schemas). */
+  /** Called with each run of a chunk's records in one transaction before `decide` sees them (e.g. to fetch their registry schemas). */
   prepare?: (records: RawRecord[]) => Promise<void>
   /** At most this many source records per second. */
   rate?: number
