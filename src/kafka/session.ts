@@ -189,6 +189,7 @@ class Session implements KafkaSession {
     const tracked: TransactionalWriter = {
       begin: () => writer.begin(),
       send: (topic, records) => writer.send(topic, records),
+      sendBatch: (batches) => writer.sendBatch(batches),
       sendOffsets: (offsets) => writer.sendOffsets(offsets),
       commit: () => writer.commit(),
       abort: () => writer.abort(),

@@ -244,13 +244,21 @@ export interface TransactionalWriter {
   /** Adds records to the open transaction (acks all). */
   send(topic: string, records: OutgoingRecord[]): Promise<void>
   /**
-   * Commits a consumer group's offset (the next offset to read) within the open transaction, with
-   * an optional metadata string (stored with the offset; at most the broker's
-   * `offset.metadata.max.bytes`, 4096 by default). As the first request of a transaction it waits
-   * (briefly, within the operation deadline) while the coordinator still completes the previous
-   * commit (Kafka's CONCURRENT_TRANSACTIONS), as Kafka expects clients to.
+   * Adds records of several topics to the open transaction in one go (acks all): one Produce request
+   * per partition leader, sent to the leaders in parallel, one record batch per partition (keep each
+   * partition's share below the target's `max.message.bytes`, 1 MiB by default).
    */
-  sendOffsets(offsets: { group: string; topic: string; partition: number; offset: number; metadata?: string }): Promise<void>
+  sendBatch(batches: Array<{ topic: string; records: OutgoingRecord[] }>): Promise<void>
+  /**
+   * Commits a consumer group's offsets of partitions of one topic (each the next offset to read)
+   * within the open transaction (one AddOffsetsToTxn and one TxnOffsetCommit), each with an optional
+   * metadata string (stored with the offset; at most the broker's `offset.metadata.max.bytes`, 4096
+   * by default). Sent again in the same transaction, the later offsets of a partition win. As the
+   * first request of a transaction it waits (briefly, within the operation deadline) while the
+   * coordinator still completes the previous commit (Kafka's CONCURRENT_TRANSACTIONS), as Kafka
+   * expects clients to.
+   */
+  sendOffsets(offsets: { group: string; topic: string; partitions: Array<{ partition: number; offset: number; metadata?: string }> }): Promise<void>
   /** Commits the open transaction. */
   commit(): Promise<void>
   /** Aborts the open transaction. Against a dead coordinator this may not answer: bound the wait. */

@@ -12,7 +12,7 @@
 import { isCoordinatorNotReady, isNonRetriable } from '../errors.ts'
 import { bounded as boundedWait } from '../kafka/deadline.ts'
 import type { PartitionPlan } from '../kafka/reader.ts'
-import { retry } from '../kafka/retry.ts'
+import { retry, retryDelay } from '../kafka/retry.ts'
 import type { KafkaSession } from '../kafka/session.ts'
 import type { OrderedHeader, OutgoingRecord, TransactionalWriter } from '../kafka/types.ts'
 import type { RawRecord } from '../record.ts'
@@ -29,7 +29,7 @@ export interface MoveTarget {
   timestamp?: number
   /**
    * Records written in the same transaction as this one (e.g. its entry in the requeue ledger,
-   * src/dlq/ledger.ts), after the slice's moved records; not counted as moved.
+   * src/dlq/ledger.ts), sent with it or right after it; not counted as moved.
    */
   also?: Array<{ topic: string; record: OutgoingRecord }>
 }
@@ -45,14 +45,19 @@ export interface MoveOptions {
   transactionalId: string
   progressGroup: string
   decide: (record: RawRecord) => MoveDecision
-  /** Called with each slice of records before `decide` sees them (e.g. to fetch their registry schemas). */
+  /** Called with each run of a chunk's records in one transaction before `decide` sees them (e.g. to fetch their registry schemas). */
   prepare?: (records: RawRecord[]) => Promise<void>
   /** At most this many source records per second. */
   rate?: number
   signal?: AbortSignal
   onProgress?: (progress: MoveProgress) => void
-  /** Source records per transaction (default 2000; smaller with a rate). */
+  /**
+   * At most this many source records per transaction (default {@link TRANSACTION_RECORDS}; with a
+   * rate, half a second's worth, at most 2000). A transaction also ends after {@link TRANSACTION_MS}.
+   */
   sliceRecords?: number
+  /** A transaction ends once it has been open this long, ms (default {@link TRANSACTION_MS}). */
+  transactionMs?: number
   /** Called when a transaction failed and is retried (attempt counts from 1). */
   onRetry?: (error: Error, attempt: number) => void
 }
@@ -163,8 +168,73 @@ export async function progressState(session: KafkaSession, group: string, topic:
 }
 
 /**
+ * Source records one transaction covers at most (without a rate): large enough that the fixed
+ * round trips of a transaction (AddOffsetsToTxn + TxnOffsetCommit twice, EndTxn) are a small part
+ * of its time, small enough that a failed one is redone quickly (bench/RESULTS.md, "replay").
+ */
+export const TRANSACTION_RECORDS = 50_000
+
+/** A transaction is committed once it has been open this long, ms (checked between fetched chunks). */
+export const TRANSACTION_MS = 1000
+
+/**
+ * Bytes (keys, values, headers) of one partition's records in one Produce request: a request goes
+ * out when a partition has this much, so that its record batch stays below the target's
+ * `max.message.bytes` (1 MiB by default).
+ */
+const SEND_PARTITION_BYTES = 256 * 1024
+
+/** Bytes of records in one Produce request (all partitions): a request goes out when this much is waiting. */
+const SEND_BYTES = 2 * 1024 * 1024
+
+/** A failure of the transactional producer (a send, the offsets, the commit): the transaction is redone. */
+class WriteFailure extends Error {
+  readonly error: unknown
+  constructor(error: unknown) {
+    super((error as Error)?.message ?? String(error))
+    this.error = error
+  }
+}
+
+/** Runs a producer operation; its failure becomes a {@link WriteFailure}. */
+async function writing<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (err) {
+    throw new WriteFailure(err)
+  }
+}
+
+function outgoingBytes(r: OutgoingRecord): number {
+  let n = 24 + (r.key?.length ?? 0) + (r.value?.length ?? 0)
+  for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0) + 2
+  return n
+}
+
+/** What the open transaction covers, applied to the move's counters when it commits. */
+interface OpenTransaction {
+  openedAt: number
+  /** Source records read into it (moved and skipped). */
+  records: number
+  /** Per source partition: the offset after the last record it covers, and the partition's note with it. */
+  covers: Map<number, { offset: number; note: ProgressNote }>
+  moved: number
+  byTarget: Record<string, number>
+  skipped: Record<string, number>
+}
+
+/**
  * Runs (or resumes) a move. @throws EvtError connect (3) / not-found (4); on a failure mid-way
  * the open transaction is aborted and a later run resumes.
+ *
+ * A transaction covers up to {@link TRANSACTION_RECORDS} source records (or `sliceRecords`) of all
+ * partitions, or what was read in {@link TRANSACTION_MS}: its first request commits the starting
+ * offset of one partition again (waiting while the coordinator completes the previous commit), the
+ * records go out as they are decided, one Produce request for all target partitions at a time (the
+ * next is prepared while one is in flight), and before EndTxn one TxnOffsetCommit carries every
+ * covered partition's offset and note. When a write fails, the transaction is aborted, a new
+ * producer fences the old one, and reading starts again at the committed offsets: the failed
+ * transaction is redone from the source (nothing of it is held in memory).
  */
 export async function moveExactlyOnce(session: KafkaSession, options: MoveOptions): Promise<MoveSummary> {
   // connecting fences an earlier producer with this transactional id
@@ -173,123 +243,211 @@ export async function moveExactlyOnce(session: KafkaSession, options: MoveOption
   // may be moving after a broker failure: retry like a failed transaction.
   let producer: TransactionalWriter = await retrying(connectProducer, options.onRetry)
   /** A fresh producer (which settles the failed one's transaction), then the committed progress. */
-  const recover = async (): Promise<Map<number, number>> => {
+  const recover = async (): Promise<Map<number, { offset: number; note: ProgressNote | null }>> => {
     await bounded(producer.close())
     return retry(async () => {
       producer = await connectProducer()
-      return await progressOffsets(session, options.progressGroup, options.source)
+      return await progressState(session, options.progressGroup, options.source)
     }, { ...BACKOFF, retries: RETRIES, shouldRetry: (err) => !isNonRetriable(err) })
   }
   const reader = await session.reader('read_committed')
   const progress: MoveProgress = { moved: 0, skipped: {}, done: 0, total: options.partitions.reduce((s, p) => s + Math.max(0, p.end - p.start), 0), startedAt: Date.now(), byTarget: {} }
+  const maxRecords = options.sliceRecords ?? (options.rate ? Math.max(1, Math.min(2000, Math.ceil(options.rate / 2))) : TRANSACTION_RECORDS)
+  const maxMs = options.transactionMs ?? TRANSACTION_MS
+  const range = new Map(options.partitions.map((p) => [p.partition, p]))
   let interrupted = false
-  try {
-    const state = await retrying(() => progressState(session, options.progressGroup, options.source), options.onRetry)
-    await reader.useTopics([options.source])
+  let readThisRun = 0
+  let txn: OpenTransaction | undefined
+  /** The transaction open when a copy failed (its commit may have gone through). */
+  let failed: OpenTransaction | undefined
+  /** Transactions committed by this run. */
+  let commits = 0
+
+  /** Copies from the committed offsets in `state` to the ends; returns when done or interrupted. */
+  const copyFrom = async (state: Map<number, { offset: number; note: ProgressNote | null }>): Promise<void> => {
     const plans: PartitionPlan[] = options.partitions
       .map((p) => ({ topic: options.source, partition: p.partition, start: Math.min(p.end, Math.max(p.start, state.get(p.partition)?.offset ?? p.start)), end: p.end, low: p.start, high: p.end }))
     // the counts committed with the progress; a run before these notes existed: counting starts where it stopped
     const notes = new Map(plans.map((p) => [p.partition, state.get(p.partition)?.note ?? { from: p.start, moved: 0, skipped: {} }]))
-    progress.done = plans.reduce((s, p, i) => s + (p.start - options.partitions[i].start), 0)
     const cursor = new Map(plans.map((p) => [p.partition, p.start]))
-    const slice = options.sliceRecords ?? (options.rate ? Math.max(1, Math.min(2000, Math.ceil(options.rate / 2))) : 2000)
-    let readThisRun = 0
+    progress.done = plans.reduce((s, p) => s + (p.start - range.get(p.partition)!.start), 0)
+
+    // records decided and not sent yet, by target topic and partition
+    let waiting = new Map<string, Map<number, OutgoingRecord[]>>()
+    let waitingBytes = 0
+    let partitionBytes = new Map<string, number>()
+    let inFlight: Promise<void> | undefined
+    const send = async (): Promise<void> => {
+      if (waitingBytes === 0) return
+      const batches = [...waiting].flatMap(([topic, parts]) => [{ topic, records: [...parts.values()].flat() }])
+      waiting = new Map()
+      waitingBytes = 0
+      partitionBytes = new Map()
+      if (inFlight) await inFlight
+      const sent = writing(() => producer.sendBatch(batches))
+      sent.catch(() => {}) // awaited before the next send or the commit
+      inFlight = sent
+    }
+    const add = async (topic: string, record: OutgoingRecord): Promise<void> => {
+      let parts = waiting.get(topic)
+      if (!parts) waiting.set(topic, (parts = new Map()))
+      let list = parts.get(record.partition)
+      if (!list) parts.set(record.partition, (list = []))
+      list.push(record)
+      const bytes = outgoingBytes(record)
+      const key = `${topic}/${record.partition}`
+      const inPartition = (partitionBytes.get(key) ?? 0) + bytes
+      partitionBytes.set(key, inPartition)
+      waitingBytes += bytes
+      if (inPartition >= SEND_PARTITION_BYTES || waitingBytes >= SEND_BYTES) await send()
+    }
+    const begin = async (partition: number): Promise<void> => {
+      await writing(() => producer.begin())
+      txn = { openedAt: Date.now(), records: 0, covers: new Map(), moved: 0, byTarget: {}, skipped: {} }
+      // The offsets go first: the coordinator may still be writing the previous commit's markers, and
+      // the writer waits for that on this request (AddOffsetsToTxn). Sends first would meet it in their
+      // AddPartitionsToTxn, which the client retries only after 100 ms or more. This commits one
+      // partition's committed offset again; the offsets after the transaction's records follow at its end.
+      await writing(() => producer.sendOffsets({ group: options.progressGroup, topic: options.source, partitions: [{ partition, offset: cursor.get(partition)!, metadata: encodeProgressNote(notes.get(partition)!) }] }))
+    }
+    const abort = async (): Promise<void> => {
+      if (!txn) return
+      txn = undefined
+      await inFlight?.catch(() => {})
+      inFlight = undefined
+      await bounded(producer.abort()) // against a dead coordinator this may never answer; the next producer settles it
+    }
+    const commit = async (): Promise<void> => {
+      const t = txn!
+      await send()
+      if (inFlight) await inFlight
+      inFlight = undefined
+      if (options.signal?.aborted) {
+        await abort()
+        interrupted = true
+        return
+      }
+      const partitions = [...t.covers].map(([partition, c]) => ({ partition, offset: c.offset, metadata: encodeProgressNote(c.note) }))
+      await writing(() => producer.sendOffsets({ group: options.progressGroup, topic: options.source, partitions }))
+      await writing(() => producer.commit())
+      txn = undefined
+      committed(t)
+      for (const [partition, c] of t.covers) {
+        notes.set(partition, c.note)
+        progress.done += c.offset - cursor.get(partition)!
+        cursor.set(partition, c.offset)
+      }
+      options.onProgress?.({ ...progress })
+      if (options.rate) {
+        const wait = progress.startedAt + (readThisRun / options.rate) * 1000 - Date.now()
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      }
+    }
+
     const turns = new LoopTurns()
-    for await (const chunk of reader.read(plans.filter((p) => p.start < p.end!), { signal: options.signal, maxWaitMs: 100 })) {
-      for (let i = 0; i < chunk.records.length && !interrupted; i += slice) {
+    try {
+      for await (const chunk of reader.read(plans.filter((p) => p.start < p.end!), { signal: options.signal, maxWaitMs: 100 })) {
+        if (chunk.records.length === 0) {
+          // markers or skipped batches only: the open transaction covers them too
+          const covered = txn?.covers.get(chunk.partition)
+          if (covered) covered.offset = chunk.nextOffset
+          continue
+        }
+        for (let i = 0; i < chunk.records.length;) {
+          if (options.signal?.aborted) {
+            interrupted = true
+            break
+          }
+          if (!txn) await begin(chunk.partition)
+          const t = txn!
+          const part = chunk.records.slice(i, i + maxRecords - t.records)
+          if (options.prepare) await options.prepare(part)
+          const covered = t.covers.get(chunk.partition)
+          const before = covered?.note ?? notes.get(chunk.partition)!
+          const note: ProgressNote = { from: before.from, moved: before.moved, skipped: { ...before.skipped } }
+          for (const r of part) {
+            if (turns.due()) {
+              await turns.yield() // Ctrl-C is observed while a slow filter decides; this transaction is not committed
+              if (options.signal?.aborted) {
+                interrupted = true
+                break
+              }
+            }
+            const d = options.decide(r)
+            if ('skip' in d) {
+              note.skipped[d.skip] = (note.skipped[d.skip] ?? 0) + 1
+              t.skipped[d.skip] = (t.skipped[d.skip] ?? 0) + 1
+              continue
+            }
+            await add(d.topic, { key: d.key, value: d.value, headers: d.headers, partition: d.partition, timestamp: d.timestamp })
+            note.moved++
+            t.moved++
+            t.byTarget[d.topic] = (t.byTarget[d.topic] ?? 0) + 1
+            for (const a of d.also ?? []) await add(a.topic, a.record)
+          }
+          if (interrupted) break
+          i += part.length
+          t.records += part.length
+          t.covers.set(chunk.partition, { offset: i >= chunk.records.length ? chunk.nextOffset : Number(part[part.length - 1].offset) + 1, note })
+          if (t.records >= maxRecords || Date.now() - t.openedAt >= maxMs) await commit()
+          if (interrupted) break
+        }
+        if (interrupted) break
+      }
+      if (options.signal?.aborted) interrupted = true
+      if (interrupted) await abort()
+      else if (txn) await commit()
+    } catch (err) {
+      failed = txn
+      await abort()
+      throw err
+    }
+  }
+
+  /** Adds a committed transaction to the counters. */
+  const committed = (t: OpenTransaction): void => {
+    progress.moved += t.moved
+    for (const [topic, n] of Object.entries(t.byTarget)) progress.byTarget[topic] = (progress.byTarget[topic] ?? 0) + n
+    for (const [reason, n] of Object.entries(t.skipped)) progress.skipped[reason] = (progress.skipped[reason] ?? 0) + n
+    readThisRun += t.records
+    commits++
+  }
+
+  try {
+    let state = await retrying(() => progressState(session, options.progressGroup, options.source), options.onRetry)
+    await reader.useTopics([options.source])
+    // failed transactions since the last commit
+    let failures = 0
+    let commitsBefore = commits
+    for (;;) {
+      failed = undefined
+      try {
+        await copyFrom(state)
+        break
+      } catch (err) {
+        if (commits !== commitsBefore) failures = 0
+        commitsBefore = commits
+        // a failed recovery (no producer, no progress after RETRIES tries) ends the move, and so does a
+        // refusal that a retry would only repeat (authorization, invalid topic, too large); a failure to
+        // read or decide is not the producer's, and ends it too
+        if (!(err instanceof WriteFailure)) throw err
+        const cause = err.error as Error
         if (options.signal?.aborted) {
           interrupted = true
           break
         }
-        const part = chunk.records.slice(i, i + slice)
-        const nextOffset = i + slice >= chunk.records.length ? chunk.nextOffset : Number(part[part.length - 1].offset) + 1
-        const byTopic = new Map<string, OutgoingRecord[]>()
-        const alsoByTopic = new Map<string, OutgoingRecord[]>()
-        const skipped: Record<string, number> = {}
-        if (options.prepare) await options.prepare(part)
-        for (const r of part) {
-          if (turns.due()) {
-            await turns.yield() // Ctrl-C is observed while a slow filter decides; this slice is not sent
-            if (options.signal?.aborted) {
-              interrupted = true
-              break
-            }
-          }
-          const d = options.decide(r)
-          if ('skip' in d) {
-            skipped[d.skip] = (skipped[d.skip] ?? 0) + 1
-            continue
-          }
-          if (!byTopic.has(d.topic)) byTopic.set(d.topic, [])
-          byTopic.get(d.topic)!.push({ key: d.key, value: d.value, headers: d.headers, partition: d.partition, timestamp: d.timestamp })
-          for (const a of d.also ?? []) {
-            if (!alsoByTopic.has(a.topic)) alsoByTopic.set(a.topic, [])
-            alsoByTopic.get(a.topic)!.push(a.record)
-          }
-        }
-        if (interrupted) break
-        // One transaction: the records and the source offsets after them. When it fails (a leader or
-        // coordinator moving, a broker gone), a new producer fences the old one and settles its open
-        // transaction; the progress group then says whether the commit went through, and if not the
-        // same slice is sent again.
-        const before = notes.get(chunk.partition)!
-        const sentNow = [...byTopic.values()].reduce((n, m) => n + m.length, 0)
-        const note: ProgressNote = { from: before.from, moved: before.moved + sentNow, skipped: { ...before.skipped } }
-        for (const [reason, n] of Object.entries(skipped)) note.skipped[reason] = (note.skipped[reason] ?? 0) + n
-        let recovering = false
-        await retry(async (attempt) => {
-          if (attempt > 0) {
-            recovering = true
-            const committedNow = await recover()
-            recovering = false
-            if ((committedNow.get(chunk.partition) ?? -1) >= nextOffset) return // the commit had gone through
-          }
-          let begun = false
-          try {
-            await producer.begin()
-            begun = true
-            // The offsets go first: the coordinator may still be writing the previous commit's markers, and
-            // the writer waits for that on this request (AddOffsetsToTxn). Sends first would meet it in their
-            // AddPartitionsToTxn, which the client retries only after 100 ms or more; a slice whose records
-            // were all filtered out has no send, and its offsets met it unhandled: a failed transaction.
-            await producer.sendOffsets({ group: options.progressGroup, topic: options.source, partition: chunk.partition, offset: nextOffset, metadata: encodeProgressNote(note) })
-            for (const [topic, messages] of byTopic) for (let j = 0; j < messages.length; j += 500) await producer.send(topic, messages.slice(j, j + 500))
-            for (const [topic, messages] of alsoByTopic) for (let j = 0; j < messages.length; j += 500) await producer.send(topic, messages.slice(j, j + 500))
-            if (options.signal?.aborted) {
-              await producer.abort()
-              interrupted = true
-              return
-            }
-            await producer.commit()
-          } catch (err) {
-            if (begun) await bounded(producer.abort()) // against a dead coordinator this may never answer; the next producer settles it
-            throw err
-          }
-        }, {
-          ...BACKOFF,
-          retries: RETRIES,
-          // a failed recovery (no producer, no progress after RETRIES tries) ends the move, and so
-          // does a refusal that a retry would only repeat (authorization, invalid topic, too large)
-          shouldRetry: (err) => !recovering && !options.signal?.aborted && !isNonRetriable(err),
-          onRetry: options.onRetry,
-        })
-        if (interrupted) break
-        notes.set(chunk.partition, note)
-        for (const [topic, messages] of byTopic) {
-          progress.moved += messages.length
-          progress.byTarget[topic] = (progress.byTarget[topic] ?? 0) + messages.length
-        }
-        for (const [reason, n] of Object.entries(skipped)) progress.skipped[reason] = (progress.skipped[reason] ?? 0) + n
-        progress.done += nextOffset - cursor.get(chunk.partition)!
-        cursor.set(chunk.partition, nextOffset)
-        readThisRun += part.length
-        options.onProgress?.({ ...progress })
-        if (options.rate) {
-          const wait = progress.startedAt + (readThisRun / options.rate) * 1000 - Date.now()
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-        }
+        if (failures >= RETRIES || isNonRetriable(cause)) throw cause
+        failures++
+        options.onRetry?.(cause, failures)
+        await new Promise((r) => setTimeout(r, retryDelay(failures, BACKOFF)))
+        // When it fails (a leader or coordinator moving, a broker gone), a new producer fences the old one
+        // and settles its open transaction; the progress group then says whether the commit went through
+        // (then its counts are this run's), and reading continues from the committed offsets.
+        const last = failed as OpenTransaction | undefined
+        state = await recover()
+        if (last && last.covers.size && [...last.covers].every(([partition, c]) => state.get(partition)?.offset === c.offset && state.get(partition)?.note?.moved === c.note.moved)) committed(last)
+        commitsBefore = commits
       }
-      if (interrupted) break
     }
     if (options.signal?.aborted) interrupted = true
     return { ...progress, elapsedMs: Date.now() - progress.startedAt, interrupted }

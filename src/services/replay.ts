@@ -124,13 +124,13 @@ export async function planReplay(session: KafkaSession, request: ReplayRequest):
   const reader = await session.reader('read_committed')
   const range: PositionRange = { from: request.range.from, to: request.range.to ?? { kind: 'end' } }
   const plans = await reader.plan([request.source], range, request.partitions)
-  const partitions: PartitionReplayPlan[] = []
-  for (const p of plans) {
+  // the partitions are sampled at once (each sample is a few sequential reads)
+  const partitions: PartitionReplayPlan[] = await Promise.all(plans.map(async (p) => {
     const end = p.end ?? p.high
     const sample = await sampleRange(reader, p, end)
     const offsets = Math.max(0, end - p.start)
-    partitions.push({ partition: p.partition, start: p.start, end, offsets, records: sample.records, firstTimestamp: sample.first?.timestamp ?? null, lastTimestamp: sample.last?.timestamp ?? null, approxBytes: Math.round(sample.avgBytes * (sample.records ?? offsets)) })
-  }
+    return { partition: p.partition, start: p.start, end, offsets, records: sample.records, firstTimestamp: sample.first?.timestamp ?? null, lastTimestamp: sample.last?.timestamp ?? null, approxBytes: Math.round(sample.avgBytes * (sample.records ?? offsets)) }
+  }))
   if (request.group) {
     const group = request.group
     const { exists, members, committed } = await describeGroupForReplay(await session.admin(), group, request.source)

@@ -68,6 +68,28 @@ describe('moves while brokers fail', () => {
     await clusterUp()
   })
 
+  it('replay --to-topic without --rate (transactions of many records, all partitions) finishes by itself when a target partition leader dies mid-copy, each record once', async () => {
+    const [src, dst] = [uniqueName('fo-bigtxn-src'), uniqueName('fo-bigtxn-dst')]
+    await createRf3Topic(src, 3)
+    await createRf3Topic(dst, 3)
+    const n = 100_000
+    await write(src, range(n, (i) => ({ key: `k${i}`, value: `b${i}`, partition: i % 3 })))
+
+    const replay = startEvt(['replay', src, '--from', 'start', '--to-topic', dst, '--yes', '--progress'], { killAfterMs: 170_000 })
+    await underWay(replay, /replay: \d+%/)
+    const leader = await partitionLeader(dst, 0)
+    const killedAt = Date.now()
+    await killBroker(leader)
+    // the kill landed while the copy ran (a transaction committed, not all of them): in or between large transactions
+    expect(replay.exited(), describeExit(replay)).toBeUndefined()
+
+    const result = await replay.done
+    expect(result.code, describeExit(result)).toBe(0)
+    expect(Date.now() - killedAt, describeExit(result)).toBeLessThan(AFTER_FAULT_MS)
+    await expectExactCopy(src, dst, 'evt-replay-source', describeExit(result))
+    await clusterUp()
+  })
+
   it('dlq requeue finishes by itself when the target partition leader dies, each record once', async () => {
     const orders = uniqueName('fo-rq-orders')
     const dlt = `${orders}-dlt`

@@ -121,6 +121,60 @@ describe('replay into a topic', () => {
   })
 })
 
+/** Sum over partitions of the end offsets a reader with `isolation` sees (read_committed: the last stable offsets). */
+async function endOffsets(topic: string, isolation: 'read_committed' | 'read_uncommitted'): Promise<number> {
+  const reader = await testSession().reader(isolation)
+  const partitions = (await reader.useTopics([topic])).get(topic)!
+  const bounds = await reader.bounds(new Map([[topic, partitions]]))
+  return [...bounds.values()].reduce((n, b) => n + b.high, 0)
+}
+
+describe('replay killed inside a large transaction', () => {
+  it('kill -9 while a transaction of many records is open: it is aborted, and --resume copies exactly the uncommitted rest', async () => {
+    const n = 30_000
+    const big = await createTopic(uniqueTopic('rp-bigtxn'), 3)
+    await fill(big, n, 3)
+    const dst = await createTopic(uniqueTopic('rp-bigtxn-dst'), 3)
+    // no --rate: the default transactions (many records of all partitions, about a second each)
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'replay', big, '--from', 'start', '--to-topic', dst, '--yes'], { env: { ...process.env, EVT_BROKERS: BROKERS.join(',') } })
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    const exited = new Promise((r) => child.on('close', r))
+    let done = false
+    void exited.then(() => (done = true))
+    // kill it once a transaction has committed and the next one has records written but not committed
+    let open = { written: 0, stable: 0 }
+    for (let i = 0; ; i++) {
+      if (done) throw new Error(`the copy ended before it could be killed inside a transaction: ${stderr}`)
+      if (i > 1200) throw new Error('no open transaction after a committed one within 60 s')
+      const [stable, written] = await Promise.all([endOffsets(dst, 'read_committed'), endOffsets(dst, 'read_uncommitted')])
+      if (stable > 0 && written > stable) {
+        child.kill('SIGKILL')
+        open = { written, stable }
+        break
+      }
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    await exited
+    const id = /replay id (\S+)/.exec(stderr)![1]
+    // what was committed before the kill (whole transactions)
+    const partial = (await readAll(dst)).length
+    expect(partial).toBeGreaterThan(0)
+    expect(partial).toBeLessThan(n)
+    const resumed = await runEvt(['replay', '--resume', id, '--yes', '--json'], { timeoutMs: 120_000 })
+    expect(resumed.code, resumed.stderr).toBe(0)
+    // the resume fenced the killed producer (its transaction aborted) and copied what was not committed, once
+    const copies = await readAll(dst)
+    const sources = copies.map(source)
+    expect(sources.length).toBe(n)
+    expect(new Set(sources).size).toBe(n)
+    const { summary } = JSON.parse(resumed.stdout.trim().split('\n').pop()!) as { summary: { copied: number } }
+    expect(summary.copied).toBe(n - partial)
+    // the aborted records stay in the log, invisible to read_committed readers
+    expect(await endOffsets(dst, 'read_uncommitted')).toBeGreaterThanOrEqual(n + (open.written - open.stable))
+  })
+})
+
 describe('replay stopped by SIGTERM', () => {
   it('behaves like Ctrl-C: the open transaction is aborted, the resume hint printed, exit 143; --resume completes exactly once', async () => {
     const big = await createTopic(uniqueTopic('rp-term'), 3)

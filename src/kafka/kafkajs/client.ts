@@ -1,11 +1,14 @@
 /**
  * The kafkajs adapter's factory: the one place that builds a kafkajs `Kafka` from a
  * {@link Connection}, and the one place that patches kafkajs (ordered-header record encoding,
- * snappy/lz4/zstd codecs) — installed here, before any producer exists, whatever is used first.
+ * snappy/lz4/zstd codecs, the producer internals of produce-patches.ts) — installed here, before
+ * any producer exists, whatever is used first.
  *
  * kafkajs is CommonJS: its default export is destructured (named ESM imports fail). It is pinned
  * (2.2.4): the fetch transport and the record encoder rely on internals frozen in that version.
  */
+// first: kafkajs must find the cheaper producer internals when it loads (see produce-patches.ts)
+import './produce-patches.ts'
 import kafkajs from 'kafkajs'
 import type { Kafka, KafkaConfig } from 'kafkajs'
 import type { Connection } from '../../config/connection.ts'

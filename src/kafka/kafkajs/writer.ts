@@ -85,11 +85,15 @@ export async function connectTransactionalWriter(connection: Connection, kafka: 
     async send(topic: string, records: OutgoingRecord[]): Promise<void> {
       await watchdog(`send to ${topic} in a transaction`, deadlineMs, open().send({ topic, acks: -1, messages: messages(records) }))
     },
-    async sendOffsets({ group, topic, partition, offset, metadata }): Promise<void> {
+    async sendBatch(batches: Array<{ topic: string; records: OutgoingRecord[] }>): Promise<void> {
+      const names = [...new Set(batches.map((b) => b.topic))].join(', ')
+      await watchdog(`send to ${names} in a transaction`, deadlineMs, open().sendBatch({ acks: -1, topicMessages: batches.map((b) => ({ topic: b.topic, messages: messages(b.records) })) }))
+    },
+    async sendOffsets({ group, topic, partitions }): Promise<void> {
       // kafkajs passes each partition's metadata through to TxnOffsetCommit (its type omits the field)
-      const partitions = [{ partition, offset: String(offset), ...(metadata === undefined ? {} : { metadata }) }]
+      const list = partitions.map(({ partition, offset, metadata }) => ({ partition, offset: String(offset), ...(metadata === undefined ? {} : { metadata }) }))
       const t = open()
-      await watchdog('send offsets to the transaction', deadlineMs, afterPreviousTransaction(() => t.sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions }] }), deadlineMs - 1000))
+      await watchdog('send offsets to the transaction', deadlineMs, afterPreviousTransaction(() => t.sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions: list }] }), deadlineMs - 1000))
     },
     async commit(): Promise<void> {
       await watchdog('commit the transaction', deadlineMs, open().commit())
