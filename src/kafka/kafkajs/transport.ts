@@ -12,9 +12,21 @@ import type { Connection } from '../../config/connection.ts'
 import { bounded, connectWithin, operationDeadlineMs, watchdog } from '../deadline.ts'
 import { decodeFetchResponse, type FetchPartition } from '../fetch-decoder.ts'
 import type { FetchOptions, FetchRequestPartition, FetchTransport, Isolation, OffsetQuery } from '../types.ts'
+import { retry } from '../retry.ts'
 import { CONNECTION_CLOSED_ERROR } from './errors.ts'
 
 const require = createRequire(import.meta.url)
+
+/** Kafka errors of a partition whose leader moved or is being elected (kafkajs's error types; protocol codes 3, 5, 6, 9, 74, 75, 78). */
+const LEADER_MOVED = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'REPLICA_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'OFFSET_NOT_AVAILABLE'])
+
+/** Whether a kafkajs error (or the error it wraps) says the partition's leader moved: worth a metadata refresh and a retry. */
+export function leaderMoved(err: unknown): boolean {
+  for (let e = err as { type?: string; originalError?: unknown } | undefined, depth = 0; e && depth < 3; e = e.originalError as typeof e, depth++) {
+    if (typeof e.type === 'string' && LEADER_MOVED.has(e.type)) return true
+  }
+  return false
+}
 const { requests } = require('kafkajs/src/protocol/requests/index.js')
 const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js')
 
@@ -132,7 +144,13 @@ class KafkajsFetchTransport implements FetchTransport {
 
   async listOffsets(request: Array<{ topic: string; partitions: number[] }>, query: OffsetQuery): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: number }> }>> {
     const opts = query === 'earliest' ? { fromBeginning: true } : query === 'latest' ? { fromBeginning: false } : { fromTimestamp: query.timestamp }
-    const answer = await watchdog('a ListOffsets request', this.deadlineMs, this.cluster.fetchTopicsOffset(request.map(({ topic, partitions }) => ({ topic, partitions: partitions.map((partition) => ({ partition })), ...opts }))))
+    const send = () => watchdog('a ListOffsets request', this.deadlineMs, this.cluster.fetchTopicsOffset(request.map(({ topic, partitions }) => ({ topic, partitions: partitions.map((partition) => ({ partition })), ...opts }))))
+    // kafkajs sends ListOffsets to the leader its metadata names, and does not retry: a leader that moved (a broker
+    // restarted, a topic just created) answers "not the leader". Refresh the metadata and ask again, within the deadline.
+    const answer = await retry(async (attempt) => {
+      if (attempt > 0) await watchdog('a metadata request', this.deadlineMs, this.cluster.refreshMetadata()).catch(() => {})
+      return await send()
+    }, { untilMs: this.deadlineMs, minDelayMs: 100, maxDelayMs: 1000, shouldRetry: leaderMoved })
     return answer.map(({ topic, partitions }) => ({ topic, partitions: partitions.map(({ partition, offset }) => ({ partition, offset: Number(offset) })) }))
   }
 
