@@ -2,7 +2,8 @@
 // Benchmark data for bench/run.mjs: seed-envelope JSON records (~300 bytes) produced with kcat -P
 // into topics named bench.*, created once and reused while they still hold exactly what we wrote.
 //
-//   node bench/data.mjs [--quick] [--brokers 127.0.0.1:9092]    create (or check) the data sets
+//   node bench/data.mjs [--quick | --large] [--brokers 127.0.0.1:9092]    create (or check) the data sets
+//   (--large adds the 10 M-record set, ~3 GB on the broker)
 //
 // Plain Node ESM: Node built-ins, kafkajs (admin only) and the kcat binary.
 
@@ -26,6 +27,8 @@ export const DATASETS = {
   'tail-1m': { topics: ['bench.v1.tail.1m'], perTopic: 1_000_000 },
   'trace-250k': { topics: ['a', 'b', 'c', 'd'].map((t) => `bench.v1.trace.250k.${t}`), perTopic: 62_500, trace: true },
   'trace-1m': { topics: ['a', 'b', 'c', 'd'].map((t) => `bench.v1.trace.1m.${t}`), perTopic: 250_000, trace: true },
+  // ~3 GB on the broker; made only when a scenario asks for it (bench/index.mjs --set trace-10m)
+  'trace-10m': { topics: ['a', 'b', 'c', 'd'].map((t) => `bench.v1.trace.10m.${t}`), perTopic: 2_500_000, trace: true, large: true },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,7 +181,7 @@ async function main() {
   const quick = argv.includes('--quick')
   const bi = argv.indexOf('--brokers')
   const brokers = bi >= 0 ? argv[bi + 1] : process.env.EVT_BENCH_BROKERS ?? '127.0.0.1:9092'
-  for (const name of quick ? ['tail-250k', 'trace-250k'] : Object.keys(DATASETS)) {
+  for (const name of quick ? ['tail-250k', 'trace-250k'] : argv.includes('--large') ? Object.keys(DATASETS) : Object.keys(DATASETS).filter((k) => !DATASETS[k].large)) {
     const r = await ensureDataset(name, { brokers })
     process.stderr.write(`[bench] ${name}: ${r.topics.join(', ')} (${r.records.toLocaleString('en')} records)${r.created ? '' : ', reused'}\n`)
   }
