@@ -57,17 +57,25 @@ export function crc32c(buffer: Uint8Array): number {
   return (crc ^ -1) >>> 0
 }
 
+/**
+ * Puts a loaded module with `exports` in Node's CommonJS cache at `path` (a resolved file name), replacing what
+ * is there, marked with `marker` (a property set to true on the module, so a later check sees it is evt's).
+ */
+export function cacheModule(path: string, exports: unknown, marker: string): void {
+  const Module = require('node:module') as { new (id: string): NodeJS.Module }
+  const mod = new Module(path) as NodeJS.Module & Record<string, unknown>
+  mod.filename = path
+  mod.loaded = true
+  mod.exports = exports
+  mod[marker] = true
+  require.cache[path] = mod
+}
+
 /** Puts `exports` in Node's CommonJS cache under kafkajs's module `id` (unless it is loaded already). @returns whether it was installed. */
 function provide(id: string, exports: unknown): boolean {
   const path = require.resolve(id)
   if (require.cache[path]) return (require.cache[path] as NodeJS.Module & { evtPatched?: boolean }).evtPatched === true
-  const Module = require('node:module') as { new (id: string): NodeJS.Module }
-  const mod = new Module(path) as NodeJS.Module & { evtPatched?: boolean }
-  mod.filename = path
-  mod.loaded = true
-  mod.exports = exports
-  mod.evtPatched = true
-  require.cache[path] = mod
+  cacheModule(path, exports, 'evtPatched')
   return true
 }
 

@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module'
 import type { OrderedHeader } from '../types.ts'
+import { cacheModule } from './produce-patches.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -120,13 +121,7 @@ export function installOrderedHeaderEncoding(): void {
   const path = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js')
   const cached = require.cache[path] as (NodeJS.Module & { evtOrderedHeaders?: boolean }) | undefined
   if (cached?.evtOrderedHeaders) return
-  const Module = require('node:module') as { new (id: string): NodeJS.Module }
-  const mod = new Module(path) as NodeJS.Module & { evtOrderedHeaders?: boolean }
-  mod.filename = path
-  mod.loaded = true
-  mod.exports = encodeRecord
-  mod.evtOrderedHeaders = true
-  require.cache[path] = mod
+  cacheModule(path, encodeRecord, 'evtOrderedHeaders')
   // Produce request modules that already captured kafkajs's encoder are loaded again on their
   // next use (kafkajs requires them lazily, per request version), and then capture this one.
   const produceDir = path.replace(/recordBatch[\\/]record[\\/]v0[\\/]index\.js$/, 'requests/produce/')
