@@ -8,6 +8,7 @@ import { Command, Errors } from '@oclif/core'
 import { resolveConnection, type Connection } from './config/connection.ts'
 import { openSession, type KafkaSession } from './kafka/session.ts'
 import { EvtError, ExitCode, isKafkaClientError, mapKafkaError, usageError } from './errors.ts'
+import { badBooleanEnv } from './flags.ts'
 import { redact } from './redact.ts'
 import { isParseError, usageFromParseError } from './cli-usage.ts'
 import { confirmWrite } from './ui/confirm.ts'
@@ -55,6 +56,13 @@ export interface PlannedWrite<P, R> {
 
 /** The base of every evt command. Commands that talk to Kafka spread `connectionFlags` into their flags. */
 export abstract class EvtCommand extends Command {
+  /** Refuses a boolean flag's variable that oclif would silently read as false (`EVT_DRY_RUN=on`). @throws EvtError usage (2). */
+  override async init(): Promise<void> {
+    await super.init()
+    const bad = badBooleanEnv((this.ctor as { flags?: Record<string, { type?: string; env?: string }> }).flags ?? {})
+    if (bad) throw usageError(`$${bad.variable}: "${bad.value}" is not a boolean (for --${bad.flag})`, `set it to true, 1 or yes (or false, 0, no), or unset it`)
+  }
+
   private verbose = false
   private wantsJson = false
   private readonly sessions: Array<{ session: KafkaSession; stop: () => void }> = []

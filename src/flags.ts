@@ -227,3 +227,21 @@ export function withEnv<T extends Record<string, object>>(flags: T): T {
   }
   return out as T
 }
+
+/** What a boolean flag's variable may hold (oclif reads `1`/`true`/`y`/`yes` as true, any other value as false). */
+const BOOLEAN_ENV = new Set(['1', 'true', 'y', 'yes', '0', 'false', 'n', 'no'])
+
+/**
+ * Checks the variables of a command's boolean flags: a value other than `1`/`true`/`y`/`yes` or
+ * `0`/`false`/`n`/`no` (any case; empty counts as unset) would be read as false, silently (`EVT_DRY_RUN=on`
+ * would write). Returns the first offending flag, or undefined.
+ */
+export function badBooleanEnv(flags: Record<string, { type?: string; env?: string; name?: string }>, env: NodeJS.ProcessEnv = process.env): { flag: string; variable: string; value: string } | undefined {
+  for (const [name, flag] of Object.entries(flags)) {
+    if (flag.type !== 'boolean' || !flag.env) continue
+    const value = env[flag.env]
+    if (value === undefined || value === '') continue
+    if (!BOOLEAN_ENV.has(value.trim().toLowerCase())) return { flag: name, variable: flag.env, value }
+  }
+  return undefined
+}

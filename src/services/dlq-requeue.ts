@@ -193,8 +193,9 @@ export function requeueDecision(r: RawRecord, failure: DlqFailure, request: Requ
   return { topic, partition, key: r.key, value: r.value, headers, also }
 }
 
-/** Refuses (exit 6) to requeue from a requeue ledger topic: it is not a DLQ. */
-function assertDlq(dlqTopic: string): void {
+/** Refuses (exit 6) to requeue from a requeue ledger topic (it is not a DLQ), or into the DLQ itself (`--to` = the DLQ: a loop). */
+function assertDlq(dlqTopic: string, to?: string): void {
+  if (to === dlqTopic) throw refusedError(`--to is the dead-letter topic "${dlqTopic}" itself: the records would only go round`, 'requeue to the topic the service consumes (leave out --to to use each record\'s original topic)')
   if (isRequeueLedgerTopic(dlqTopic)) throw refusedError(`"${dlqTopic}" is evt's requeue ledger of "${dlqTopic.slice(0, -REQUEUE_LEDGER_SUFFIX.length)}", not a dead-letter topic`, `requeue from the DLQ itself: evt dlq requeue ${dlqTopic.slice(0, -REQUEUE_LEDGER_SUFFIX.length)}`)
 }
 
@@ -219,7 +220,7 @@ function picker(): (topic: string, count: number, r: RawRecord) => number {
  */
 export async function planRequeue(session: KafkaSession, request: RequeueRequest, filterText?: string): Promise<RequeuePlan> {
   const { connection } = session
-  assertDlq(request.dlqTopic)
+  assertDlq(request.dlqTopic, request.to)
   if (request.to) assertWritableTopic(request.to, '--to')
   const progressGroup = await resolveRequeueGroup(session, request, filterText)
   const targets = await topicPartitionCounts(session)
@@ -328,7 +329,7 @@ export function unallowedTargets(plan: RequeuePlan, allowed: readonly string[]):
  */
 export async function runRequeue(session: KafkaSession, request: RequeueRequest, plan: RequeuePlan, options: { signal?: AbortSignal; onProgress?: (p: MoveProgress) => void; onWarning?: (message: string) => void } = {}): Promise<MoveSummary> {
   const { connection } = session
-  assertDlq(request.dlqTopic)
+  assertDlq(request.dlqTopic, request.to)
   if (request.to) assertWritableTopic(request.to, '--to')
   await ensureLedger(session, request.dlqTopic)
   // settle this selection's own transaction a crash may have left open (connecting fences it), then wait for any

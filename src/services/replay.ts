@@ -116,11 +116,13 @@ async function sampleRange(reader: KafkaReader, plan: PartitionPlan, end: number
 
 /**
  * Resolves the range and describes what will change; writes nothing.
- * @throws EvtError not-found (topic, target topic), usage, refused (exit 6) for a group with active members
- *   or a target that is one of Kafka's internal topics (src/kafka/internal-topics.ts).
+ * @throws EvtError not-found (topic, target topic), usage, refused (exit 6) for a group with active members,
+ *   a target topic that is the source, or one of Kafka's internal topics (src/kafka/internal-topics.ts).
  */
 export async function planReplay(session: KafkaSession, request: ReplayRequest): Promise<ReplayPlan> {
   if (request.toTopic) assertWritableTopic(request.toTopic, '--to-topic')
+  // a copy into its own source: every consumer of the topic would get the records again, and a later replay of the range would copy the copies
+  if (request.toTopic === request.source) throw refusedError(`--to-topic is the source topic "${request.source}": the copies would go to every consumer of it again`, `copy into another topic (evt topics create ${request.source}.replay, then --to-topic ${request.source}.replay), or re-process with a consumer group: --group <group>`)
   const reader = await session.reader('read_committed')
   const range: PositionRange = { from: request.range.from, to: request.range.to ?? { kind: 'end' } }
   const plans = await reader.plan([request.source], range, request.partitions)

@@ -50,6 +50,18 @@ describe('usage errors', () => {
     expect(result.stderr).toBe('evt: --max-messages: expected an integer >= 0, got -3 (from $EVT_MAX_MESSAGES)\n  hint: --max-messages: Stop after this many records (after filters); see evt tail --help\n')
   })
 
+  it('a boolean flag variable that is not a boolean is refused, never read as false', async () => {
+    for (const value of ['on', 'maybe']) {
+      const result = await runEvt(['replay', 'orders.events', '--from', '-1', '--to-topic', 'orders.copy', '--yes'], { env: { EVT_BROKERS: '127.0.0.1:1', EVT_DRY_RUN: value } })
+      expect([result.code, result.stdout, result.stderr]).toEqual([2, '', `evt: $EVT_DRY_RUN: "${value}" is not a boolean (for --dry-run)\n  hint: set it to true, 1 or yes (or false, 0, no), or unset it\n`])
+    }
+    // the accepted spellings get past the check (and then fail to connect: exit 3)
+    for (const value of ['YES', 'y', '0', 'false', '']) {
+      const result = await runEvt(['topics', '--timeout', '2s'], { env: { EVT_BROKERS: '127.0.0.1:1', EVT_JSON: value } })
+      expect([value, result.code]).toEqual([value, 3])
+    }
+  })
+
   it('an unknown command on a terminal neither prompts nor runs the closest command', () => {
     // `script` gives evt a pseudo-terminal on stdin and stdout; a prompt would wait for input until the timeout
     const run = spawnSync('script', ['-qec', `${process.execPath} bin/run.js tial orders.events`, '/dev/null'], {

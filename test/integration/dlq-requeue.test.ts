@@ -54,6 +54,10 @@ describe('dlq requeue', () => {
       { key: Buffer.from('lost'), value: Buffer.from('no headers'), partition: 0, headers: [] },
     ])
 
+    // into the DLQ itself: a loop, refused before any plan
+    const self = await runEvt(['dlq', 'requeue', dlt, '--to', dlt, '--dry-run'])
+    expect([self.code, self.stderr.split('\n')[0]]).toEqual([6, `evt: --to is the dead-letter topic "${dlt}" itself: the records would only go round`])
+
     const dry = await runEvt(['dlq', 'requeue', dlt, '--dry-run', '--json'])
     expect(dry.code).toBe(0)
     const { plan } = JSON.parse(dry.stdout) as { plan: { targets: Array<{ topic: string; records: number }>; skipped: Record<string, number> } }

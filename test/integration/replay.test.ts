@@ -45,6 +45,13 @@ describe('replay into a topic', () => {
     expect(await readAll(dst)).toEqual([])
   })
 
+  it('refuses (exit 6) to copy a topic into itself, even with --yes, and writes nothing', async () => {
+    const before = (await readAll(src)).length
+    const result = await runEvt(['replay', src, '--from', 'start', '--to-topic', src, '--yes'])
+    expect([result.code, result.stderr.split('\n')[0]]).toEqual([6, `evt: --to-topic is the source topic "${src}": the copies would go to every consumer of it again`])
+    expect((await readAll(src)).length).toBe(before)
+  })
+
   it('without a terminal and without --yes it refuses (exit 6) and writes nothing', async () => {
     const dst = await createTopic(uniqueTopic('rp-noyes'), 3)
     const result = await runEvt(['replay', src, '--from', 'start', '--to-topic', dst])
