@@ -18,7 +18,7 @@ export const ExitCode = {
   Ok: 0,
   /** A bug in evt, or an error nobody anticipated. */
   Internal: 1,
-  /** Bad flag, argument, position grammar, filter or template. */
+  /** Bad flag, argument, position grammar, filter or template; a state folder (`$XDG_STATE_HOME/evt`) that cannot be made or written. */
   Usage: 2,
   /** Cannot connect to or authenticate with a broker, the schema registry or PostgreSQL (unreachable, login refused). */
   Connect: 3,

@@ -85,7 +85,7 @@ export class SqliteIndexStore implements IndexStore {
   /**
    * Opens the file at `path`, creating it (with its folder) when missing — unless `create` is false: then a
    * missing file is read as an empty index and nothing is written to disk.
-   * @throws EvtError connect (3) when the file cannot be opened or is not an index.
+   * @throws EvtError usage (2) when the file or its folder cannot be opened or made, or is not an index.
    */
   constructor(path: string, options: { create?: boolean } = {}) {
     this.path = path
@@ -99,7 +99,8 @@ export class SqliteIndexStore implements IndexStore {
       this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;`)
       this.db.exec(SCHEMA)
     } catch (err) {
-      throw new EvtError('connect', `cannot open the index file ${path}: ${(err as Error).message}`, { hint: 'check the file and its folder (or drop the index: evt index drop --store local)' })
+      // a folder that cannot be made, a file that cannot be opened: the state folder setting is what needs fixing
+      throw new EvtError('usage', `cannot open the index file ${path}: ${(err as Error).message}`, { hint: 'set XDG_STATE_HOME to a folder you can write, or move the file away if it is not an index' })
     }
     this.insert = this.db.prepare(`INSERT INTO pointers (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
     // the reach only grows: a batch stored again (after a crash) never moves it back; a batch that starts past it

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { homedir, hostname } from 'node:os'
 import { join } from 'node:path'
 import { notFoundError, usageError } from '../errors.ts'
-import { makeDirs } from '../util/fs.ts'
+import { makeDirs, stateFolderError } from '../util/fs.ts'
 
 /** One source partition of a replay: `[start, end)` fixed when the replay was planned. */
 export interface ReplayPartition {
@@ -43,12 +43,16 @@ export function replayStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'evt', 'replays')
 }
 
-/** Stores a definition (overwrites). */
+/** Stores a definition (overwrites). @throws EvtError usage (2) when the state folder cannot be written. */
 export function saveReplay(def: ReplayDefinition, env: NodeJS.ProcessEnv = process.env): string {
   const dir = replayStateDir(env)
-  makeDirs(dir)
   const path = join(dir, `${def.id}.json`)
-  writeFileSync(path, `${JSON.stringify(def, null, 2)}\n`)
+  try {
+    makeDirs(dir)
+    writeFileSync(path, `${JSON.stringify(def, null, 2)}\n`)
+  } catch (err) {
+    throw stateFolderError(dir, err)
+  }
   return path
 }
 

@@ -3,6 +3,15 @@
  */
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { EvtError } from '../errors.ts'
+
+/**
+ * The error for a state folder evt cannot use (`$XDG_STATE_HOME/evt/…`): a usage error (exit 2), since the
+ * setting is what needs fixing, naming the folder and the system's reason.
+ */
+export function stateFolderError(dir: string, err: unknown): EvtError {
+  return new EvtError('usage', `cannot use evt's state folder ${dir}: ${(err as Error).message}`, { hint: 'set XDG_STATE_HOME to a folder you can write (evt keeps replay definitions and local trace indexes there)' })
+}
 
 /**
  * Creates a folder and its missing parents, like `mkdir -p`. Unlike `mkdirSync(path, { recursive: true })`,

@@ -344,7 +344,7 @@ describe('output contracts (docs/schemas)', () => {
     expect(readdirSync(join(env.XDG_STATE_HOME, 'evt', 'index')).filter((f) => f.startsWith(none))).toEqual([])
     // a state folder that can never be made (under /proc): an error, not a process that spins forever
     const proc = await runEvt(['index', 'run', source, '--name', name, '--exit'], { env: { XDG_STATE_HOME: '/proc/evt-nope' } })
-    expect([proc.code, proc.stderr]).toEqual([3, expect.stringMatching(/^evt: cannot open the index file \/proc\/evt-nope\/evt\/index\/.*ENOENT/m)])
+    expect([proc.code, proc.stderr]).toEqual([2, expect.stringMatching(/^evt: cannot open the index file \/proc\/evt-nope\/evt\/index\/.*ENOENT/m)])
   })
 
   it('an error with --json is one {"error"} object on stdout', async () => {

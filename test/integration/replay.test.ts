@@ -3,6 +3,9 @@
  * provenance, filter and rate, dry-run, and exactly-once after kill -9 and --resume.
  */
 import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parsePositionRange } from '../../src/kafka/positions.ts'
 import type { DecodedRecord } from '../../src/record.ts'
@@ -50,6 +53,15 @@ describe('replay into a topic', () => {
     const result = await runEvt(['replay', src, '--from', 'start', '--to-topic', src, '--yes'])
     expect([result.code, result.stderr.split('\n')[0]]).toEqual([6, `evt: --to-topic is the source topic "${src}": the copies would go to every consumer of it again`])
     expect((await readAll(src)).length).toBe(before)
+  })
+
+  it('a state folder that cannot be made is a usage error (exit 2) before anything is written', async () => {
+    const dst = await createTopic(uniqueTopic('rp-state'), 3)
+    const file = join(mkdtempSync(join(tmpdir(), 'evt-replay-state-')), 'a-file')
+    writeFileSync(file, 'not a folder')
+    const result = await runEvt(['replay', src, '--from', 'start', '--to-topic', dst, '--yes'], { env: { XDG_STATE_HOME: file } })
+    expect([result.code, result.stderr]).toEqual([2, expect.stringContaining(`evt: cannot use evt's state folder ${file}/evt/replays: ENOTDIR`)])
+    expect(await readAll(dst)).toEqual([])
   })
 
   it('without a terminal and without --yes it refuses (exit 6) and writes nothing', async () => {

@@ -30,7 +30,7 @@ export default class IndexStatusCommand extends EvtCommand {
       throw new EvtError('not-found', `there is no index "${name}" in ${store.description}`, { hint: `index into it first: evt index run <topics…> --store ${spec.kind === 'local' ? flags.store : describeStoreUrl(flags.store)}${flags.name !== DEFAULT_INDEX_NAME ? ` --name ${flags.name}` : ''}` })
     }
     try {
-      const status = await indexStatus(session, store, name, spec.kind === 'local' ? flags.store : describeStoreUrl(spec.url))
+      const status = await indexStatus(session, store, name, spec.kind === 'local' ? (name === DEFAULT_INDEX_NAME ? 'local' : `local:${name}`) : `${describeStoreUrl(spec.url)}${name === DEFAULT_INDEX_NAME ? '' : `#${name}`}`)
       this.out(flags.json ? JSON.stringify(status) : renderIndexStatus(status))
     } finally {
       await store.close()
