@@ -9,6 +9,8 @@ import type { Connection } from '../../config/connection.ts'
 import { EvtError, mapKafkaError } from '../../errors.ts'
 import { connectWithin, operationDeadlineMs, watchdog } from '../deadline.ts'
 import type { GroupDescription, KafkaAdmin, PartitionOffset, TopicCommittedOffsets, TopicMetadata } from '../types.ts'
+import { retry } from '../retry.ts'
+import { leaderMoved } from './transport.ts'
 
 const { AssignerProtocol, ConfigResourceTypes } = kafkajs
 
@@ -142,11 +144,20 @@ class KafkajsAdmin implements KafkaAdmin {
   }
 
   watermarks(topic: string): Promise<Array<{ partition: number; low: number; high: number }>> {
-    return this.call(async () => (await this.admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })))
+    return this.call(() => this.leaderRetry(async () => (await this.admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))))
   }
 
   offsetsForTime(topic: string, timestamp: number): Promise<PartitionOffset[]> {
-    return this.call(async () => (await this.admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map((o) => ({ partition: o.partition, offset: offsetOrNull(o.offset) })))
+    return this.call(() => this.leaderRetry(async () => (await this.admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map((o) => ({ partition: o.partition, offset: offsetOrNull(o.offset) }))))
+  }
+
+  /**
+   * ListOffsets through kafkajs's admin gives up on "not the leader": right after a topic is created (here or by
+   * anyone) or a leader is elected, a broker can answer so for a moment. Asked again after a short wait, within
+   * the operation's deadline.
+   */
+  private leaderRetry<T>(fn: () => Promise<T>): Promise<T> {
+    return retry(() => fn(), { untilMs: operationDeadlineMs(this.connection), minDelayMs: 100, maxDelayMs: 1000, shouldRetry: leaderMoved })
   }
 
   listGroups(): Promise<Array<{ groupId: string; protocolType: string }>> {
