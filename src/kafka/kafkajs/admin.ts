@@ -6,7 +6,7 @@
 import kafkajs from 'kafkajs'
 import type { Admin, Kafka } from 'kafkajs'
 import type { Connection } from '../../config/connection.ts'
-import { EvtError, mapKafkaError } from '../../errors.ts'
+import { EvtError, isCoordinatorNotReady, mapKafkaError } from '../../errors.ts'
 import { connectWithin, operationDeadlineMs, watchdog } from '../deadline.ts'
 import type { GroupDescription, KafkaAdmin, PartitionOffset, TopicCommittedOffsets, TopicMetadata } from '../types.ts'
 import { retry } from '../retry.ts'
@@ -161,7 +161,8 @@ class KafkajsAdmin implements KafkaAdmin {
   }
 
   listGroups(): Promise<Array<{ groupId: string; protocolType: string }>> {
-    return this.call(async () => (await this.admin.listGroups()).groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })))
+    // a broker that has just started answers ListGroups with "the coordinator is loading" until it has read __consumer_offsets
+    return this.call(() => retry(async () => (await this.admin.listGroups()).groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })), { untilMs: operationDeadlineMs(this.connection), minDelayMs: 100, maxDelayMs: 1000, shouldRetry: isCoordinatorNotReady }))
   }
 
   describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
