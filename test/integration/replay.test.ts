@@ -150,7 +150,8 @@ async function endOffsets(topic: string, isolation: 'read_committed' | 'read_unc
 
 describe('replay killed inside a large transaction', () => {
   it('kill -9 while a transaction of many records is open: it is aborted, and --resume copies exactly the uncommitted rest', async () => {
-    const n = 30_000
+    // more than three transactions' worth (a transaction holds up to 50 000 records): a fast machine cannot copy it all in one
+    const n = 160_000
     const big = await createTopic(uniqueTopic('rp-bigtxn'), 3)
     await fill(big, n, 3)
     const dst = await createTopic(uniqueTopic('rp-bigtxn-dst'), 3)
