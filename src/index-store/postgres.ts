@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { EvtError } from '../errors.ts'
 import { describeStoreUrl } from './open.ts'
-import type { IndexBatch, IndexStore, LookupField, PartitionIndexStatus, PartitionReach, PointerRow } from './types.ts'
+import { pointerRowFrom, type IndexBatch, type IndexStore, type LookupField, type PartitionIndexStatus, type PartitionReach, type PointerRow, type PointerRowData } from './types.ts'
 
 const DAY_MS = 86_400_000
 
@@ -34,19 +34,6 @@ function partitionName(day: number): string {
 }
 
 const isoDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10)
-
-interface RowData {
-  topic: string
-  partition: number
-  offset: string
-  ts: string
-  correlation_id: string | null
-  trace_id: string | null
-  event_id: string | null
-  causation_id: string | null
-  event_type: string | null
-  aggregate_id: string | null
-}
 
 const COLUMNS = 'topic, partition, "offset", ts, correlation_id, trace_id, event_id, causation_id, event_type, aggregate_id'
 
@@ -185,8 +172,7 @@ export class PostgresIndexStore implements IndexStore {
     const sql = field === 'correlation'
       ? `SELECT ${COLUMNS} FROM ${s}.pointers WHERE correlation_id = $1 UNION SELECT ${COLUMNS} FROM ${s}.pointers WHERE trace_id = $1 ORDER BY 1, 2, 3`
       : `SELECT ${COLUMNS} FROM ${s}.pointers WHERE ${field === 'event' ? 'event_id' : 'causation_id'} = $1 ORDER BY 1, 2, 3`
-    const rows = await this.query<RowData>(sql, [id])
-    return rows.map((r) => ({ topic: r.topic, partition: Number(r.partition), offset: Number(r.offset), timestamp: Number(r.ts), correlationId: r.correlation_id, traceId: r.trace_id, eventId: r.event_id, causationId: r.causation_id, eventType: r.event_type, aggregateId: r.aggregate_id }))
+    return (await this.query<PointerRowData>(sql, [id])).map(pointerRowFrom)
   }
 
   async reach(topics?: string[]): Promise<PartitionReach[]> {

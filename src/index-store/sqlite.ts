@@ -13,7 +13,7 @@ import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { EvtError } from '../errors.ts'
-import type { IndexBatch, IndexStore, LookupField, PartitionIndexStatus, PartitionReach, PointerRow } from './types.ts'
+import { pointerRowFrom, type IndexBatch, type IndexStore, type LookupField, type PartitionIndexStatus, type PartitionReach, type PointerRow, type PointerRowData } from './types.ts'
 import { makeDirs } from '../util/fs.ts'
 
 /** Folder of local index files. */
@@ -44,34 +44,6 @@ CREATE TABLE IF NOT EXISTS reach (
 `
 
 const COLUMNS = 'topic, partition, "offset", ts, correlation_id, trace_id, event_id, causation_id, event_type, aggregate_id'
-
-interface RowData {
-  topic: string
-  partition: number
-  offset: number
-  ts: number
-  correlation_id: string | null
-  trace_id: string | null
-  event_id: string | null
-  causation_id: string | null
-  event_type: string | null
-  aggregate_id: string | null
-}
-
-function toRow(r: RowData): PointerRow {
-  return {
-    topic: r.topic,
-    partition: Number(r.partition),
-    offset: Number(r.offset),
-    timestamp: Number(r.ts),
-    correlationId: r.correlation_id,
-    traceId: r.trace_id,
-    eventId: r.event_id,
-    causationId: r.causation_id,
-    eventType: r.event_type,
-    aggregateId: r.aggregate_id,
-  }
-}
 
 /** The SQLite implementation of {@link IndexStore}. */
 export class SqliteIndexStore implements IndexStore {
@@ -127,8 +99,8 @@ export class SqliteIndexStore implements IndexStore {
   async lookup(field: LookupField, id: string): Promise<PointerRow[]> {
     const where = field === 'correlation' ? 'correlation_id = ? UNION SELECT ' + COLUMNS + ' FROM pointers WHERE trace_id = ?' : field === 'event' ? 'event_id = ?' : 'causation_id = ?'
     const params = field === 'correlation' ? [id, id] : [id]
-    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM pointers WHERE ${where} ORDER BY 1, 2, 3`).all(...params) as unknown as RowData[]
-    return rows.map(toRow)
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM pointers WHERE ${where} ORDER BY 1, 2, 3`).all(...params) as unknown as PointerRowData[]
+    return rows.map(pointerRowFrom)
   }
 
   async reach(topics?: string[]): Promise<PartitionReach[]> {

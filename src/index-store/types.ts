@@ -90,3 +90,36 @@ export interface IndexStore {
   /** Closes the connection or file. Never throws. */
   close(): Promise<void>
 }
+
+/**
+ * A pointer row as both stores' SQL returns it (`pointers` columns; PostgreSQL returns bigint
+ * columns as strings, SQLite as numbers).
+ */
+export interface PointerRowData {
+  topic: string
+  partition: number
+  offset: number | string
+  ts: number | string
+  correlation_id: string | null
+  trace_id: string | null
+  event_id: string | null
+  causation_id: string | null
+  event_type: string | null
+  aggregate_id: string | null
+}
+
+/** The {@link PointerRow} of a row of the `pointers` table (numbers parsed). */
+export function pointerRowFrom(r: PointerRowData): PointerRow {
+  return {
+    topic: r.topic,
+    partition: Number(r.partition),
+    offset: Number(r.offset),
+    timestamp: Number(r.ts),
+    correlationId: r.correlation_id,
+    traceId: r.trace_id,
+    eventId: r.event_id,
+    causationId: r.causation_id,
+    eventType: r.event_type,
+    aggregateId: r.aggregate_id,
+  }
+}
